@@ -1,0 +1,1 @@
+"""Users, roles, sessions, permissions and the audit log."""

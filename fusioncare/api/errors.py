@@ -1,0 +1,65 @@
+"""The one place that maps domain exceptions and validation errors to HTTP responses."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fusioncare import errors
+from fusioncare.validation import FieldProblem, problems
+
+log = logging.getLogger("fusioncare")
+
+STATUS = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PermissionDenied: 403,
+    errors.RateLimited: 429,
+}
+
+
+def problem_response(found: list[FieldProblem], status_code: int = 422) -> JSONResponse:
+    return JSONResponse(
+        status_code=status_code,
+        content={"detail": [p.as_dict() for p in found], "message": "; ".join(str(p) for p in found)},
+    )
+
+
+def wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(problems(list(exc.errors())))
+
+    @app.exception_handler(errors.InvalidInput)
+    async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:
+        return problem_response([FieldProblem(field=exc.field, message=exc.field_message, type=exc.code,
+                                              loc=("body", exc.field))])
+
+    @app.exception_handler(errors.DomainError)
+    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+        status_code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        headers = {}
+        if isinstance(exc, errors.RateLimited):
+            headers["Retry-After"] = str(exc.retry_after_seconds)
+        return JSONResponse(status_code=status_code, headers=headers,
+                            content={"detail": exc.message, "code": exc.code, **exc.extra})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Log the traceback for operators; the user sees a plain message, never the traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "Something went wrong on our side. Please try again."})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
+                            headers=getattr(exc, "headers", None))

@@ -1,0 +1,1 @@
+"""Provider directory: NPPES import, geocoding, search and ranking."""

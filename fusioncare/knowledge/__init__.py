@@ -1,0 +1,1 @@
+"""Clinical content as reviewed data files, with their schema and loader."""

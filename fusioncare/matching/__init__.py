@@ -1,0 +1,1 @@
+"""Find My Doctor: assessment + place + preferences -> ranked doctors with reasons."""

@@ -1,0 +1,1 @@
+"""Pain diary, questionnaires, trends, charts and the visit summary."""

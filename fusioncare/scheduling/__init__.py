@@ -1,0 +1,1 @@
+"""Availability, slots, appointments, reminders and calendar files."""

@@ -1,0 +1,56 @@
+"""The one settings object, read from FUSIONCARE_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration for every entry point: web app, CLI, workers and tests.
+
+    Read once per process through ``get_settings()``; tests build their own
+    instance and hand it to ``create_app`` instead of patching the environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FUSIONCARE_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("data"), description="Where the SQLite file and other local state live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file under data_dir.",
+    )
+    secret_key: str | None = Field(default=None, description="Signs sessions and CSRF tokens. Required in production.")
+    base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+    max_request_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body accepted.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'fusioncare.sqlite3').as_posix()}"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the plain ``postgresql://`` form operators usually have and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

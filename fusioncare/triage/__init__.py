@@ -1,0 +1,1 @@
+"""Assessment answers -> urgency, reasons, possible contributors, specialties and treatment options."""

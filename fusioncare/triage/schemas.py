@@ -1,0 +1,170 @@
+"""The assessment request/response contract of spec/assessment-api.md, as Pydantic models.
+
+The codes here are the public API vocabulary (binding, lower_snake_case); their plain words,
+questions and clinical meaning live in the knowledge pack, which is checked against these on load.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FusionRegion(StrEnum):
+    lumbar = "lumbar"
+    thoracic = "thoracic"
+    cervical = "cervical"
+
+
+class Trend(StrEnum):
+    improving = "improving"
+    stable = "stable"
+    worsening = "worsening"
+
+
+class Urgency(StrEnum):
+    """Ordered from least to most urgent; compare with ``Urgency.rank``."""
+
+    routine = "routine"
+    soon = "soon"
+    urgent = "urgent"
+    emergency = "emergency"
+
+    @property
+    def rank(self) -> int:
+        return _URGENCY_ORDER.index(self)
+
+
+_URGENCY_ORDER = [Urgency.routine, Urgency.soon, Urgency.urgent, Urgency.emergency]
+
+
+class Symptom(StrEnum):
+    saddle_numbness = "saddle_numbness"
+    bladder_dysfunction = "bladder_dysfunction"
+    bowel_incontinence = "bowel_incontinence"
+    sexual_dysfunction = "sexual_dysfunction"
+    leg_weakness_progressive = "leg_weakness_progressive"
+    foot_drop = "foot_drop"
+    new_numbness = "new_numbness"
+    both_legs = "both_legs"
+    fever = "fever"
+    wound_drainage = "wound_drainage"
+    wound_redness = "wound_redness"
+    calf_pain_swelling = "calf_pain_swelling"
+    chest_pain_breathless = "chest_pain_breathless"
+    weight_loss = "weight_loss"
+    cancer_history = "cancer_history"
+    night_pain = "night_pain"
+    recent_trauma = "recent_trauma"
+    sudden_severe_pain = "sudden_severe_pain"
+    walking_leg_pain = "walking_leg_pain"
+    sitting_buttock_pain = "sitting_buttock_pain"
+    low_mood = "low_mood"
+
+
+class Treatment(StrEnum):
+    medication = "medication"
+    injection = "injection"
+    physical_therapy = "physical_therapy"
+    chiropractic = "chiropractic"
+    tens = "tens"
+    ablation = "ablation"
+    spinal_cord_stimulation = "spinal_cord_stimulation"
+    psychological_therapy = "psychological_therapy"
+    revision_surgery = "revision_surgery"
+    activity_modification = "activity_modification"
+    weight_management = "weight_management"
+    support_group = "support_group"
+
+
+class Specialty(StrEnum):
+    emergency_department = "emergency_department"
+    spine_surgeon = "spine_surgeon"
+    pain_medicine = "pain_medicine"
+    physiatrist = "physiatrist"
+    physical_therapist = "physical_therapist"
+    chiropractor = "chiropractor"
+    pain_psychologist = "pain_psychologist"
+    neurologist = "neurologist"
+    primary_care = "primary_care"
+
+
+class Contributor(StrEnum):
+    normal_nerve_recovery = "normal_nerve_recovery"
+    residual_nerve_damage = "residual_nerve_damage"
+    scar_tissue = "scar_tissue"
+    adjacent_segment_disease = "adjacent_segment_disease"
+    pseudarthrosis = "pseudarthrosis"
+    hardware_problem = "hardware_problem"
+    disc_herniation = "disc_herniation"
+    spinal_misalignment = "spinal_misalignment"
+    muscle_weakness = "muscle_weakness"
+    piriformis_syndrome = "piriformis_syndrome"
+    pelvic_floor_dysfunction = "pelvic_floor_dysfunction"
+    surgical_nerve_injury = "surgical_nerve_injury"
+    infection = "infection"
+    cauda_equina_compression = "cauda_equina_compression"
+    blood_clot = "blood_clot"
+    fracture = "fracture"
+    serious_pathology = "serious_pathology"
+
+
+PainScore = Annotated[int, Field(ge=0, le=10, strict=True)]
+
+
+class AssessmentRequest(BaseModel):
+    """What the person tells us. Unknown fields are bad input (contract: 'Bad input')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    months_since_surgery: float = Field(ge=0, le=600, allow_inf_nan=False, strict=True, description="Time since the most recent fusion, in months.")
+    fusion_region: FusionRegion = FusionRegion.lumbar
+    sciatica_before_surgery: bool = Field(default=False, strict=True)
+    leg_pain: PainScore = Field(description="Average leg (sciatic) pain over the past week, 0-10.")
+    back_pain: PainScore = Field(description="Average back pain over the past week, 0-10.")
+    trend: Trend
+    constant_pain: bool = Field(default=False, strict=True)
+    symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom) * 2)
+    treatments_tried: list[Treatment] = Field(default_factory=list, max_length=len(Treatment) * 2)
+
+
+class Reason(BaseModel):
+    code: str
+    text: str
+    rule: str = Field(description="Id of the knowledge-pack rule that produced this reason.")
+    source: str = Field(description="The guideline or review the rule comes from.")
+
+
+class PossibleContributor(BaseModel):
+    code: Contributor
+    name: str
+    explanation: str
+
+
+class RecommendedSpecialty(BaseModel):
+    code: Specialty
+    name: str
+    taxonomy_codes: list[str]
+    why: str
+
+
+class TreatmentOption(BaseModel):
+    code: Treatment
+    name: str
+    specialties: list[Specialty]
+    summary: str
+    evidence: str = Field(default="", description="What the evidence says, honestly, including advice against.")
+
+
+class AssessmentResult(BaseModel):
+    urgency: Urgency
+    headline: str
+    red_flags: list[Symptom]
+    reasons: list[Reason]
+    possible_contributors: list[PossibleContributor]
+    recommended_specialties: list[RecommendedSpecialty]
+    treatment_options: list[TreatmentOption]
+    next_steps: list[str]
+    disclaimer: str
