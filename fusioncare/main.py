@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from fusioncare import __version__
@@ -12,6 +13,8 @@ from fusioncare.api import errors as api_errors
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.settings import Settings, get_settings
+from fusioncare.web import routes as web_routes
+from fusioncare.web.templating import STATIC_DIR
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -34,4 +37,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     api_errors.install(app)
     app.include_router(api_router)
+    app.include_router(web_routes.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,0 +1,5 @@
+"""Page routes (server-rendered HTML)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
