@@ -12,8 +12,10 @@ from fusioncare import __version__
 from fusioncare.api import errors as api_errors
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
+from fusioncare.knowledge.articles import get_library
 from fusioncare.settings import Settings, get_settings
 from fusioncare.web import routes as web_routes
+from fusioncare.web.security import SecurityHeadersMiddleware
 from fusioncare.web.templating import STATIC_DIR
 
 
@@ -39,4 +41,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api_router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeadersMiddleware)
+    get_library()  # a bad article file stops start-up here, naming the file and the field
     return app

@@ -6,11 +6,12 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fusioncare import errors
 from fusioncare.validation import FieldProblem, problems
+from fusioncare.web.templating import templates
 
 log = logging.getLogger("fusioncare")
 
@@ -34,6 +35,21 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
+# What a person sees on an error page; the API answers the same errors in JSON.
+_PAGES = {
+    404: ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped."),
+    500: ("Something went wrong on our side", "Please try again in a moment. Nothing you entered was stored."),
+}
+
+
+def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The error page in the site's design, for browsers; the status code stays the real one."""
+    title, message = _PAGES.get(status_code, ("That did not work",
+                                              "We could not handle that request. Please go back and try again."))
+    return templates.TemplateResponse(request, "error.html", {"title": title, "message": message},
+                                      status_code=status_code, headers=headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -45,21 +61,27 @@ def install(app: FastAPI) -> None:
                                               loc=("body", exc.field))])
 
     @app.exception_handler(errors.DomainError)
-    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse | HTMLResponse:
         status_code = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {}
         if isinstance(exc, errors.RateLimited):
             headers["Retry-After"] = str(exc.retry_after_seconds)
+        if wants_html(request):
+            return error_page(request, status_code, headers)
         return JSONResponse(status_code=status_code, headers=headers,
                             content={"detail": exc.message, "code": exc.code, **exc.extra})
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
         # Log the traceback for operators; the user sees a plain message, never the traceback.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if wants_html(request):
+            return error_page(request, 500)
         return JSONResponse(status_code=500, content={"detail": "Something went wrong on our side. Please try again."})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
+        if wants_html(request):
+            return error_page(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
                             headers=getattr(exc, "headers", None))

@@ -1,0 +1,67 @@
+"""Shapes an assessment result and the answers behind it for the result page (wording only, no clinical logic)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fusioncare.knowledge.loader import Pack
+from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Urgency
+from fusioncare.web.questionnaire import REGION_CHOICES, TREND_CHOICES, Answers
+
+
+@dataclass(frozen=True)
+class Banner:
+    level: str  # the short label above the title
+    title: str  # what to do, in a few words
+    meaning: str  # why, from the pack's urgency level
+
+
+# The contract's urgency levels as a person reads them (spec/assessment-api.md, "Urgency levels").
+_LEVELS = {
+    Urgency.emergency: ("Emergency", "Call 911 or go to the emergency department now"),
+    Urgency.urgent: ("Urgent: today", "Contact your surgeon's office today"),
+    Urgency.soon: ("Soon: within 1 to 2 weeks", "Book an appointment with a specialist"),
+    Urgency.routine: ("Routine", "Keep to your recovery plan"),
+}
+
+
+def banner(*, result: AssessmentResult, pack: Pack) -> Banner:
+    level, title = _LEVELS[result.urgency]
+    return Banner(level=level, title=title, meaning=pack.urgency_levels[result.urgency].meaning)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def surgery_ago(answers: Answers) -> str:
+    """'2 years ago' / '1 month ago', as the person entered it."""
+    amount = float(answers.get("surgery_time_amount") or 0)
+    unit = answers.get("surgery_time_unit") or "months"
+    singular = unit.removesuffix("s")
+    return f"{_number(amount)} {singular if amount == 1 else unit} ago"
+
+
+def red_flag_words(*, result: AssessmentResult, pack: Pack) -> list[str]:
+    """The red flags in the pack's plain words, lower-cased to read inside a sentence."""
+    words = [pack.symptom_by_code[code].plain_words for code in result.red_flags]
+    return [w[0].lower() + w[1:] if w[:2] != w[:2].upper() else w for w in words]
+
+
+def answer_summary(*, request: AssessmentRequest, answers: Answers, pack: Pack) -> list[tuple[str, str]]:
+    """(label, value) rows so the person can check what the result is based on."""
+    region = next(c.label for c in REGION_CHOICES if c.value == request.fusion_region.value)
+    trend = next(c.label for c in TREND_CHOICES if c.value == request.trend.value)
+    symptoms = [pack.symptom_by_code[s].plain_words for s in request.symptoms]
+    treatments = [pack.treatment_by_code[t].name for t in request.treatments_tried]
+    yes_no = {True: "Yes", False: "No"}
+    return [
+        ("Surgery", f"{surgery_ago(answers)}, {region.lower()}"),
+        ("Sciatica before surgery", yes_no[request.sciatica_before_surgery]),
+        ("Leg pain", f"{request.leg_pain} out of 10"),
+        ("Back pain", f"{request.back_pain} out of 10"),
+        ("Pain over recent weeks", trend),
+        ("Pain all the time", yes_no[request.constant_pain]),
+        ("Symptoms", "; ".join(symptoms) or "None"),
+        ("Treatments tried", "; ".join(treatments) or "None"),
+    ]
