@@ -12,22 +12,27 @@ from fusioncare.web.questionnaire import REGION_CHOICES, TREND_CHOICES, Answers
 @dataclass(frozen=True)
 class Banner:
     level: str  # the short label above the title
-    title: str  # what to do, in a few words
+    title: str  # the page's heading: what to do now
+    subtitle: str  # the engine's headline when the title is not already it
     meaning: str  # why, from the pack's urgency level
 
 
 # The contract's urgency levels as a person reads them (spec/assessment-api.md, "Urgency levels").
-_LEVELS = {
-    Urgency.emergency: ("Emergency", "Call 911 or go to the emergency department now"),
-    Urgency.urgent: ("Urgent: today", "Contact your surgeon's office today"),
-    Urgency.soon: ("Soon: within 1 to 2 weeks", "Book an appointment with a specialist"),
-    Urgency.routine: ("Routine", "Keep to your recovery plan"),
+_LEVEL_LABELS = {
+    Urgency.emergency: "Emergency",
+    Urgency.urgent: "Urgent: today",
+    Urgency.soon: "Soon: within 1 to 2 weeks",
+    Urgency.routine: "Routine",
 }
+# An emergency is said the way people in the US act on it; the engine's headline follows it.
+EMERGENCY_TITLE = "Call 911 or go to the emergency department now"
 
 
 def banner(*, result: AssessmentResult, pack: Pack) -> Banner:
-    level, title = _LEVELS[result.urgency]
-    return Banner(level=level, title=title, meaning=pack.urgency_levels[result.urgency].meaning)
+    meaning = pack.urgency_levels[result.urgency].meaning
+    if result.urgency is Urgency.emergency:
+        return Banner(_LEVEL_LABELS[result.urgency], EMERGENCY_TITLE, result.headline, meaning)
+    return Banner(_LEVEL_LABELS[result.urgency], result.headline, "", meaning)
 
 
 def _number(value: float) -> str:
