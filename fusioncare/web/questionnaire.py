@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -92,6 +93,7 @@ FIXED_STEPS = (
 )
 
 
+@lru_cache(maxsize=4)
 def build_steps(pack: Pack) -> tuple[Step, ...]:
     """Surgery, pain, one step per question group of the pack (in pack order: the urgent groups come first),
     then the treatments tried."""

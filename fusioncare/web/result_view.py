@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from fusioncare.knowledge.loader import Pack
 from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Urgency
@@ -70,3 +71,20 @@ def answer_summary(*, request: AssessmentRequest, answers: Answers, pack: Pack) 
         ("Symptoms", "; ".join(symptoms) or "None"),
         ("Treatments tried", "; ".join(treatments) or "None"),
     ]
+
+
+def page_context(*, result: AssessmentResult, assessment_request: AssessmentRequest, answers: Answers, pack: Pack,
+                 last_step_key: str) -> dict[str, Any]:
+    """Everything assess_result.html shows. ``hidden`` carries the answers so 'Change my answers' (and later
+    'Save this assessment') can post them back without the server keeping anything."""
+    return {
+        "result": result,
+        "assessment_request": assessment_request,
+        "banner": banner(result=result, pack=pack),
+        "surgery_ago": surgery_ago(answers),
+        "red_flag_words": red_flag_words(result=result, pack=pack),
+        "answer_summary": answer_summary(request=assessment_request, answers=answers, pack=pack),
+        "specialty_names": {s.code.value: s.name for s in pack.specialties},
+        "hidden": answers.items,
+        "last_step_key": last_step_key,
+    }

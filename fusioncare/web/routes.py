@@ -46,17 +46,9 @@ async def assess_submit(request: Request) -> HTMLResponse:
     if outcome.request is None:
         return _step_page(request, steps=steps, outcome=outcome, answers=answers)
     result = assess(request=outcome.request, pack=pack)
-    return templates.TemplateResponse(request, "assess_result.html", headers=NO_STORE, context={
-        "result": result,
-        "assessment_request": outcome.request,
-        "banner": result_view.banner(result=result, pack=pack),
-        "surgery_ago": result_view.surgery_ago(answers),
-        "red_flag_words": result_view.red_flag_words(result=result, pack=pack),
-        "answer_summary": result_view.answer_summary(request=outcome.request, answers=answers, pack=pack),
-        "specialty_names": {s.code.value: s.name for s in pack.specialties},
-        "hidden": answers.items,
-        "last_step_key": steps[-1].key,
-    })
+    context = result_view.page_context(result=result, assessment_request=outcome.request, answers=answers,
+                                       pack=pack, last_step_key=steps[-1].key)
+    return templates.TemplateResponse(request, "assess_result.html", context, headers=NO_STORE)
 
 
 def _step_page(request: Request, *, steps, outcome: q.Outcome, answers: q.Answers) -> HTMLResponse:

@@ -91,11 +91,11 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
-def test_routine_case_end_to_end_shows_a_routine_result(browser, live_server, viewport):
+def test_routine_case_end_to_end_shows_a_routine_result(browser, pages_server, viewport):
     context = browser.new_context(**viewport)
     page = context.new_page()
-    problems = watch(page, live_server.url)
-    page.goto(live_server.url + "/")
+    problems = watch(page, pages_server.url)
+    page.goto(pages_server.url + "/")
     assert_fits_width(page)
     screenshot(page, "home")
     page.get_by_role("link", name="Check my symptoms").first.click()
@@ -119,11 +119,11 @@ def test_routine_case_end_to_end_shows_a_routine_result(browser, live_server, vi
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
-def test_emergency_case_without_javascript_says_call_911_first(browser, live_server, viewport):
+def test_emergency_case_without_javascript_says_call_911_first(browser, pages_server, viewport):
     context = browser.new_context(java_script_enabled=False, **viewport)
     page = context.new_page()
-    problems = watch(page, live_server.url)
-    page.goto(live_server.url + "/assess")
+    problems = watch(page, pages_server.url)
+    page.goto(pages_server.url + "/assess")
     answer_questionnaire(page, amount="2.5", unit="years", leg=6, back=5, trend="Getting worse",
                          symptoms=["saddle_numbness", "bladder_dysfunction"])
 
@@ -144,9 +144,10 @@ def test_emergency_case_without_javascript_says_call_911_first(browser, live_ser
     context.close()
 
 
-def test_back_button_returns_to_the_previous_step_with_its_answers(phone_page, live_server):
-    page = phone_page
-    page.goto(live_server.url + "/assess")
+def test_back_button_returns_to_the_previous_step_with_its_answers(browser, pages_server):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(pages_server.url + "/assess")
     page.get_by_label("Number").fill("7")
     page.get_by_label("Months or years").select_option("years")
     page.get_by_role("radio", name="Neck (cervical)").check()
@@ -161,21 +162,22 @@ def test_back_button_returns_to_the_previous_step_with_its_answers(phone_page, l
     continue_(page)
     expect(page.get_by_role("group", name=re.compile("your leg pain", re.I)).get_by_role("radio", name="8",
                                                                                        exact=True)).to_be_checked()
+    context.close()
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
-def test_article_and_error_pages_fit_the_screen_and_load_nothing_from_outside(browser, live_server, viewport):
+def test_article_and_error_pages_fit_the_screen_and_load_nothing_from_outside(browser, pages_server, viewport):
     context = browser.new_context(**viewport)
     page = context.new_page()
-    problems = watch(page, live_server.url)
-    page.goto(live_server.url + "/learn/treatments-for-sciatica-after-fusion")
+    problems = watch(page, pages_server.url)
+    page.goto(pages_server.url + "/learn/treatments-for-sciatica-after-fusion")
     expect(page.get_by_role("heading", level=1)).to_have_text("Treatments for sciatica after fusion")
     expect(page.get_by_role("heading", name="When to get help now")).to_be_visible()
     assert_fits_width(page)
     screenshot(page, "article")
-    page.goto(live_server.url + "/assess")
+    page.goto(pages_server.url + "/assess")
     screenshot(page, "step-surgery")
-    response = page.goto(live_server.url + "/learn/no-such-article")
+    response = page.goto(pages_server.url + "/learn/no-such-article")
     assert response is not None and response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
     assert_fits_width(page)
