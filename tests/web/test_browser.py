@@ -80,6 +80,8 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
     continue_(page)
 
     wanted = {pack.symptom_by_code[code].plain_words for code in symptoms}
+    if shoot:
+        screenshot(page, "step-symptoms")
     while page.get_by_role("button", name="Continue").count():
         for words in wanted:
             box = page.get_by_label(words, exact=True)

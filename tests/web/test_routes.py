@@ -250,3 +250,10 @@ def test_pages_carry_a_content_security_policy_without_inline_allowances(client)
     for path in ("/", "/assess", "/learn"):
         csp = client.get(path, headers=HTML).headers["content-security-policy"]
         assert "script-src 'self'" in csp and "style-src 'self'" in csp and "unsafe-inline" not in csp
+
+
+def test_a_submission_far_bigger_than_the_questionnaire_is_refused_with_a_page(client):
+    response = client.post("/assess", data={"symptoms": [f"s{i}" for i in range(500)], "step": "surgery"},
+                           headers=HTML)
+    assert response.status_code == 400
+    assert 'href="/static/app.css"' in response.text
