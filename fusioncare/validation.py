@@ -98,9 +98,9 @@ def _describe(err: dict[str, Any], model: type[BaseModel] | None) -> str:
         position = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
         return f"the body is not valid JSON ({ctx.get('error', 'parse error')}{position})"
     if name is None and kind == "missing":
-        return "the body is empty; send a JSON object" + _required_fields(model)
+        return "the request is empty; expected a JSON object" + _required_fields(model)
     if name is None and kind in _BODY_SHAPE:
-        return "the body must be a JSON object (Content-Type: application/json)" + _required_fields(model)
+        return "expected a JSON object" + _required_fields(model)
     if kind == "extra_forbidden":
         allowed = sorted(model.model_fields) if model is not None and name is not None else None
         return "unknown field" + (f"; allowed fields are: {', '.join(allowed)}" if allowed else "")
