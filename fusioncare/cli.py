@@ -137,9 +137,12 @@ def validate(
             table.add_column(column, overflow="fold")
         for index, o in enumerate(outcomes):
             first = o.result.recommended_specialties[0].code.value if o.result.recommended_specialties else "-"
-            verdict = "[green]PASS[/green]" if o.passed else "[red]FAIL[/red]: " + "; ".join(o.problems)
+            verdict = "[green]PASS[/green]" if o.passed else "[red]FAIL[/red]"
             table.add_row(str(index), o.vignette.name, o.result.urgency.value, first, verdict)
         console.print(table)
+        for index, o in enumerate(outcomes):
+            if not o.passed:
+                console.print(f"FAIL #{index} {o.vignette.name}: " + "; ".join(o.problems), markup=False, soft_wrap=True)
         colour = "red" if failed else "green"
         console.print(f"[{colour}]{len(outcomes) - failed} passed, {failed} failed[/{colour}] of {len(outcomes)} vignettes")
     if failed:
