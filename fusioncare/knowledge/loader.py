@@ -95,6 +95,12 @@ class Pack:
     def management_strategies(self) -> list[ManagementStrategy]:
         return self.strategies
 
+    @property
+    def red_flag_symptoms(self) -> list[Symptom]:
+        """Symptoms that can raise urgency to urgent or emergency, in questionnaire order."""
+        warning = {code for rule in self.red_flag_rules for code in rule.when.symptom_codes}
+        return [s.code for s in self.symptoms if s.code in warning]
+
     def headline(self, urgency: Urgency) -> str:
         return self.urgency_levels[urgency].headline
 
