@@ -131,6 +131,8 @@ class AssessmentRequest(BaseModel):
 
 
 class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: str
     text: str
     rule: str = Field(description="Id of the knowledge-pack rule that produced this reason.")
@@ -138,12 +140,16 @@ class Reason(BaseModel):
 
 
 class PossibleContributor(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Contributor
     name: str
     explanation: str
 
 
 class RecommendedSpecialty(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Specialty
     name: str
     taxonomy_codes: list[str]
@@ -151,6 +157,8 @@ class RecommendedSpecialty(BaseModel):
 
 
 class TreatmentOption(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Treatment
     name: str
     specialties: list[Specialty]

@@ -17,8 +17,8 @@ from fusioncare.knowledge.loader import Pack, get_pack
 from fusioncare.knowledge.schemas import Conditions, Rule
 from fusioncare.triage.schemas import (
     AssessmentRequest,
-    FusionRegion,
     AssessmentResult,
+    FusionRegion,
     PossibleContributor,
     Reason,
     RecommendedSpecialty,
