@@ -13,6 +13,7 @@ from fusioncare.api import errors as api_errors
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.knowledge.articles import get_library
+from fusioncare.knowledge.loader import get_pack
 from fusioncare.settings import Settings, get_settings
 from fusioncare.web import routes as web_routes
 from fusioncare.web.security import SecurityHeadersMiddleware
@@ -36,6 +37,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Loaded and validated once; a broken knowledge pack stops start-up with the file and the place in it.
+    app.state.knowledge_pack = get_pack(settings.knowledge_pack_dir)
 
     api_errors.install(app)
     app.include_router(api_router)

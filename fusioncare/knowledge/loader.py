@@ -29,7 +29,7 @@ from fusioncare.knowledge.schemas import (
     TreatmentFile,
     UrgencyLevel,
 )
-from fusioncare.triage.schemas import Contributor, Specialty, Symptom, Treatment, Urgency
+from fusioncare.triage.schemas import CONTRACT_SPECIALTIES, Contributor, Specialty, Symptom, Treatment, Urgency
 from fusioncare.validation import field_path
 
 DEFAULT_PACK_DIR = Path(__file__).parent / "sciatica_after_fusion"
@@ -94,6 +94,12 @@ class Pack:
     @property
     def management_strategies(self) -> list[ManagementStrategy]:
         return self.strategies
+
+    @property
+    def red_flag_symptoms(self) -> list[Symptom]:
+        """Symptoms that can raise urgency to urgent or emergency, in questionnaire order."""
+        warning = {code for rule in self.red_flag_rules for code in rule.when.symptom_codes}
+        return [s.code for s in self.symptoms if s.code in warning]
 
     def headline(self, urgency: Urgency) -> str:
         return self.urgency_levels[urgency].headline
@@ -172,6 +178,11 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
     _exactly("treatments.yaml", "treatments", [t.code for t in treatments], Treatment)
     _exactly("specialties.yaml", "specialties", [s.code for s in specialties], Specialty)
     _exactly("pack.yaml", "urgency_levels", [u.code for u in meta.urgency_levels], Urgency)
+
+    table = [f"at specialties[{i}]: name and taxonomy codes must be exactly {CONTRACT_SPECIALTIES[s.code]} (the contract table)"
+             for i, s in enumerate(specialties) if (s.name, tuple(s.taxonomy_codes)) != CONTRACT_SPECIALTIES[s.code]]
+    if table:
+        raise PackError("specialties.yaml", table)
 
     groups = {g.code for g in meta.question_groups}
     bad_groups = [f"at symptoms[{i}].question_group: {s.question_group!r} is not one of {', '.join(sorted(groups))}"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fusioncare.triage.schemas import Contributor, Specialty, Symptom, Treatment, Trend, Urgency
+from fusioncare.triage.schemas import Contributor, FusionRegion, Specialty, Symptom, Treatment, Trend, Urgency
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
@@ -106,7 +106,7 @@ class Conditions(PackModel):
     months_at_least: float | None = Field(default=None, ge=0)
     months_below: float | None = Field(default=None, gt=0)
     sciatica_before_surgery: bool | None = None
-    fusion_region_in: list[str] = Field(default_factory=list)
+    fusion_region_in: list[FusionRegion] = Field(default_factory=list)
     treatments_tried_any: list[Treatment] = Field(default_factory=list)
     treatments_tried_at_least: int | None = Field(default=None, ge=1, description="Of those in treatments_tried_any.")
     # Lowering conditions: routine rules only.

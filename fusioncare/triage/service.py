@@ -18,6 +18,7 @@ from fusioncare.knowledge.schemas import Conditions, Rule
 from fusioncare.triage.schemas import (
     AssessmentRequest,
     AssessmentResult,
+    FusionRegion,
     PossibleContributor,
     Reason,
     RecommendedSpecialty,
@@ -45,7 +46,7 @@ class _Facts:
     months: float
     constant_pain: bool
     sciatica_before_surgery: bool
-    fusion_region: str
+    fusion_region: FusionRegion
     treatments_tried: frozenset[Treatment]
 
     @classmethod
@@ -58,7 +59,7 @@ class _Facts:
             months=request.months_since_surgery,
             constant_pain=request.constant_pain,
             sciatica_before_surgery=request.sciatica_before_surgery,
-            fusion_region=request.fusion_region.value,
+            fusion_region=request.fusion_region,
             treatments_tried=frozenset(request.treatments_tried),
         )
 

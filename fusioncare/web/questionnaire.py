@@ -169,6 +169,8 @@ def plain_title(form_field: str) -> str:
 
 
 def _messages(found: list[FieldProblem]) -> dict[str, str]:
+    """Messages for the page. Problems come without the model, so they say what went wrong in words that
+    fit radio buttons and boxes ('this field is required') rather than the API's 'allowed: true or false'."""
     messages: dict[str, str] = {}
     for problem in found:
         name = str(problem.loc[0]) if problem.loc else ""
@@ -184,7 +186,7 @@ def check_step(step: Step, answers: Answers) -> StepProblems | None:
     try:
         model.model_validate(answers.data())
     except ValidationError as exc:
-        return StepProblems(step=step, messages=_messages(problems_from(exc, model)))
+        return StepProblems(step=step, messages=_messages(problems_from(exc)))
     return None
 
 
@@ -208,7 +210,7 @@ def build_request(steps: Sequence[Step], answers: Answers) -> AssessmentRequest 
     except ValidationError as exc:
         # Only a hand-made submission gets here (the pages offer only valid codes): show the problem on the
         # step that asks the first bad field.
-        messages = _messages(problems_from(exc, AssessmentRequest))
+        messages = _messages(problems_from(exc))
         target = next((s for s in steps if any(f in s.fields for f in messages)), steps[0])
         return StepProblems(step=target, messages=messages)
 

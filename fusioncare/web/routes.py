@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from fusioncare.errors import NotFound
 from fusioncare.knowledge.articles import get_library
-from fusioncare.knowledge.loader import get_pack
+from fusioncare.knowledge.loader import Pack
 from fusioncare.triage.service import assess
 from fusioncare.web import questionnaire as q
 from fusioncare.web import result_view
@@ -31,7 +31,7 @@ def home(request: Request) -> HTMLResponse:
 
 @router.get("/assess", response_class=HTMLResponse)
 def assess_start(request: Request) -> HTMLResponse:
-    steps = q.build_steps(get_pack())
+    steps = q.build_steps(_pack(request))
     return _step_page(request, steps=steps, outcome=q.Outcome(step=steps[0]), answers=q.Answers())
 
 
@@ -39,7 +39,7 @@ def assess_start(request: Request) -> HTMLResponse:
 async def assess_submit(request: Request) -> HTMLResponse:
     """One round-trip of the questionnaire: the form holds every answer so far; nothing is stored."""
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    pack = get_pack()
+    pack = _pack(request)
     steps = q.build_steps(pack)
     answers = q.Answers.from_form(form.multi_items())
     outcome = q.advance(steps=steps, answers=answers, step_key=form.get("step"), action=form.get("action"))
@@ -51,7 +51,12 @@ async def assess_submit(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "assess_result.html", context, headers=NO_STORE)
 
 
-def _step_page(request: Request, *, steps, outcome: q.Outcome, answers: q.Answers) -> HTMLResponse:
+def _pack(request: Request) -> Pack:
+    """The knowledge pack the app loaded at start-up (settings may point it at another folder)."""
+    return request.app.state.knowledge_pack
+
+
+def _step_page(request: Request, *, steps: tuple[q.Step, ...], outcome: q.Outcome, answers: q.Answers) -> HTMLResponse:
     step = outcome.step
     return templates.TemplateResponse(request, "assess_step.html", headers=NO_STORE,
                                       status_code=422 if outcome.problems else 200, context={
