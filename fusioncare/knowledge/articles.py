@@ -41,7 +41,7 @@ class ArticleSource(BaseModel):
 
     title: Text
     publisher: Text
-    year: int = Field(ge=1950, le=2100)
+    year: int | None = Field(default=None, ge=1950, le=2100, description="Publication year; leave out for a web page whose date is unknown.")
     url: HttpUrl | None = None
 
 

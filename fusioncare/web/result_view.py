@@ -49,9 +49,14 @@ def surgery_ago(answers: Answers) -> str:
 
 
 def red_flag_words(*, result: AssessmentResult, pack: Pack) -> list[str]:
-    """The red flags in the pack's plain words, lower-cased to read inside a sentence."""
-    words = [pack.symptom_by_code[code].plain_words for code in result.red_flags]
-    return [w[0].lower() + w[1:] if w[:2] != w[:2].upper() else w for w in words]
+    """The red flags in the pack's plain words."""
+    return [pack.symptom_by_code[code].plain_words for code in result.red_flags]
+
+
+def in_sentence(words: str) -> str:
+    """'A leg that...' -> 'a leg that...' to read inside a sentence; an acronym ('TENS ...') stays as it is."""
+    first = words.split(" ", 1)[0]
+    return words if len(first) > 1 and first.isupper() else words[:1].lower() + words[1:]
 
 
 def answer_summary(*, request: AssessmentRequest, answers: Answers, pack: Pack) -> list[tuple[str, str]]:
@@ -83,6 +88,7 @@ def page_context(*, result: AssessmentResult, assessment_request: AssessmentRequ
         "banner": banner(result=result, pack=pack),
         "surgery_ago": surgery_ago(answers),
         "red_flag_words": red_flag_words(result=result, pack=pack),
+        "what_to_say": [in_sentence(w) for w in red_flag_words(result=result, pack=pack)],
         "answer_summary": answer_summary(request=assessment_request, answers=answers, pack=pack),
         "specialty_names": {s.code.value: s.name for s in pack.specialties},
         "hidden": answers.items,

@@ -211,7 +211,7 @@ def test_each_article_renders_with_its_sources_the_red_flags_and_a_link_to_the_a
     assert "When to get help now" in page.text and "Call 911 or go to the emergency department now" in page.text
     sources = page.text.split("Sources", 1)[1]
     for source in article.sources:
-        assert source.title in sources and str(source.year) in sources
+        assert source.title in sources and source.publisher in sources
     assert 'href="/assess"' in response.text
 
 
@@ -257,3 +257,17 @@ def test_a_submission_far_bigger_than_the_questionnaire_is_refused_with_a_page(c
                            headers=HTML)
     assert response.status_code == 400
     assert 'href="/static/app.css"' in response.text
+
+
+def test_an_urgent_result_lists_the_warning_signs_in_the_packs_words(client):
+    """Contract example 'incision draining with a fever two weeks after surgery': urgent or emergency."""
+    response = walk(client, {**ROUTINE, "surgery_time_amount": "0.5", "leg_pain": "4", "back_pain": "7",
+                             "trend": "worsening", "symptoms": ["fever", "wound_drainage"]})
+    pack = get_pack()
+    expected = assess(request=AssessmentRequest(months_since_surgery=0.5, leg_pain=4, back_pain=7, trend="worsening",
+                                                sciatica_before_surgery=True, symptoms=["fever", "wound_drainage"]))
+    assert expected.urgency in ("urgent", "emergency")
+    assert f'class="urgency urgency-{expected.urgency.value}"' in response.text
+    banner = scan(response.text.split('class="urgency ', 1)[1].split("</section>", 1)[0]).text
+    for code in ("fever", "wound_drainage"):
+        assert pack.symptom_by_code[code].plain_words in banner
