@@ -45,6 +45,26 @@ def assert_fits_width(page: Page) -> None:
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px at {page.viewport_size['width']}px"
 
 
+SMALL_TARGETS = """() => {
+  const small = [];
+  const tall = (el) => el.getBoundingClientRect().height;
+  for (const input of document.querySelectorAll('main input:not([type=hidden]), main select')) {
+    const label = input.id && document.querySelector(`label[for="${input.id}"]`);
+    const height = Math.max(tall(input), label && input.type !== 'number' ? tall(label) : 0);
+    if (height < 44) small.push(`${input.name}=${input.value}: ${height}px`);
+  }
+  for (const button of document.querySelectorAll('main button, main .button')) {
+    if (tall(button) < 44) small.push(`${button.textContent.trim()}: ${tall(button)}px`);
+  }
+  return small;
+}"""
+
+
+def assert_touch_targets(page: Page) -> None:
+    """Every control in the main content is at least 44 px tall to the finger (its label counts)."""
+    assert page.evaluate(SMALL_TARGETS) == []
+
+
 def at_step(page: Page, number: int) -> None:
     expect(page.locator("#progress-label")).to_have_text(re.compile(f"^Step {number} of \\d+$"))
 
@@ -62,6 +82,7 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
                          symptoms: list[str], shoot: bool = False) -> None:
     pack = get_pack()
     at_step(page, 1)
+    assert_touch_targets(page)
     page.get_by_label("Number").fill(amount)
     page.get_by_label("Months or years").select_option(unit)
     page.get_by_role("radio", name="Lower back (lumbar)").check()
@@ -71,6 +92,7 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
     at_step(page, 2)
     continue_(page)  # nothing answered yet: the page comes back with the problems beside the fields
     expect(page.locator("#field-leg_pain .field-error")).to_contain_text("Leg pain: this field is required")
+    assert_touch_targets(page)
     if shoot:
         screenshot(page, "step-pain-with-problems")
     pain(page, "leg", leg)
@@ -80,6 +102,7 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
     continue_(page)
 
     wanted = {pack.symptom_by_code[code].plain_words for code in symptoms}
+    assert_touch_targets(page)
     if shoot:
         screenshot(page, "step-symptoms")
     while page.get_by_role("button", name="Continue").count():
