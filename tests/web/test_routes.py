@@ -271,3 +271,14 @@ def test_an_urgent_result_lists_the_warning_signs_in_the_packs_words(client):
     banner = scan(response.text.split('class="urgency ', 1)[1].split("</section>", 1)[0]).text
     for code in ("fever", "wound_drainage"):
         assert pack.symptom_by_code[code].plain_words in banner
+
+
+def test_answers_shown_again_are_escaped_not_run(client):
+    evil = '"><script>alert(1)</script>'
+    response = post(client, [("step", "surgery"), ("action", "next"), ("surgery_time_amount", evil),
+                             ("symptoms", evil)])
+    assert response.status_code == 422
+    assert "<script>" not in response.text
+    assert scan(response.text).inline_problems == []
+    assert ("surgery_time_amount", evil) not in questionnaire_form(response.text).hidden
+    assert ("symptoms", evil) in questionnaire_form(response.text).hidden  # carried as text until checked
