@@ -41,7 +41,8 @@ class ArticleSource(BaseModel):
 
     title: Text
     publisher: Text
-    year: int | None = Field(default=None, ge=1950, le=2100, description="Publication year; leave out for a web page whose date is unknown.")
+    year: int | None = Field(default=None, ge=1950, le=2100,
+                             description="Publication year; left out for a web page whose date is unknown.")
     url: HttpUrl | None = None
 
 

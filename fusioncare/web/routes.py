@@ -56,10 +56,10 @@ def _pack(request: Request) -> Pack:
     return request.app.state.knowledge_pack
 
 
-def _step_page(request: Request, *, steps: tuple[q.Step, ...], outcome: q.Outcome, answers: q.Answers) -> HTMLResponse:
+def _step_page(request: Request, *, steps: tuple[q.Step, ...], outcome: q.Outcome,
+               answers: q.Answers) -> HTMLResponse:
     step = outcome.step
-    return templates.TemplateResponse(request, "assess_step.html", headers=NO_STORE,
-                                      status_code=422 if outcome.problems else 200, context={
+    context = {
         "step": step,
         "number": steps.index(step) + 1,
         "total": len(steps),
@@ -67,7 +67,9 @@ def _step_page(request: Request, *, steps: tuple[q.Step, ...], outcome: q.Outcom
         "hidden": answers.hidden_for(step),
         "problems": outcome.problems,
         "choices": CHOICES,
-    })
+    }
+    return templates.TemplateResponse(request, "assess_step.html", context, headers=NO_STORE,
+                                      status_code=422 if outcome.problems else 200)
 
 
 @router.get("/learn", response_class=HTMLResponse)

@@ -78,7 +78,8 @@ def test_raw_html_in_an_article_is_shown_as_text_not_run(tmp_path):
     (article().replace("position: 1", "position: 1\nauthor: someone"), "test-article.md: author: unknown field"),
     (article(slug="other-slug"), "test-article.md: slug: 'other-slug' must match the file name 'test-article'"),
     ("## No front matter\n", "test-article.md: must start with a YAML front matter block"),
-    (article().replace("title: A test article", "title: A: test"), "test-article.md: the front matter is not valid YAML"),
+    (article().replace("title: A test article", "title: A: test"),
+     "test-article.md: the front matter is not valid YAML"),
     (article(body="# A second title\n"), "test-article.md: body: use '##' headings"),
 ])
 def test_a_bad_article_file_names_itself_and_the_field(tmp_path, content, problem):
