@@ -55,7 +55,8 @@ class ArticleFrontMatter(BaseModel):
     title: Text
     summary: Text
     position: int = Field(ge=1, le=100, description="Place in the /learn index, smallest first.")
-    reviewed_on: date = Field(description="When a clinician last reviewed the wording.")
+    reviewed_on: date = Field(description="When the wording was last checked against its sources.")
+    reviewed_by: Text = Field(description="Who checked it, and whether clinical sign-off is still pending.")
     sources: list[ArticleSource] = Field(min_length=1)
 
 
@@ -69,6 +70,7 @@ class Article(BaseModel):
     summary: str
     position: int
     reviewed_on: date
+    reviewed_by: str
     sources: list[ArticleSource]
     body_html: str
 

@@ -15,6 +15,7 @@ title: A test article
 summary: A short summary of the test article.
 position: {position}
 reviewed_on: 2026-11-20
+reviewed_by: A reviewer
 sources:
   - title: A guideline
     publisher: A publisher
