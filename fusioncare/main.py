@@ -10,9 +10,13 @@ from sqlalchemy.engine import Engine
 
 from fusioncare import __version__
 from fusioncare.api import errors as api_errors
+from fusioncare.accounts import deps as account_deps
+from fusioncare.accounts import hardening
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
+from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
+from fusioncare.web import account_pages
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
 
@@ -20,6 +24,7 @@ from fusioncare.web.templating import STATIC_DIR
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. Tests pass their own settings and engine; `fusioncare serve` uses the environment."""
     settings = settings or get_settings()
+    hardening.check_production_settings(settings)
     logging.basicConfig(level=settings.log_level)
     engine = engine or make_engine(settings.effective_database_url)
 
@@ -35,8 +40,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
 
+    app.state.notifier = build_notifier(settings)
+
     api_errors.install(app)
+    account_deps.install(app)
+    hardening.install(app, settings)
     app.include_router(api_router)
     app.include_router(web_routes.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -3,9 +3,13 @@
 from fastapi import APIRouter
 from sqlalchemy import text
 
+from fusioncare.accounts import routes as accounts_routes
 from fusioncare.deps import DbSession
+from fusioncare.triage import record_routes as triage_record_routes
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(accounts_routes.router)
+api_router.include_router(triage_record_routes.router)
 
 
 @api_router.get("/health", tags=["operations"])
