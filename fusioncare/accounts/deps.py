@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from fusioncare.accounts import service
 from fusioncare.accounts.audit import Actor
-from fusioncare.accounts.errors import AuthenticationRequired, CsrfFailed
+from fusioncare.accounts.errors import AuthenticationRequired, CsrfFailed, InvalidCredentials
 from fusioncare.accounts.models import TokenKind, User
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import NotFound
@@ -142,6 +142,10 @@ def install(app: FastAPI) -> None:
             return RedirectResponse(f"/account/sign-in?next={quote(request.url.path)}", status_code=303)
         return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
                             content={"detail": exc.message, "code": exc.code})
+
+    @app.exception_handler(InvalidCredentials)
+    async def _invalid_credentials(request: Request, exc: InvalidCredentials) -> Response:
+        return JSONResponse(status_code=401, content={"detail": exc.message, "code": exc.code})
 
     @app.exception_handler(CsrfFailed)
     async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:

@@ -331,3 +331,15 @@ def confirm_password(db: Session, *, user: User, password: str, client_address: 
         audit.record(db, actor=Actor.of(user, client_address), action="password_confirm", record_type="user",
                      record_id=user.id, outcome=Outcome.failed)
         raise InvalidInput("password", "is not your current password")
+
+
+def ensure_account(db: Session, *, email: str, password: str, role: Role) -> User:
+    """Create the account unless the e-mail already has one (for demo data; existing accounts are left as they are)."""
+    email = _checked_email(email)
+    user = get_user_by_email(db, email=email)
+    if user is None:
+        _check_password(password, email=email)
+        user = User(email=email, password_hash=hash_password(password), role=role)
+        db.add(user)
+        db.commit()
+    return user
