@@ -14,6 +14,7 @@ from fusioncare.accounts import deps as account_deps
 from fusioncare.accounts import hardening
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
+from fusioncare.knowledge.loader import get_pack
 from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
 from fusioncare.web import account_pages
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # Loaded and validated once; a broken knowledge pack stops start-up with the file and the place in it.
+    app.state.knowledge_pack = get_pack(settings.knowledge_pack_dir)
 
     app.state.notifier = build_notifier(settings)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,7 +29,9 @@ class FieldProblem:
 
 
 def field_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
-    """('symptoms', 2) -> 'symptoms[2]'; ('body', 'leg_pain') -> 'leg_pain'."""
+    """('symptoms', 2) -> 'symptoms[2]'; ('body', 'leg_pain') -> 'leg_pain'; ('body', 0) of a JSON error -> ''."""
+    if len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int):
+        return ""  # FastAPI puts the character position of a JSON syntax error here, not a list index
     parts: list[str] = []
     for item in loc:
         if item in ("body", "query", "path", "header", "cookie") and not parts:
@@ -40,20 +43,73 @@ def field_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
     return "".join(parts)
 
 
+_BODY_SHAPE = ("model_attributes_type", "dict_type", "model_type")
+_RANGE_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+
+
+def _field_name(loc: tuple[str | int, ...] | list[str | int]) -> str | None:
+    """The top-level model field an error is about, skipping the 'body' prefix and a batch index."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    if parts and isinstance(parts[0], int):
+        parts = parts[1:]
+    return parts[0] if parts and isinstance(parts[0], str) else None
+
+
+def allowed_values(model: type[BaseModel] | None, name: str | None) -> str | None:
+    """Plain words for what a field accepts, e.g. 'a whole number from 0 to 10' or 'one of: a, b, c'."""
+    if model is None or name is None or name not in model.model_fields:
+        return None
+    info = model.model_fields[name]
+    annotation = info.annotation
+    prefix = ""
+    if get_origin(annotation) is list:
+        annotation = get_args(annotation)[0]
+        prefix = "a list of "
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        values = ", ".join(str(member.value) for member in annotation)
+        return f"{prefix}values from: {values}" if prefix else f"one of: {values}"
+    if annotation is bool:
+        return "true or false"
+    bounds = {key: getattr(meta, key) for meta in info.metadata for key in _RANGE_WORDS if hasattr(meta, key)}
+    kind = {int: "a whole number", float: "a number", str: "text"}.get(annotation)  # type: ignore[call-overload]
+    if kind is None:
+        return None
+    if "ge" in bounds and "le" in bounds:
+        return f"{prefix}{kind} from {bounds['ge']} to {bounds['le']}"
+    limits = " and ".join(f"{_RANGE_WORDS[key]} {value}" for key, value in bounds.items())
+    return f"{prefix}{kind}" + (f", {limits}" if limits else "")
+
+
+def _required_fields(model: type[BaseModel] | None) -> str:
+    if model is None:
+        return ""
+    required = [name for name, info in model.model_fields.items() if info.is_required()]
+    return f"; required fields are: {', '.join(required)}" if required else ""
+
+
 def _describe(err: dict[str, Any], model: type[BaseModel] | None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
+    loc = tuple(err.get("loc", ()))
+    name = _field_name(loc)
+    if kind == "json_invalid":
+        position = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        return f"the body is not valid JSON ({ctx.get('error', 'parse error')}{position})"
+    if name is None and kind == "missing":
+        return "the request is empty; expected a JSON object" + _required_fields(model)
+    if name is None and kind in _BODY_SHAPE:
+        return "expected a JSON object" + _required_fields(model)
     if kind == "extra_forbidden":
-        allowed = sorted(model.model_fields) if model is not None and len(err["loc"]) <= 2 else None
+        allowed = sorted(model.model_fields) if model is not None and name is not None else None
         return "unknown field" + (f"; allowed fields are: {', '.join(allowed)}" if allowed else "")
-    if kind == "missing":
-        return "this field is required"
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
         return f"{_quote(err.get('input'))} is not allowed; allowed values are: {expected}"
-    if kind == "json_invalid":
-        return f"the body is not valid JSON ({ctx.get('error', 'parse error')})"
-    return err.get("msg", "invalid value")
+    allowed = allowed_values(model, name)
+    base = "this field is required" if kind == "missing" else err.get("msg", "invalid value")
+    return f"{base}; allowed: {allowed}" if allowed else base
 
 
 def _quote(value: Any) -> str:

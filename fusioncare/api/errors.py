@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fusioncare import errors
@@ -30,6 +31,13 @@ def problem_response(found: list[FieldProblem], status_code: int = 422) -> JSONR
     )
 
 
+def _body_model(request: Request) -> type[BaseModel] | None:
+    """The Pydantic model of the matched route's JSON body, so messages can list allowed fields and values."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
 def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
@@ -37,7 +45,7 @@ def wants_html(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(problems(list(exc.errors())))
+        return problem_response(problems(list(exc.errors()), _body_model(request)))
 
     @app.exception_handler(errors.InvalidInput)
     async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:

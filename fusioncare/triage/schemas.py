@@ -131,6 +131,8 @@ class AssessmentRequest(BaseModel):
 
 
 class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: str
     text: str
     rule: str = Field(description="Id of the knowledge-pack rule that produced this reason.")
@@ -138,12 +140,16 @@ class Reason(BaseModel):
 
 
 class PossibleContributor(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Contributor
     name: str
     explanation: str
 
 
 class RecommendedSpecialty(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Specialty
     name: str
     taxonomy_codes: list[str]
@@ -151,6 +157,8 @@ class RecommendedSpecialty(BaseModel):
 
 
 class TreatmentOption(BaseModel):
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
     code: Treatment
     name: str
     specialties: list[Specialty]
@@ -168,3 +176,18 @@ class AssessmentResult(BaseModel):
     treatment_options: list[TreatmentOption]
     next_steps: list[str]
     disclaimer: str
+
+
+# The contract's specialty table: name and NUCC taxonomy codes per specialty code (spec/assessment-api.md).
+# The knowledge pack's specialty map must match it exactly (checked on load).
+CONTRACT_SPECIALTIES: dict[Specialty, tuple[str, tuple[str, ...]]] = {
+    Specialty.emergency_department: ("Emergency medicine", ("207P00000X",)),
+    Specialty.spine_surgeon: ("Spine surgeon", ("207XS0117X", "207T00000X", "207X00000X")),
+    Specialty.pain_medicine: ("Pain medicine", ("208VP0014X", "208VP0000X", "207LP2900X", "2081P2900X", "2084P2900X")),
+    Specialty.physiatrist: ("Physical medicine and rehabilitation", ("208100000X", "2081S0010X")),
+    Specialty.physical_therapist: ("Physical therapist", ("225100000X", "2251X0800X")),
+    Specialty.chiropractor: ("Chiropractor", ("111N00000X", "111NX0800X")),
+    Specialty.pain_psychologist: ("Psychologist (pain and health)", ("103T00000X", "103TH0004X", "103TH0100X", "103TC0700X")),
+    Specialty.neurologist: ("Neurologist", ("2084N0400X",)),
+    Specialty.primary_care: ("Primary care", ("207Q00000X", "207R00000X", "208D00000X")),
+}

@@ -1,0 +1,234 @@
+"""Loads a knowledge pack folder, validates it against its schema and the API contract, and caches it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from fusioncare.knowledge.schemas import (
+    ContributorEntry,
+    ContributorFile,
+    ManagementFile,
+    ManagementStrategy,
+    PackMeta,
+    QuestionGroup,
+    Rule,
+    RuleFile,
+    Source,
+    SourceFile,
+    SpecialtyEntry,
+    SpecialtyFile,
+    SymptomEntry,
+    SymptomFile,
+    TreatmentEntry,
+    TreatmentFile,
+    UrgencyLevel,
+)
+from fusioncare.triage.schemas import CONTRACT_SPECIALTIES, Contributor, Specialty, Symptom, Treatment, Urgency
+from fusioncare.validation import field_path
+
+DEFAULT_PACK_DIR = Path(__file__).parent / "sciatica_after_fusion"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PackError(Exception):
+    """The knowledge pack cannot be used; the message names the file and the place inside it."""
+
+    def __init__(self, file: str, problems: list[str]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__(f"knowledge pack file {file}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True, eq=False)
+class Pack:
+    """One validated condition pack. Lists keep the file order; the dicts index them by code.
+
+    Compared and hashed by identity, so the engine can cache its compiled rules per pack.
+    """
+
+    directory: Path
+    meta: PackMeta
+    sources: dict[str, Source]
+    question_groups: list[QuestionGroup]
+    symptoms: list[SymptomEntry]
+    contributors: list[ContributorEntry]
+    treatments: list[TreatmentEntry]
+    specialties: list[SpecialtyEntry]
+    strategies: list[ManagementStrategy]
+    red_flag_rules: list[Rule]
+    triage_rules: list[Rule]
+    symptom_by_code: dict[Symptom, SymptomEntry] = field(repr=False)
+    contributor_by_code: dict[Contributor, ContributorEntry] = field(repr=False)
+    treatment_by_code: dict[Treatment, TreatmentEntry] = field(repr=False)
+    specialty_by_code: dict[Specialty, SpecialtyEntry] = field(repr=False)
+    urgency_levels: dict[Urgency, UrgencyLevel] = field(repr=False)
+
+    @property
+    def code(self) -> str:
+        return self.meta.code
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    @property
+    def disclaimer(self) -> str:
+        return self.meta.disclaimer
+
+    @property
+    def default_rule(self) -> Rule:
+        return self.meta.default_rule
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Every rule in priority order: red flags first, then the triage rules, then the default rule."""
+        return [*self.red_flag_rules, *self.triage_rules, self.meta.default_rule]
+
+    @property
+    def management_strategies(self) -> list[ManagementStrategy]:
+        return self.strategies
+
+    @property
+    def red_flag_symptoms(self) -> list[Symptom]:
+        """Symptoms that can raise urgency to urgent or emergency, in questionnaire order."""
+        warning = {code for rule in self.red_flag_rules for code in rule.when.symptom_codes}
+        return [s.code for s in self.symptoms if s.code in warning]
+
+    def headline(self, urgency: Urgency) -> str:
+        return self.urgency_levels[urgency].headline
+
+    def symptoms_in_group(self, group: str) -> list[SymptomEntry]:
+        return [s for s in self.symptoms if s.question_group == group]
+
+    def source_names(self, codes: list[str]) -> str:
+        """'NICE NG59 ... (2020); GIRFT ...' for a rule's or a claim's sources."""
+        return "; ".join(f"{self.sources[c].title} ({self.sources[c].publisher}, {self.sources[c].year})" for c in codes)
+
+
+def _read(directory: Path, name: str, model: type[M]) -> M:
+    path = directory / name
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PackError(name, ["the file is missing"]) from None
+    except yaml.YAMLError as exc:
+        raise PackError(name, [f"not valid YAML ({exc})"]) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        found = [f"at {field_path(e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise PackError(name, found) from None
+
+
+def _exactly(file: str, what: str, found: list[Any], expected: type) -> None:
+    """The pack must describe every contract code exactly once, no more and no fewer."""
+    problems: list[str] = []
+    seen: set[Any] = set()
+    for index, code in enumerate(found):
+        if code in seen:
+            problems.append(f"at {what}[{index}].code: {code.value} is listed twice")
+        seen.add(code)
+    missing = [c.value for c in expected if c not in seen]
+    if missing:
+        problems.append(f"at {what}: these contract codes are not described: {', '.join(missing)}")
+    if problems:
+        raise PackError(file, problems)
+
+
+def _check_references(file: str, label: str, rules: list[Rule], sources: dict[str, Source],
+                      *, red_flags: bool, seen_ids: set[str]) -> None:
+    problems: list[str] = []
+    for index, rule in enumerate(rules):
+        where = f"{label}[{index}]"
+        if rule.id in seen_ids:
+            problems.append(f"at {where}.id: rule id {rule.id} is used twice")
+        seen_ids.add(rule.id)
+        if rule.red_flag is not red_flags:
+            kind = "red_flags.yaml holds only red-flag rules" if red_flags else "triage_rules.yaml holds no red-flag rules"
+            problems.append(f"at {where}.red_flag: {kind}")
+        for s_index, code in enumerate(rule.sources):
+            if code not in sources:
+                problems.append(f"at {where}.sources[{s_index}]: unknown source {code!r}; known: {', '.join(sources)}")
+    if problems:
+        raise PackError(file, problems)
+
+
+def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
+    """Read and validate every file of a pack folder; raises PackError naming the file and the path in it."""
+    directory = Path(directory)
+    meta = _read(directory, "pack.yaml", PackMeta)
+    sources = {s.id: s for s in _read(directory, "sources.yaml", SourceFile).sources}
+    symptoms = _read(directory, "symptoms.yaml", SymptomFile).symptoms
+    contributors = _read(directory, "contributors.yaml", ContributorFile).contributors
+    treatments = _read(directory, "treatments.yaml", TreatmentFile).treatments
+    specialties = _read(directory, "specialties.yaml", SpecialtyFile).specialties
+    strategies = _read(directory, "management.yaml", ManagementFile).strategies
+    red_flag_rules = _read(directory, "red_flags.yaml", RuleFile).rules
+    triage_rules = _read(directory, "triage_rules.yaml", RuleFile).rules
+
+    _exactly("symptoms.yaml", "symptoms", [s.code for s in symptoms], Symptom)
+    _exactly("contributors.yaml", "contributors", [c.code for c in contributors], Contributor)
+    _exactly("treatments.yaml", "treatments", [t.code for t in treatments], Treatment)
+    _exactly("specialties.yaml", "specialties", [s.code for s in specialties], Specialty)
+    _exactly("pack.yaml", "urgency_levels", [u.code for u in meta.urgency_levels], Urgency)
+
+    table = [f"at specialties[{i}]: name and taxonomy codes must be exactly {CONTRACT_SPECIALTIES[s.code]} (the contract table)"
+             for i, s in enumerate(specialties) if (s.name, tuple(s.taxonomy_codes)) != CONTRACT_SPECIALTIES[s.code]]
+    if table:
+        raise PackError("specialties.yaml", table)
+
+    groups = {g.code for g in meta.question_groups}
+    bad_groups = [f"at symptoms[{i}].question_group: {s.question_group!r} is not one of {', '.join(sorted(groups))}"
+                  for i, s in enumerate(symptoms) if s.question_group not in groups]
+    if bad_groups:
+        raise PackError("symptoms.yaml", bad_groups)
+
+    for file, label, items in (("contributors.yaml", "contributors", contributors),
+                               ("management.yaml", "strategies", strategies)):
+        unknown = [f"at {label}[{i}].source: unknown source {item.source!r}" for i, item in enumerate(items)
+                   if item.source not in sources]
+        if unknown:
+            raise PackError(file, unknown)
+    unknown = [f"at treatments[{i}].sources: unknown source {code!r}" for i, t in enumerate(treatments)
+               for code in t.sources if code not in sources]
+    if unknown:
+        raise PackError("treatments.yaml", unknown)
+
+    seen_ids: set[str] = set()
+    _check_references("red_flags.yaml", "rules", red_flag_rules, sources, red_flags=True, seen_ids=seen_ids)
+    _check_references("triage_rules.yaml", "rules", triage_rules, sources, red_flags=False, seen_ids=seen_ids)
+    _check_references("pack.yaml", "default_rule", [meta.default_rule], sources, red_flags=False, seen_ids=seen_ids)
+    if meta.default_rule.urgency is not Urgency.routine or meta.default_rule.when.model_dump(exclude_defaults=True):
+        raise PackError("pack.yaml", ["at default_rule: the default rule must be routine and have no conditions"])
+
+    return Pack(
+        directory=directory,
+        meta=meta,
+        sources=sources,
+        question_groups=meta.question_groups,
+        symptoms=symptoms,
+        contributors=contributors,
+        treatments=treatments,
+        specialties=specialties,
+        strategies=strategies,
+        red_flag_rules=red_flag_rules,
+        triage_rules=triage_rules,
+        symptom_by_code={s.code: s for s in symptoms},
+        contributor_by_code={c.code: c for c in contributors},
+        treatment_by_code={t.code: t for t in treatments},
+        specialty_by_code={s.code: s for s in specialties},
+        urgency_levels={u.code: u for u in meta.urgency_levels},
+    )
+
+
+@lru_cache(maxsize=4)
+def get_pack(directory: Path | None = None) -> Pack:
+    """The pack, loaded and validated once per process (the built-in one unless a folder is given)."""
+    return load_pack(Path(directory) if directory is not None else DEFAULT_PACK_DIR)

@@ -1,0 +1,210 @@
+"""Pydantic shapes of a knowledge pack's YAML files: what a clinical reviewer edits, checked on load."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fusioncare.triage.schemas import Contributor, FusionRegion, Specialty, Symptom, Treatment, Trend, Urgency
+
+Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+class PackModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- sources -------------------------------------------------------------------------------------
+
+
+class Source(PackModel):
+    """A guideline or review a rule or claim rests on, cited by name (never an invented study)."""
+
+    id: Code
+    title: Text
+    publisher: Text
+    year: int = Field(ge=1950, le=2100)
+    note: str = ""
+
+
+# --- vocabulary ----------------------------------------------------------------------------------
+
+
+class QuestionGroup(PackModel):
+    """One step of the questionnaire: a topic with its own short introduction."""
+
+    code: Code
+    title: Text
+    intro: Text
+
+
+class SymptomEntry(PackModel):
+    code: Symptom
+    plain_words: Text
+    question_group: Code
+
+
+class ContributorEntry(PackModel):
+    code: Contributor
+    name: Text
+    explanation: Text
+    source: Code
+
+
+class TreatmentEntry(PackModel):
+    code: Treatment
+    name: Text
+    specialties: list[Specialty] = Field(min_length=1)
+    summary: Text
+    evidence: Text
+    sources: list[Code] = Field(min_length=1)
+
+
+class SpecialtyEntry(PackModel):
+    code: Specialty
+    name: Text
+    taxonomy_codes: list[Annotated[str, Field(pattern=r"^[0-9A-Z]{9}X$")]] = Field(min_length=1)
+    description: Text
+
+
+class ManagementStrategy(PackModel):
+    """A long-term self-management habit (used by the recovery tracker)."""
+
+    code: Code
+    title: Text
+    summary: Text
+    source: Code
+
+
+class UrgencyLevel(PackModel):
+    code: Urgency
+    headline: Text
+    meaning: Text
+    next_steps: list[Text] = Field(min_length=1)
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+class Conditions(PackModel):
+    """All listed conditions must hold (AND). Every field is optional; an empty block always matches.
+
+    The "raising" conditions (symptoms, pain at least, trend at least, constant pain) can only become
+    true, never false, as a person reports more or worse symptoms; that is what makes the engine monotone.
+    The "lowering" ones (``*_at_most``) may only be used by routine rules (checked on load).
+    """
+
+    symptoms_all: list[Symptom] = Field(default_factory=list, description="Every one of these is reported.")
+    symptoms_any: list[Symptom] = Field(default_factory=list, description="At least one of these is reported.")
+    leg_pain_at_least: int | None = Field(default=None, ge=0, le=10)
+    back_pain_at_least: int | None = Field(default=None, ge=0, le=10)
+    any_pain_at_least: int | None = Field(default=None, ge=0, le=10, description="Leg or back pain at least this.")
+    trend_at_least: Trend | None = Field(default=None, description="improving < stable < worsening.")
+    constant_pain: bool | None = Field(default=None, description="Only 'true' is allowed: the pain never lets up.")
+    months_at_least: float | None = Field(default=None, ge=0)
+    months_below: float | None = Field(default=None, gt=0)
+    sciatica_before_surgery: bool | None = None
+    fusion_region_in: list[FusionRegion] = Field(default_factory=list)
+    treatments_tried_any: list[Treatment] = Field(default_factory=list)
+    treatments_tried_at_least: int | None = Field(default=None, ge=1, description="Of those in treatments_tried_any.")
+    # Lowering conditions: routine rules only.
+    trend_at_most: Trend | None = None
+    any_pain_at_most: int | None = Field(default=None, ge=0, le=10, description="Leg and back pain both at most this.")
+    symptoms_none: list[Symptom] = Field(default_factory=list, description="None of these is reported.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Conditions:
+        if self.constant_pain is False:
+            raise ValueError("constant_pain may only be true (a rule cannot require the pain to let up)")
+        if self.treatments_tried_at_least is not None and not self.treatments_tried_any:
+            raise ValueError("treatments_tried_at_least needs treatments_tried_any")
+        if self.treatments_tried_at_least is not None and self.treatments_tried_at_least > len(self.treatments_tried_any):
+            raise ValueError("treatments_tried_at_least is larger than the list it counts")
+        if self.months_at_least is not None and self.months_below is not None and self.months_below <= self.months_at_least:
+            raise ValueError("months_below must be larger than months_at_least")
+        return self
+
+    @property
+    def lowers(self) -> bool:
+        """True when the rule could stop matching as symptoms, pain or trend get worse."""
+        return self.trend_at_most is not None or self.any_pain_at_most is not None or bool(self.symptoms_none)
+
+    @property
+    def symptom_codes(self) -> list[Symptom]:
+        return list(dict.fromkeys([*self.symptoms_all, *self.symptoms_any]))
+
+
+class Rule(PackModel):
+    """One ordered rule: when its conditions hold it sets at least ``urgency`` and adds its advice."""
+
+    id: Code
+    red_flag: bool = Field(default=False, description="A warning sign; red-flag rules alone may set urgent or emergency.")
+    when: Conditions
+    urgency: Urgency
+    reason: Text
+    contributors: list[Contributor] = Field(default_factory=list)
+    specialties: list[Specialty] = Field(default_factory=list)
+    specialty_why: str = Field(default="", description="Why these specialists, in plain words.")
+    treatments: list[Treatment] = Field(default_factory=list)
+    next_steps: list[Text] = Field(default_factory=list)
+    sources: list[Code] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _safe(self) -> Rule:
+        high = self.urgency in (Urgency.urgent, Urgency.emergency)
+        if self.red_flag and not high:
+            raise ValueError("a red-flag rule must set urgency urgent or emergency")
+        if high and not self.red_flag:
+            raise ValueError("only red-flag rules may set urgency urgent or emergency")
+        if self.red_flag and not self.when.symptom_codes:
+            raise ValueError("a red-flag rule must name the warning symptoms it reacts to")
+        if self.when.lowers and self.urgency is not Urgency.routine:
+            raise ValueError("trend_at_most, any_pain_at_most and symptoms_none are only allowed in routine rules")
+        if self.urgency is Urgency.emergency and (not self.specialties or self.specialties[0] is not Specialty.emergency_department):
+            raise ValueError("an emergency rule must list emergency_department first")
+        if not self.specialties and self.urgency is not Urgency.routine:
+            raise ValueError("a rule that raises urgency must say whom to see")
+        return self
+
+
+class RuleFile(PackModel):
+    rules: list[Rule] = Field(min_length=1)
+
+
+class PackMeta(PackModel):
+    """pack.yaml: the condition's name, the default rule and the fixed texts."""
+
+    code: Code
+    name: Text
+    version: Text
+    reviewed_by: str = ""
+    disclaimer: Text
+    default_rule: Rule
+    question_groups: list[QuestionGroup] = Field(min_length=1)
+    urgency_levels: list[UrgencyLevel] = Field(min_length=4, max_length=4)
+
+
+class SymptomFile(PackModel):
+    symptoms: list[SymptomEntry]
+
+
+class ContributorFile(PackModel):
+    contributors: list[ContributorEntry]
+
+
+class TreatmentFile(PackModel):
+    treatments: list[TreatmentEntry]
+
+
+class SpecialtyFile(PackModel):
+    specialties: list[SpecialtyEntry]
+
+
+class ManagementFile(PackModel):
+    strategies: list[ManagementStrategy] = Field(min_length=1)
+
+
+class SourceFile(PackModel):
+    sources: list[Source] = Field(min_length=1)

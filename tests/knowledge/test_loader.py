@@ -1,0 +1,185 @@
+"""The knowledge pack loader: validation on load, contract coverage, sources, and start-up stopping on errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from fusioncare.cli import app as cli_app
+from fusioncare.knowledge.loader import DEFAULT_PACK_DIR, PackError, get_pack, load_pack
+from fusioncare.main import create_app
+from fusioncare.settings import Settings, get_settings
+from fusioncare.triage.schemas import CONTRACT_SPECIALTIES, Contributor, Specialty, Symptom, Treatment, Urgency
+
+
+@pytest.fixture
+def pack_copy(tmp_path: Path) -> Path:
+    """A writable copy of the built-in pack to break in one place."""
+    target = tmp_path / "pack"
+    shutil.copytree(DEFAULT_PACK_DIR, target)
+    return target
+
+
+def edit(folder: Path, name: str, change) -> None:
+    path = folder / name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_built_in_pack_describes_every_contract_code_exactly_once():
+    pack = load_pack()
+    assert [s.code for s in pack.symptoms] == list(dict.fromkeys(s.code for s in pack.symptoms))
+    assert {s.code for s in pack.symptoms} == set(Symptom)
+    assert {c.code for c in pack.contributors} == set(Contributor)
+    assert {t.code for t in pack.treatments} == set(Treatment)
+    assert {s.code for s in pack.specialties} == set(Specialty)
+    assert set(pack.urgency_levels) == set(Urgency)
+
+
+def test_specialty_map_is_exactly_the_contract_table():
+    pack = load_pack()
+    for specialty in pack.specialties:
+        assert (specialty.name, tuple(specialty.taxonomy_codes)) == CONTRACT_SPECIALTIES[specialty.code]
+
+
+def test_every_symptom_belongs_to_a_questionnaire_step_and_every_step_has_symptoms():
+    pack = load_pack()
+    groups = [g.code for g in pack.question_groups]
+    assert {s.question_group for s in pack.symptoms} == set(groups)
+    assert {"bladder_bowel_groin", "legs", "wound_fever", "clots", "general_health", "pain_pattern", "mood"} == set(groups)
+    assert [s.code for s in pack.symptoms_in_group("clots")] == [Symptom.calf_pain_swelling, Symptom.chest_pain_breathless]
+
+
+def test_pack_is_loaded_once_and_cached():
+    assert get_pack() is get_pack()
+
+
+def test_every_rule_treatment_contributor_and_strategy_cites_a_known_source():
+    pack = load_pack()
+    for rule in pack.rules:
+        assert rule.sources and all(code in pack.sources for code in rule.sources), rule.id
+    for item in [*pack.contributors, *pack.management_strategies]:
+        assert item.source in pack.sources
+    for treatment in pack.treatments:
+        assert all(code in pack.sources for code in treatment.sources)
+
+
+def test_evidence_notes_say_plainly_that_nice_advises_against_gabapentinoids_and_tens():
+    pack = load_pack()
+    medication = pack.treatment_by_code[Treatment.medication].evidence
+    tens = pack.treatment_by_code[Treatment.tens].evidence
+    assert "NICE NG59" in medication and "advises against gabapentin and pregabalin" in medication
+    assert "NICE NG59 advises against TENS" in tens
+
+
+def test_contributor_explanations_are_never_worded_as_a_diagnosis():
+    for contributor in load_pack().contributors:
+        words = contributor.explanation.lower()
+        assert " may " in f" {words} " or " can " in f" {words} ", contributor.code
+        assert "you have" not in words, contributor.code
+
+
+def test_management_strategies_cover_the_long_term_plan():
+    codes = {s.code for s in load_pack().management_strategies}
+    assert {"follow_surgeons_protocol", "physical_therapy", "spine_habits", "low_impact_exercise", "weight_management",
+            "cbt_for_coping", "support_groups", "keep_care_team_informed"} <= codes
+
+
+def test_schema_error_names_the_file_and_the_path_inside_it(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][2].update(urgency="later"))
+    with pytest.raises(PackError) as caught:
+        load_pack(pack_copy)
+    assert caught.value.file == "triage_rules.yaml"
+    assert "at rules[2].urgency" in str(caught.value)
+
+
+def test_invalid_yaml_names_the_file(pack_copy):
+    (pack_copy / "symptoms.yaml").write_text("symptoms: [unclosed", encoding="utf-8")
+    with pytest.raises(PackError, match=r"symptoms\.yaml: not valid YAML"):
+        load_pack(pack_copy)
+
+
+def test_a_contract_symptom_missing_from_the_pack_is_rejected(pack_copy):
+    edit(pack_copy, "symptoms.yaml", lambda d: d["symptoms"].pop())
+    with pytest.raises(PackError, match="not described: low_mood"):
+        load_pack(pack_copy)
+
+
+def test_an_unknown_symptom_code_in_a_rule_is_rejected_with_its_path(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0]["when"].update(symptoms_any=["tingly_toes"]))
+    with pytest.raises(PackError, match=r"red_flags\.yaml: at rules\[0\]\.when\.symptoms_any\[0\]"):
+        load_pack(pack_copy)
+
+
+def test_a_rule_without_a_source_is_rejected(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][0].update(sources=[]))
+    with pytest.raises(PackError, match=r"at rules\[0\]\.sources"):
+        load_pack(pack_copy)
+
+
+def test_a_rule_citing_an_unknown_source_is_rejected(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][1].update(sources=["my_blog"]))
+    with pytest.raises(PackError, match="unknown source 'my_blog'"):
+        load_pack(pack_copy)
+
+
+def test_only_red_flag_rules_may_set_urgent_or_emergency(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][0].update(urgency="urgent"))
+    with pytest.raises(PackError, match="only red-flag rules may set urgency urgent or emergency"):
+        load_pack(pack_copy)
+
+
+def test_a_red_flag_rule_must_set_at_least_urgent(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(urgency="soon"))
+    with pytest.raises(PackError, match="must set urgency urgent or emergency"):
+        load_pack(pack_copy)
+
+
+def test_conditions_that_could_lower_urgency_are_refused_outside_routine_rules(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][0]["when"].update(trend_at_most="stable"))
+    with pytest.raises(PackError, match="only allowed in routine rules"):
+        load_pack(pack_copy)
+
+
+def test_an_emergency_rule_must_send_people_to_the_emergency_department_first(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(specialties=["spine_surgeon", "emergency_department"]))
+    with pytest.raises(PackError, match="must list emergency_department first"):
+        load_pack(pack_copy)
+
+
+def test_a_specialty_map_that_differs_from_the_contract_is_rejected(pack_copy):
+    edit(pack_copy, "specialties.yaml", lambda d: d["specialties"][1].update(taxonomy_codes=["207XS0117X"]))
+    with pytest.raises(PackError, match=r"specialties\.yaml: at specialties\[1\]"):
+        load_pack(pack_copy)
+
+
+def test_duplicate_rule_ids_are_rejected(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][1].update(id=d["rules"][0]["id"]))
+    with pytest.raises(PackError, match="is used twice"):
+        load_pack(pack_copy)
+
+
+def test_a_broken_pack_stops_app_start_up(pack_copy, tmp_path):
+    edit(pack_copy, "pack.yaml", lambda d: d.pop("disclaimer"))
+    settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", knowledge_pack_dir=pack_copy)
+    with pytest.raises(PackError, match=r"pack\.yaml: at disclaimer: Field required"):
+        create_app(settings)
+
+
+def test_cli_reports_a_broken_pack_by_file_and_exits_1(pack_copy, monkeypatch):
+    edit(pack_copy, "treatments.yaml", lambda d: d["treatments"][0].update(specialties=["surgeon"]))
+    monkeypatch.setenv("FUSIONCARE_KNOWLEDGE_PACK_DIR", str(pack_copy))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["assess", "--json", "-"],
+                                    input='{"months_since_surgery": 3, "leg_pain": 2, "back_pain": 2, "trend": "stable"}')
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "treatments.yaml: at treatments[0].specialties[0]" in result.stderr
