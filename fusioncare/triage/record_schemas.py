@@ -20,3 +20,9 @@ class SavedAssessmentSummary(BaseModel):
     id: str
     created_at: datetime
     urgency: str
+
+
+class SavedAssessmentResult(AssessmentResult):
+    """The answer to ``POST /api/v1/assessments?save=true``: the result plus the saved record's id."""
+
+    id: str
