@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from fusioncare.accounts import audit, service
@@ -23,6 +23,10 @@ _404 = {404: {"description": "No such record, or not yours.", **_ERROR}}
 _409 = {409: {"description": "Conflicts with the current state.", **_ERROR}}
 _422 = {422: {"description": "Bad input; the message names the field.", **_ERROR}}
 _429 = {429: {"description": "Too many attempts; see Retry-After.", **_ERROR}}
+
+# Ids are 32-bit integers in the database; larger numbers are bad input, not a database error.
+MAX_ID = 2_147_483_647
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="An account's id.")]
 
 router = APIRouter(tags=["accounts"], responses={413: {"description": "Request body too large.", **_ERROR}})
 
@@ -109,18 +113,18 @@ def providers_awaiting_verification(admin: CurrentAdmin, db: DbSession) -> list[
 
 
 @router.post("/admin/providers/{user_id}/verify", response_model=AccountRead, responses={**_401, **_404, **_409})
-def verify_provider(user_id: int, admin: CurrentAdmin, db: DbSession, address: ClientAddress) -> AccountRead:
+def verify_provider(user_id: UserId, admin: CurrentAdmin, db: DbSession, address: ClientAddress) -> AccountRead:
     return service.account_read(service.verify_provider(db, admin=admin, user_id=user_id, client_address=address))
 
 
 @router.get("/admin/audit", response_model=list[AuditEventRead],
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_401, **_404, **_422})
 def audit_log(admin: CurrentAdmin, db: DbSession,
-              actor_user_id: int | None = None, action: Annotated[str | None, Query(max_length=40)] = None,
+              actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None, action: Annotated[str | None, Query(max_length=40)] = None,
               record_type: Annotated[str | None, Query(max_length=40)] = None,
               outcome: Annotated[str | None, Query(max_length=16)] = None,
               since: datetime | None = None, until: datetime | None = None,
-              limit: Annotated[int, Query(ge=1, le=10_000)] = 200, offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=10_000)] = 200, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
               format: Literal["json", "csv"] = "json") -> Any:
     """The audit log, newest first, with filters; ``format=csv`` downloads it as CSV."""
     events = audit.search(db, filters=audit.AuditFilter(actor_user_id=actor_user_id, action=action,

@@ -13,6 +13,7 @@ from fusioncare.triage import records
 from fusioncare.triage.record_schemas import SavedAssessmentRead, SavedAssessmentSummary
 
 _ERROR = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_401 = {401: {"description": "The bearer token is invalid, expired or revoked.", **_ERROR}}
 router = APIRouter(tags=["assessments"])
 
 AssessmentId = Annotated[str, Path(min_length=1, max_length=32, description="A saved assessment's id.")]
@@ -27,7 +28,7 @@ def list_saved_assessments(user: CurrentUser, actor: RequestActor, db: DbSession
 
 
 @router.get("/assessments/{assessment_id}", response_model=SavedAssessmentRead,
-            responses={404: {"description": "No such saved assessment, or not yours.", **_ERROR}})
+            responses={404: {"description": "No such saved assessment, or not yours.", **_ERROR}, **_401})
 def read_saved_assessment(assessment_id: AssessmentId, actor: RequestActor, db: DbSession) -> SavedAssessmentRead:
     record = records.read(db, actor=actor, assessment_id=assessment_id)
     return SavedAssessmentRead(id=record.id, created_at=record.created_at, request=record.request,
@@ -35,7 +36,7 @@ def read_saved_assessment(assessment_id: AssessmentId, actor: RequestActor, db: 
 
 
 @router.delete("/assessments/{assessment_id}", status_code=204,
-               responses={404: {"description": "No such saved assessment, or not yours.", **_ERROR}})
+               responses={404: {"description": "No such saved assessment, or not yours.", **_ERROR}, **_401})
 def delete_saved_assessment(assessment_id: AssessmentId, actor: RequestActor, db: DbSession) -> Response:
     records.remove(db, actor=actor, assessment_id=assessment_id)
     return Response(status_code=204)

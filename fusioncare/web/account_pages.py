@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlencode
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.responses import Response
 
@@ -16,6 +16,7 @@ from fusioncare.accounts.deps import (SESSION_COOKIE, AppNotifier, ClientAddress
                                       OptionalUser, clear_session_cookie, session_lifetime, set_session_cookie)
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
 from fusioncare.accounts.models import TokenKind
+from fusioncare.accounts.routes import MAX_ID
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited
 from fusioncare.web.templating import templates
@@ -217,7 +218,7 @@ def admin_providers(request: Request, admin: CurrentAdmin, db: DbSession) -> Res
 
 
 @router.post("/admin/providers/{user_id}/verify")
-def admin_verify_provider(user_id: int, admin: CurrentAdmin, db: DbSession, address: ClientAddress) -> Response:
+def admin_verify_provider(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], admin: CurrentAdmin, db: DbSession, address: ClientAddress) -> Response:
     try:
         service.verify_provider(db, admin=admin, user_id=user_id, client_address=address)
     except (NotFound, Conflict):
@@ -234,13 +235,17 @@ def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession,
                 since: Annotated[str, Query(max_length=10)] = "",
                 until: Annotated[str, Query(max_length=10)] = "") -> Response:
     """Filters come from a plain GET form; empty or unparsable values are ignored rather than refused."""
-    filters = audit.AuditFilter(actor_user_id=int(actor_user_id) if actor_user_id.isdigit() else None,
+    filters = audit.AuditFilter(actor_user_id=_user_id(actor_user_id),
                                 action=action or None, record_type=record_type or None, outcome=outcome or None,
                                 since=_date(since), until=_date(until, next_day=True))
     events = audit.search(db, filters=filters, limit=500)
     query = urlencode({k: v for k, v in request.query_params.items() if v})
     return _page(request, "admin_audit.html", user=admin, events=events, filters=request.query_params,
                  outcomes=[o.value for o in audit.Outcome], export_query=query)
+
+
+def _user_id(value: str) -> int | None:
+    return int(value) if value.isdigit() and int(value) <= MAX_ID else None
 
 
 def _date(value: str, *, next_day: bool = False) -> datetime | None:
