@@ -73,3 +73,19 @@ def test_serve_in_production_without_a_secret_key_exits_2_with_a_clear_message(t
     assert done.returncode == 2
     assert "refuses to start in production" in done.stderr and "FUSIONCARE_SECRET_KEY" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_health_content_never_reaches_the_logs(client, make_person, bearer, caplog):
+    import logging
+
+    headers = bearer(make_person("ann"))
+    body = {"months_since_surgery": 30, "leg_pain": 9, "back_pain": 2, "trend": "worsening",
+            "symptoms": ["saddle_numbness", "bladder_dysfunction"]}
+    with caplog.at_level(logging.DEBUG):
+        saved = client.post("/api/v1/assessments", params={"save": "true"}, json=body, headers=headers)
+        client.get(f"/api/v1/assessments/{saved.json()['id']}", headers=headers)
+        client.get("/api/v1/me/export", headers=headers)
+        client.post("/api/v1/assessments", json={**body, "leg_pain": 99})
+    assert saved.status_code == 200
+    for word in ("saddle", "bladder", "leg_pain", "worsening"):
+        assert word not in caplog.text
