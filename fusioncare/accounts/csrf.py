@@ -46,7 +46,8 @@ class CsrfCookieMiddleware:
         self.secure = secure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # JSON API clients and static files never post forms: no cookie for them.
+        if scope["type"] != "http" or scope["path"].startswith(("/api/", "/static/")):
             await self.app(scope, receive, send)
             return
         cookie_header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie"), "")

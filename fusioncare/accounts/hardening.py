@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncare.settings import Settings
+
+log = logging.getLogger("fusioncare.security")
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -152,6 +155,9 @@ class RequestSizeLimitMiddleware:
 def install(app: FastAPI, settings: Settings) -> None:
     from fusioncare.accounts.csrf import CsrfCookieMiddleware
 
+    if settings.is_production and settings.notifier == "console":
+        log.warning("FUSIONCARE_NOTIFIER=console in production: e-mails, password reset links included, go to the "
+                    "log instead of to people; set FUSIONCARE_NOTIFIER=smtp and FUSIONCARE_SMTP_HOST")
     https = settings.base_url.startswith("https://")
     app.state.signing_key = signing_key(settings)
     # The middleware added last is the outermost: headers (so even a 413 has them), size limit, CSRF cookie.
