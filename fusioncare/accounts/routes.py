@@ -120,11 +120,13 @@ def verify_provider(user_id: UserId, admin: CurrentAdmin, db: DbSession, address
 @router.get("/admin/audit", response_model=list[AuditEventRead],
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_401, **_404, **_422})
 def audit_log(admin: CurrentAdmin, db: DbSession,
-              actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None, action: Annotated[str | None, Query(max_length=40)] = None,
+              actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+              action: Annotated[str | None, Query(max_length=40)] = None,
               record_type: Annotated[str | None, Query(max_length=40)] = None,
               outcome: Annotated[str | None, Query(max_length=16)] = None,
               since: datetime | None = None, until: datetime | None = None,
-              limit: Annotated[int, Query(ge=1, le=10_000)] = 200, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+              limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+              offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
               format: Literal["json", "csv"] = "json") -> Any:
     """The audit log, newest first, with filters; ``format=csv`` downloads it as CSV."""
     events = audit.search(db, filters=audit.AuditFilter(actor_user_id=actor_user_id, action=action,

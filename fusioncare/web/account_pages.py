@@ -218,7 +218,8 @@ def admin_providers(request: Request, admin: CurrentAdmin, db: DbSession) -> Res
 
 
 @router.post("/admin/providers/{user_id}/verify")
-def admin_verify_provider(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], admin: CurrentAdmin, db: DbSession, address: ClientAddress) -> Response:
+def admin_verify_provider(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], admin: CurrentAdmin, db: DbSession,
+                          address: ClientAddress) -> Response:
     try:
         service.verify_provider(db, admin=admin, user_id=user_id, client_address=address)
     except (NotFound, Conflict):

@@ -61,7 +61,8 @@ ASSESSMENT_REQUEST = {"months_since_surgery": 4.0, "fusion_region": "lumbar", "s
                       "symptoms": ["new_numbness"], "treatments_tried": ["physical_therapy"]}
 ASSESSMENT_RESULT = {"urgency": "soon", "headline": "See your surgeon's team soon.", "red_flags": [], "reasons": [],
                      "possible_contributors": [], "recommended_specialties": [], "treatment_options": [],
-                     "next_steps": ["Call your surgeon's office this week."], "disclaimer": "Guidance, not a diagnosis."}
+                     "next_steps": ["Call your surgeon's office this week."],
+                     "disclaimer": "Guidance, not a diagnosis."}
 
 
 @pytest.fixture

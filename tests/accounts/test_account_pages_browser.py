@@ -9,7 +9,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(os.environ.get("FUSIONCARE_SCREENSHOT_DIR", "")) if os.environ.get("FUSIONCARE_SCREENSHOT_DIR") else None
+_SHOT_DIR = os.environ.get("FUSIONCARE_SCREENSHOT_DIR")
+SCREENSHOTS = Path(_SHOT_DIR) if _SHOT_DIR else None
 
 
 def _shot(page, name: str) -> None:
