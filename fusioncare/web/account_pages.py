@@ -46,7 +46,9 @@ def _problem(exc: DomainError) -> tuple[int, dict[str, str], str]:
 
 def _safe_next(target: str | None) -> str:
     """Only same-site paths, so the sign-in form cannot be used to bounce people to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Browsers drop tabs and newlines inside URLs ("/\t/evil.example" becomes "//evil.example"), and read "\" as "/".
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return "/account"
 

@@ -80,6 +80,8 @@ def test_sign_in_redirects_only_within_the_site(client, make_person, form_token)
     ann = make_person("ann")
     assert _sign_in(client, form_token, ann, "https://evil.example/").headers["location"] == "/account"
     assert _sign_in(client, form_token, ann, "//evil.example/").headers["location"] == "/account"
+    assert _sign_in(client, form_token, ann, "/\t/evil.example/").headers["location"] == "/account"
+    assert _sign_in(client, form_token, ann, "/\\evil.example/").headers["location"] == "/account"
     assert _sign_in(client, form_token, ann, "/account/password").headers["location"] == "/account/password"
 
 

@@ -9,6 +9,13 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
+
+@pytest.fixture(autouse=True)
+def _one_database_is_enough(db_engine):
+    """Pages behave the same on both databases (their routes are tested on both through TestClient)."""
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("browser runs use SQLite; the page routes are covered on PostgreSQL in test_account_pages.py")
+
 _SHOT_DIR = os.environ.get("FUSIONCARE_SCREENSHOT_DIR")
 SCREENSHOTS = Path(_SHOT_DIR) if _SHOT_DIR else None
 
