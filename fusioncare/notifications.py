@@ -61,3 +61,24 @@ def build_notifier(settings: Settings) -> Notifier:
                             username=settings.smtp_username, password=settings.smtp_password,
                             starttls=settings.smtp_starttls)
     return ConsoleNotifier()
+
+
+class AfterResponseNotifier:
+    """Queues messages on a request's background tasks, so they go out after the response.
+
+    Used where answering faster for one kind of person than another would leak information (a reset link
+    is only sent when the account exists). Delivery failures are logged, never raised to the person.
+    """
+
+    def __init__(self, notifier: Notifier, background_tasks) -> None:
+        self._notifier = notifier
+        self._tasks = background_tasks
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        self._tasks.add_task(self._deliver, to=to, subject=subject, body=body)
+
+    def _deliver(self, *, to: str, subject: str, body: str) -> None:
+        try:
+            self._notifier.send(to=to, subject=subject, body=body)
+        except Exception:
+            log.exception("sending an e-mail failed (subject %r)", subject)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.responses import Response
@@ -24,7 +24,7 @@ from fusioncare.accounts.errors import AuthenticationRequired, CsrfFailed, Inval
 from fusioncare.accounts.models import TokenKind, User
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import NotFound
-from fusioncare.notifications import Notifier
+from fusioncare.notifications import AfterResponseNotifier, Notifier
 from fusioncare.settings import Settings
 
 SESSION_COOKIE = "fc_session"
@@ -34,8 +34,9 @@ _bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /ap
 _cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The browser session cookie.")
 
 
-def get_notifier(request: Request) -> Notifier:
-    return request.app.state.notifier
+def get_notifier(request: Request, background_tasks: BackgroundTasks) -> Notifier:
+    """The configured notifier, sending after the response (see AfterResponseNotifier)."""
+    return AfterResponseNotifier(request.app.state.notifier, background_tasks)
 
 
 AppNotifier = Annotated[Notifier, Depends(get_notifier)]

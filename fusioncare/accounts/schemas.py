@@ -64,6 +64,8 @@ class PersonalDataExport(BaseModel):
     exported_at: datetime
     account: AccountRead
     data: dict[str, Any]
+    account_activity: list[dict[str, Any]] = Field(
+        description="Security log entries about things this account did (newest first, at most 10,000).")
 
 
 class AccountDeleted(BaseModel):

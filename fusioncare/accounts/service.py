@@ -239,8 +239,10 @@ def account_read(user: User) -> AccountRead:
 def export_personal_data(db: Session, *, user: User, client_address: str | None) -> PersonalDataExport:
     audit.record(db, actor=Actor.of(user, client_address), action="personal_data.export", record_type="user",
                  record_id=user.id, outcome=Outcome.allowed)
+    activity = [{k: v for k, v in audit.as_dict(e).items() if k not in ("actor_user_id", "actor_role")}
+                for e in audit.search(db, filters=audit.AuditFilter(actor_user_id=user.id), limit=10_000)]
     return PersonalDataExport(exported_at=utcnow(), account=account_read(user),
-                              data=personal_data.export_all(db, user_id=user.id))
+                              data=personal_data.export_all(db, user_id=user.id), account_activity=activity)
 
 
 def delete_account(db: Session, *, user: User, client_address: str | None) -> dict[str, int]:

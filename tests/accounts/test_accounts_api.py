@@ -205,6 +205,7 @@ def test_export_holds_the_account_and_saved_assessments(client, make_person, bea
     assert body["account"]["email"] == ann.email
     assert [a["id"] for a in body["data"]["saved_assessments"]] == [assessment_id]
     assert body["data"]["saved_assessments"][0]["request"]["leg_pain"] == 6
+    assert {"sign_in.bearer", "saved_assessment.create"} <= {a["action"] for a in body["account_activity"]}
 
 
 def test_delete_me_erases_health_data_and_leaves_a_tombstone_without_it(client, make_person, bearer,
@@ -259,3 +260,24 @@ def test_admin_endpoints_are_not_found_for_patients(client, make_person, bearer)
     headers = bearer(make_person("ann"))
     assert client.get("/api/v1/admin/audit", headers=headers).status_code == 404
     assert client.get("/api/v1/admin/providers", headers=headers).status_code == 404
+
+
+def test_failed_sign_ins_are_counted_across_app_processes(app, settings, clean_engine, make_person, db):
+    """Two app instances share only the database, as separate processes would: the limit holds across them."""
+    from fastapi.testclient import TestClient
+
+    from fusioncare.main import create_app
+
+    ann = make_person("ann")
+    other_process = create_app(settings, engine=clean_engine)
+    with TestClient(app) as first, TestClient(other_process) as second:
+        for client in (first, second, first, second, first):
+            client.post("/api/v1/tokens", json={"email": ann.email, "password": "guess guess guess"})
+        assert second.post("/api/v1/tokens", json={"email": ann.email, "password": ann.password}).status_code == 429
+    from sqlalchemy import func
+
+    from fusioncare.accounts.models import RateLimitEvent
+
+    counted = db.scalar(select(func.count()).select_from(RateLimitEvent)
+                        .where(RateLimitEvent.bucket.like("sign_in_failures:account:%")))
+    assert counted == 5, "the failures live in the database, where every process sees them"
