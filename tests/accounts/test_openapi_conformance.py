@@ -1,7 +1,8 @@
 """Schemathesis against the app's own OpenAPI schema: no 5xx and no response that breaks the schema.
 
 Every /api/v1 operation of every domain is one test (so new routes are covered without editing this file),
-called anonymously and as a patient (admin routes also as an admin), with a bounded number of generated examples, on each database.
+called anonymously and as a patient (admin routes also as an admin), with a bounded number of generated
+examples, on each database.
 """
 
 from __future__ import annotations
