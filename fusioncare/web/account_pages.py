@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fusioncare.accounts import audit, service
@@ -15,10 +16,11 @@ from fusioncare.accounts.csrf import csrf_protect, install_template_globals
 from fusioncare.accounts.deps import (SESSION_COOKIE, AppNotifier, ClientAddress, CurrentAdmin, CurrentUser,
                                       OptionalUser, clear_session_cookie, session_lifetime, set_session_cookie)
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
-from fusioncare.accounts.models import TokenKind
+from fusioncare.accounts.models import TokenKind, User
 from fusioncare.accounts.routes import MAX_ID
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited
+from fusioncare.settings import Settings
 from fusioncare.web.templating import templates
 
 install_template_globals(templates)
@@ -53,7 +55,8 @@ def _safe_next(target: str | None) -> str:
     return "/account"
 
 
-def _signed_in(request: Request, settings, db, user, address, target: str) -> Response:
+def _signed_in(request: Request, settings: Settings, db: Session, user: User, target: str) -> Response:
+    """Redirect to ``target`` with a fresh session cookie for ``user``."""
     issued = service.issue_token(db, user=user, kind=TokenKind.session, lifetime=session_lifetime(settings))
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request=request, settings=settings, secret=issued.secret,
@@ -154,7 +157,7 @@ def change_password(request: Request, db: DbSession, settings: AppSettings, user
         status, errors, _ = _problem(exc)
         return _page(request, "password.html", status_code=status, user=user, errors=errors)
     # Every token was revoked, this browser's too: give it a fresh session so the person stays signed in here.
-    return _signed_in(request, settings, db, user, address, "/account?notice=password_changed")
+    return _signed_in(request, settings, db, user, "/account?notice=password_changed")
 
 
 @router.get("/account/reset")
