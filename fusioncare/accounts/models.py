@@ -111,7 +111,7 @@ class RateLimitEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[str] = mapped_column(String(120))  # e.g. "sign_in:account:<sha256 of e-mail>"
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class AuditEvent(Base):

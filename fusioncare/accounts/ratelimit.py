@@ -36,6 +36,10 @@ SIGN_UP_PER_ADDRESS = Limit("sign_up:address", 20, 3600, _SIGN_UP_MESSAGE)
 RESET_PER_ACCOUNT = Limit("reset:account", 3, 3600, _RESET_MESSAGE)
 RESET_PER_ADDRESS = Limit("reset:address", 10, 3600, _RESET_MESSAGE)
 
+_LONGEST_WINDOW = max(limit.window_seconds for limit in (
+    SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_FAILURES_PER_ADDRESS, SIGN_UP_PER_ACCOUNT, SIGN_UP_PER_ADDRESS,
+    RESET_PER_ACCOUNT, RESET_PER_ADDRESS))
+
 
 def _bucket(limit: Limit, key: str) -> str:
     # Keys are e-mail addresses or client addresses: store a digest, not the personal data itself.
@@ -57,14 +61,11 @@ def check(db: Session, *, limit: Limit, key: str, now: datetime | None = None) -
 
 
 def count_event(db: Session, *, limit: Limit, key: str, now: datetime | None = None) -> None:
-    """Count one event (committed apart from the caller) and drop this bucket's events older than the window."""
+    """Count one event (committed apart from the caller) and drop every event older than the longest window."""
     now = now or utcnow()
-    bucket = _bucket(limit, key)
     with committed_apart(db) as side:
-        side.execute(delete(RateLimitEvent).where(
-            RateLimitEvent.bucket == bucket,
-            RateLimitEvent.created_at <= now - timedelta(seconds=limit.window_seconds)))
-        side.add(RateLimitEvent(bucket=bucket, created_at=now))
+        side.execute(delete(RateLimitEvent).where(RateLimitEvent.created_at <= now - timedelta(seconds=_LONGEST_WINDOW)))
+        side.add(RateLimitEvent(bucket=_bucket(limit, key), created_at=now))
 
 
 def hit(db: Session, *, limit: Limit, key: str, now: datetime | None = None) -> None:

@@ -281,3 +281,14 @@ def test_failed_sign_ins_are_counted_across_app_processes(app, settings, clean_e
     counted = db.scalar(select(func.count()).select_from(RateLimitEvent)
                         .where(RateLimitEvent.bucket.like("sign_in_failures:account:%")))
     assert counted == 5, "the failures live in the database, where every process sees them"
+
+
+def test_rate_limit_events_older_than_the_longest_window_are_purged(client, db):
+    from fusioncare.accounts.models import RateLimitEvent
+
+    client.post("/api/v1/tokens", json={"email": "ghost@example.org", "password": "guess guess guess"})
+    db.execute(update(RateLimitEvent).values(created_at=utcnow() - timedelta(hours=2)))
+    db.commit()
+    client.post("/api/v1/tokens", json={"email": "other@example.org", "password": "guess guess guess"})
+    remaining = db.scalars(select(RateLimitEvent.created_at)).all()
+    assert len(remaining) == 2 and all(utcnow() - t < timedelta(minutes=1) for t in remaining)

@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_events")),
     )
     op.create_index("ix_rate_limit_events_bucket_created_at", "rate_limit_events", ["bucket", "created_at"])
+    op.create_index(op.f("ix_rate_limit_events_created_at"), "rate_limit_events", ["created_at"])
 
     op.create_table(
         "audit_events",
