@@ -64,7 +64,8 @@ def count_event(db: Session, *, limit: Limit, key: str, now: datetime | None = N
     """Count one event (committed apart from the caller) and drop every event older than the longest window."""
     now = now or utcnow()
     with committed_apart(db) as side:
-        side.execute(delete(RateLimitEvent).where(RateLimitEvent.created_at <= now - timedelta(seconds=_LONGEST_WINDOW)))
+        expired = now - timedelta(seconds=_LONGEST_WINDOW)
+        side.execute(delete(RateLimitEvent).where(RateLimitEvent.created_at <= expired))
         side.add(RateLimitEvent(bucket=_bucket(limit, key), created_at=now))
 
 
