@@ -69,5 +69,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 for a JSON body that is not UTF-8; it is bad input like any other non-JSON body.
+            return problem_response([FieldProblem(field="", type="json_invalid", loc=("body",),
+                                                  message="the body is not valid JSON (it is not UTF-8 text)")])
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
                             headers=getattr(exc, "headers", None))

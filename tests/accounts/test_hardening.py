@@ -89,3 +89,10 @@ def test_health_content_never_reaches_the_logs(client, make_person, bearer, capl
     assert saved.status_code == 200
     for word in ("saddle", "bladder", "leg_pain", "worsening"):
         assert word not in caplog.text
+
+
+def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_problem(client):
+    for path in ("/api/v1/accounts", "/api/v1/assessments"):
+        response = client.post(path, content=b'{"email": "\xff"}', headers={"Content-Type": "application/json"})
+        assert response.status_code == 422, path
+        assert "not valid JSON" in response.json()["message"]
