@@ -83,6 +83,12 @@ def search(db: Session, *, filters: AuditFilter, limit: int = 200, offset: int =
     return list(db.scalars(query))
 
 
+def review(db: Session, *, actor: Actor, filters: AuditFilter, limit: int = 200, offset: int = 0) -> list[AuditEvent]:
+    """An admin reading the log: the reading itself is logged first (who looked, when, from where)."""
+    record(db, actor=actor, action="audit_log.read", record_type="audit_log", outcome=Outcome.allowed)
+    return search(db, filters=filters, limit=limit, offset=offset)
+
+
 def _aware(moment: datetime) -> datetime:
     """A filter time without a zone is taken as UTC, the zone everything is stored in."""
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -119,7 +119,7 @@ def verify_provider(user_id: UserId, admin: CurrentAdmin, db: DbSession, address
 
 @router.get("/admin/audit", response_model=list[AuditEventRead],
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_401, **_404, **_422})
-def audit_log(admin: CurrentAdmin, db: DbSession,
+def audit_log(admin: CurrentAdmin, db: DbSession, address: ClientAddress,
               actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
               action: Annotated[str | None, Query(max_length=40)] = None,
               record_type: Annotated[str | None, Query(max_length=40)] = None,
@@ -129,9 +129,9 @@ def audit_log(admin: CurrentAdmin, db: DbSession,
               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
               format: Literal["json", "csv"] = "json") -> Any:
     """The audit log, newest first, with filters; ``format=csv`` downloads it as CSV."""
-    events = audit.search(db, filters=audit.AuditFilter(actor_user_id=actor_user_id, action=action,
-                                                        record_type=record_type, outcome=outcome,
-                                                        since=since, until=until), limit=limit, offset=offset)
+    filters = audit.AuditFilter(actor_user_id=actor_user_id, action=action, record_type=record_type, outcome=outcome,
+                                since=since, until=until)
+    events = audit.review(db, actor=audit.Actor.of(admin, address), filters=filters, limit=limit, offset=offset)
     if format == "csv":
         return Response(audit.to_csv(events), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

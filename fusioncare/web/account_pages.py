@@ -233,7 +233,7 @@ def admin_verify_provider(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], admin:
 
 
 @router.get("/admin/audit")
-def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession,
+def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession, address: ClientAddress,
                 actor_user_id: Annotated[str, Query(max_length=12)] = "",
                 action: Annotated[str, Query(max_length=40)] = "",
                 record_type: Annotated[str, Query(max_length=40)] = "",
@@ -244,7 +244,7 @@ def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession,
     filters = audit.AuditFilter(actor_user_id=_user_id(actor_user_id),
                                 action=action or None, record_type=record_type or None, outcome=outcome or None,
                                 since=_date(since), until=_date(until, next_day=True))
-    events = audit.search(db, filters=filters, limit=500)
+    events = audit.review(db, actor=audit.Actor.of(admin, address), filters=filters, limit=500)
     query = urlencode({k: v for k, v in request.query_params.items() if v})
     return _page(request, "admin_audit.html", user=admin, events=events, filters=request.query_params,
                  outcomes=[o.value for o in audit.Outcome], export_query=query)

@@ -170,6 +170,8 @@ def test_admin_verifies_a_provider_and_reads_the_audit_log(client, make_person, 
     assert csv_export.headers["content-type"].startswith("text/csv")
     assert csv_export.text.splitlines()[0].startswith("id,occurred_at,actor_user_id")
     assert len(csv_export.text.splitlines()) == 2
+    reads = client.get("/api/v1/admin/audit", params={"action": "audit_log.read"}).json()
+    assert len(reads) == 3 and {r["actor_user_id"] for r in reads} == {boss.id}, "page, CSV and this read"
 
 
 def test_admin_pages_are_not_found_for_patients(client, make_person, form_token):
