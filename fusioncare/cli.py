@@ -43,7 +43,14 @@ def serve(
     """Serve the web app and the JSON API."""
     import uvicorn
 
+    from fusioncare.accounts.hardening import InsecureConfiguration, check_production_settings
+
     settings = get_settings()
+    try:
+        check_production_settings(settings)
+    except InsecureConfiguration as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
     err_console.print(f"Serving FusionCare on http://{host}:{port} ({settings.env}, {workers} worker(s))")
     uvicorn.run("fusioncare.main:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), proxy_headers=True)
@@ -60,6 +67,34 @@ def demo() -> None:
     migrate.upgrade(engine)
     with session_scope(make_session_factory(engine)) as db:
         demo_content.load(db=db, console=err_console)
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Argument(help="E-mail address of the new admin account.")],
+) -> None:
+    """Create an admin account. The password is asked for (hidden), or read from the first line of stdin."""
+    from fusioncare import migrate
+    from fusioncare.accounts import service as accounts
+    from fusioncare.db import make_session_factory, session_scope
+    from fusioncare.errors import Conflict, InvalidInput
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    engine = _engine()
+    migrate.upgrade(engine)
+    try:
+        with session_scope(make_session_factory(engine)) as db:
+            user = accounts.create_admin(db, email=email, password=password)
+    except InvalidInput as exc:
+        err_console.print(f"[red]{exc.field}: {exc.field_message}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    except Conflict as exc:
+        err_console.print(f"[red]{exc.message}[/red]", highlight=False)
+        raise typer.Exit(1) from None
+    err_console.print(f"[green]Admin account created[/green] for {user.email} (user id {user.id}).", highlight=False)
 
 
 def _read_input(source: str) -> str:

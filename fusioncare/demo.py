@@ -15,3 +15,28 @@ def load(*, db: Session, console: Console) -> None:
     for name, loader in LOADERS:
         console.print(f"Loading demo {name}...")
         loader(db=db, console=console)
+
+
+# ---- accounts: a demo patient and a demo admin (development only) ----
+DEMO_PATIENT_EMAIL = "patient@demo.fusioncare.test"
+DEMO_PATIENT_PASSWORD = "demo-patient-sciatica-2026"
+DEMO_ADMIN_EMAIL = "admin@demo.fusioncare.test"
+DEMO_ADMIN_PASSWORD = "demo-admin-fusion-2026"
+
+
+def _load_demo_accounts(*, db: Session, console: Console) -> None:
+    """Idempotent; refuses to create known-password accounts outside development."""
+    from fusioncare.accounts import service as accounts
+    from fusioncare.accounts.models import Role
+    from fusioncare.settings import get_settings
+
+    if get_settings().env != "development":
+        console.print("Demo accounts are only created when FUSIONCARE_ENV=development; skipped.")
+        return
+    for email, password, role in [(DEMO_PATIENT_EMAIL, DEMO_PATIENT_PASSWORD, Role.patient),
+                                  (DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, Role.admin)]:
+        accounts.ensure_account(db, email=email, password=password, role=role)
+        console.print(f"  demo {role}: {email} / {password}", highlight=False)
+
+
+LOADERS.append(("accounts", _load_demo_accounts))

@@ -10,19 +10,23 @@ from sqlalchemy.engine import Engine
 
 from fusioncare import __version__
 from fusioncare.api import errors as api_errors
+from fusioncare.accounts import deps as account_deps
+from fusioncare.accounts import hardening
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.knowledge.articles import get_library
 from fusioncare.knowledge.loader import get_pack
+from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
+from fusioncare.web import account_pages
 from fusioncare.web import routes as web_routes
-from fusioncare.web.security import SecurityHeadersMiddleware
 from fusioncare.web.templating import STATIC_DIR
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """Build the app. Tests pass their own settings and engine; `fusioncare serve` uses the environment."""
     settings = settings or get_settings()
+    hardening.check_production_settings(settings)
     logging.basicConfig(level=settings.log_level)
     engine = engine or make_engine(settings.effective_database_url)
 
@@ -30,7 +34,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="FusionCare",
         version=__version__,
         description="Care navigation for sciatica after spinal fusion.",
-        docs_url="/api/docs",
+        # Swagger UI loads its scripts from a CDN and runs inline code: neither works offline or under our CSP.
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -40,10 +45,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # Loaded and validated once; a broken knowledge pack stops start-up with the file and the place in it.
     app.state.knowledge_pack = get_pack(settings.knowledge_pack_dir)
 
+    app.state.notifier = build_notifier(settings)
+
     api_errors.install(app)
+    account_deps.install(app)
+    hardening.install(app, settings)
     app.include_router(api_router)
     app.include_router(web_routes.router)
+    app.include_router(account_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(SecurityHeadersMiddleware)
     get_library()  # a bad article file stops start-up here, naming the file and the field
     return app

@@ -32,6 +32,19 @@ class Settings(BaseSettings):
         default=None, description="Folder of the knowledge pack to load; default is the built-in sciatica-after-fusion pack.")
     max_request_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body accepted.")
 
+    # Accounts and notifications (docs/security.md).
+    session_ttl_hours: int = Field(default=336, ge=1, le=24 * 90, description="Browser session lifetime.")
+    bearer_token_ttl_minutes: int = Field(default=1440, ge=5, le=60 * 24 * 30, description="API token lifetime.")
+    reset_token_ttl_minutes: int = Field(default=30, ge=5, le=24 * 60, description="Password reset link lifetime.")
+    notifier: Literal["console", "smtp"] = Field(
+        default="console", description="How e-mails go out: logged to the console (development) or sent by SMTP.")
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    mail_from: str = "FusionCare <no-reply@fusioncare.invalid>"
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def effective_database_url(self) -> str:

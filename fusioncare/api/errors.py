@@ -89,6 +89,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 for a JSON body that is not UTF-8; it is bad input like any other non-JSON body.
+            return problem_response([FieldProblem(field="", type="json_invalid", loc=("body",),
+                                                  message="the body is not valid JSON (it is not UTF-8 text)")])
         if wants_html(request):
             return error_page(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},

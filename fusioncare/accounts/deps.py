@@ -1,0 +1,158 @@
+"""Who is asking: FastAPI dependencies for the signed-in user, by session cookie or bearer token.
+
+Route signatures read like sentences::
+
+    def my_route(user: CurrentUser, db: DbSession): ...       # 401 for the API, sign-in redirect for pages
+    def admin_page(admin: CurrentAdmin): ...                  # 404 for everyone but admins
+    def provider_view(provider: CurrentProvider): ...         # verified providers only, 404 otherwise
+    def record(actor: RequestActor, db: DbSession): ...       # anyone; pass to permissions.authorize
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.responses import Response
+
+from fusioncare.accounts import service
+from fusioncare.accounts.audit import Actor
+from fusioncare.accounts.errors import AuthenticationRequired, CsrfFailed, InvalidCredentials
+from fusioncare.accounts.models import TokenKind, User
+from fusioncare.deps import AppSettings, DbSession
+from fusioncare.errors import NotFound
+from fusioncare.notifications import AfterResponseNotifier, Notifier
+from fusioncare.settings import Settings
+
+SESSION_COOKIE = "fc_session"
+
+# Declared so the OpenAPI schema documents both ways in; auto_error=False leaves the decisions to us.
+_bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /api/v1/tokens.")
+_cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The browser session cookie.")
+
+
+def get_notifier(request: Request, background_tasks: BackgroundTasks) -> Notifier:
+    """The configured notifier, sending after the response (see AfterResponseNotifier)."""
+    return AfterResponseNotifier(request.app.state.notifier, background_tasks)
+
+
+AppNotifier = Annotated[Notifier, Depends(get_notifier)]
+
+
+def client_address(request: Request) -> str | None:
+    """The peer address (uvicorn's proxy_headers resolves X-Forwarded-For from trusted proxies)."""
+    return request.client.host if request.client else None
+
+
+def optional_user(request: Request, db: DbSession,
+                  bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
+                  cookie: Annotated[str | None, Depends(_cookie_scheme)]) -> User | None:
+    """A bearer token wins over the cookie; a bad bearer token is a 401, a stale cookie is just anonymous."""
+    if bearer is not None:
+        found = service.resolve_token(db, secret=bearer.credentials, kind=TokenKind.bearer)
+        if found is None:
+            raise AuthenticationRequired("The bearer token is invalid, expired or revoked.")
+        request.state.access_secret = bearer.credentials
+        return found[0]
+    if cookie:
+        found = service.resolve_token(db, secret=cookie, kind=TokenKind.session)
+        if found is not None:
+            request.state.access_secret = cookie
+            return found[0]
+    return None
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise AuthenticationRequired("Please sign in (session cookie or bearer token).")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_admin(user: CurrentUser) -> User:
+    if not user.is_admin:
+        raise NotFound("Not Found")
+    return user
+
+
+CurrentAdmin = Annotated[User, Depends(current_admin)]
+
+
+def current_provider(user: CurrentUser) -> User:
+    """A provider account whose NPI an admin has verified; anyone else gets 404."""
+    if user.verified_npi is None:
+        raise NotFound("Not Found")
+    return user
+
+
+CurrentProvider = Annotated[User, Depends(current_provider)]
+
+
+def request_actor(request: Request, user: OptionalUser) -> Actor:
+    return Actor.of(user, client_address(request))
+
+
+RequestActor = Annotated[Actor, Depends(request_actor)]
+ClientAddress = Annotated[str | None, Depends(client_address)]
+
+
+def access_secret(request: Request) -> str | None:
+    """The session or bearer secret the current request authenticated with (after a user dependency ran)."""
+    return getattr(request.state, "access_secret", None)
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.session_ttl_hours)
+
+
+def bearer_lifetime(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.bearer_token_ttl_minutes)
+
+
+def is_https(request: Request, settings: Settings) -> bool:
+    return request.url.scheme == "https" or settings.base_url.startswith("https://")
+
+
+def set_session_cookie(response: Response, *, request: Request, settings: AppSettings, secret: str,
+                       max_age_seconds: int) -> None:
+    response.set_cookie(SESSION_COOKIE, secret, max_age=max_age_seconds, httponly=True, samesite="lax",
+                        secure=is_https(request, settings), path="/")
+
+
+def clear_session_cookie(response: Response, *, request: Request, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax", secure=is_https(request, settings),
+                           path="/")
+
+
+def install(app: FastAPI) -> None:
+    """Map AuthenticationRequired: 401 JSON for the API and for non-HTML clients, a sign-in redirect for pages."""
+
+    @app.exception_handler(AuthenticationRequired)
+    async def _authentication_required(request: Request, exc: AuthenticationRequired) -> Response:
+        if not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", ""):
+            from urllib.parse import quote
+
+            return RedirectResponse(f"/account/sign-in?next={quote(request.url.path)}", status_code=303)
+        return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
+                            content={"detail": exc.message, "code": exc.code})
+
+    @app.exception_handler(InvalidCredentials)
+    async def _invalid_credentials(request: Request, exc: InvalidCredentials) -> Response:
+        return JSONResponse(status_code=401, content={"detail": exc.message, "code": exc.code})
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        if "text/html" in request.headers.get("accept", ""):
+            from fusioncare.web.templating import templates
+
+            return templates.TemplateResponse(request, "accounts/csrf_failed.html",
+                                              {"user": None, "message": exc.message}, status_code=403)
+        return JSONResponse(status_code=403, content={"detail": exc.message, "code": exc.code})

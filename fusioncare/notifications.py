@@ -1,0 +1,84 @@
+"""Pluggable notifier for e-mails to people (password resets, account notices, appointment reminders).
+
+``FUSIONCARE_NOTIFIER`` chooses the adapter: ``console`` logs the message (development and tests),
+``smtp`` sends it through ``FUSIONCARE_SMTP_*``. Callers depend only on the ``Notifier`` protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Protocol
+
+from fusioncare.settings import Settings
+
+log = logging.getLogger("fusioncare.notifications")
+
+
+class Notifier(Protocol):
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        """Deliver one plain-text message. Never put health content in it: e-mail is not a private channel."""
+
+
+class ConsoleNotifier:
+    """Writes the message to the log instead of sending it; for development only."""
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        log.info("e-mail to %s\nSubject: %s\n\n%s", to, subject, body)
+
+
+@dataclass(frozen=True)
+class SmtpNotifier:
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    timeout_seconds: float = 10.0
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout_seconds) as smtp:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(message)
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    if settings.notifier == "smtp":
+        if not settings.smtp_host:
+            raise ValueError("FUSIONCARE_NOTIFIER=smtp needs FUSIONCARE_SMTP_HOST")
+        return SmtpNotifier(host=settings.smtp_host, port=settings.smtp_port, sender=settings.mail_from,
+                            username=settings.smtp_username, password=settings.smtp_password,
+                            starttls=settings.smtp_starttls)
+    return ConsoleNotifier()
+
+
+class AfterResponseNotifier:
+    """Queues messages on a request's background tasks, so they go out after the response.
+
+    Used where answering faster for one kind of person than another would leak information (a reset link
+    is only sent when the account exists). Delivery failures are logged, never raised to the person.
+    """
+
+    def __init__(self, notifier: Notifier, background_tasks) -> None:
+        self._notifier = notifier
+        self._tasks = background_tasks
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        self._tasks.add_task(self._deliver, to=to, subject=subject, body=body)
+
+    def _deliver(self, *, to: str, subject: str, body: str) -> None:
+        try:
+            self._notifier.send(to=to, subject=subject, body=body)
+        except Exception:
+            log.exception("sending an e-mail failed (subject %r)", subject)
