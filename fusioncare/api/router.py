@@ -4,8 +4,10 @@ from fastapi import APIRouter
 from sqlalchemy import text
 
 from fusioncare.deps import DbSession
+from fusioncare.directory.routes import router as directory_router
 
 api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(directory_router)
 
 
 @api_router.get("/health", tags=["operations"])
