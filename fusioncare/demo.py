@@ -15,3 +15,12 @@ def load(*, db: Session, console: Console) -> None:
     for name, loader in LOADERS:
         console.print(f"Loading demo {name}...")
         loader(db=db, console=console)
+
+
+def _load_directory(*, db: Session, console: Console) -> None:
+    from fusioncare.directory import demo as directory_demo
+
+    directory_demo.load(db=db, console=console)
+
+
+LOADERS.append(("directory", _load_directory))

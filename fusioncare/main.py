@@ -13,6 +13,7 @@ from fusioncare.api import errors as api_errors
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.settings import Settings, get_settings
+from fusioncare.web import directory_pages
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
 
@@ -38,5 +39,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api_errors.install(app)
     app.include_router(api_router)
     app.include_router(web_routes.router)
+    app.include_router(directory_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
