@@ -154,6 +154,12 @@ class _ChunkParser:
 
     def parse(self, chunk: bytes, first_line: int, report: ImportReport) -> list[tuple[int, tuple]]:
         """Rows to process as (line, values); bad rows go into the report with their line numbers."""
+        if not chunk.isascii():
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                # pyarrow can't even hand such a row to the invalid-row handler; go line by line.
+                return self.slow(chunk, first_line, report)
         invalid: list[str] = []
 
         def on_invalid(row) -> str:
