@@ -10,6 +10,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -50,13 +51,13 @@ STREETS = (
 )
 SUITES = ("", "", "", "SUITE 100", "SUITE 210", "STE 3B", "FLOOR 4", "BUILDING C")
 
-# Relevant taxonomies (the specialty map) with rough national weights, so searches find a realistic mix.
+# Relevant taxonomies (the specialty map, and general acute care hospitals) with rough national weights, so searches find a realistic mix.
 RELEVANT_WEIGHTS: dict[str, float] = {
     "207Q00000X": 8, "207R00000X": 8, "208D00000X": 1, "225100000X": 7, "2251X0800X": 1, "111N00000X": 3,
     "111NX0800X": 0.5, "103T00000X": 4, "103TH0100X": 0.5, "103TH0004X": 0.3, "103TC0700X": 0.5,
     "207P00000X": 3, "207X00000X": 2, "207XS0117X": 0.5, "207T00000X": 0.5, "2084N0400X": 1.5,
     "208100000X": 1, "2081S0010X": 0.2, "208VP0014X": 0.5, "208VP0000X": 0.5, "207LP2900X": 0.3,
-    "2081P2900X": 0.2, "2084P2900X": 0.1,
+    "2081P2900X": 0.2, "2084P2900X": 0.1, HOSPITAL_TAXONOMY: 0.4,
 }
 # Taxonomies outside the map (nurses, dentists, pharmacists, cardiologists, suppliers...), kept out by default.
 IRRELEVANT_WEIGHTS: dict[str, float] = {
@@ -114,6 +115,11 @@ class _Zips:
         self.area_codes = {name: area for name, _centre, area in METROS}
 
 
+@cache
+def _zips() -> _Zips:
+    return _Zips()
+
+
 def _fmt(d: date) -> str:
     return d.strftime("%m/%d/%Y")
 
@@ -133,7 +139,7 @@ class NppesGenerator:
         self.relevant_rate = relevant_rate
         self.header = nppes.v2_header()
         self.col = {name: i for i, name in enumerate(self.header)}
-        self.zips = _Zips()
+        self.zips = _zips()
         self.places = zip_table()
         self.stats = GenerationStats()
         self._next_base = 100_000_000 + self.rng.randrange(0, 50_000_000)
