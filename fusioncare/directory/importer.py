@@ -36,7 +36,7 @@ from fusioncare.directory.names import display_case, normalise
 from fusioncare.directory.npi import is_valid_npi
 from fusioncare.directory.specialties import KEPT_TAXONOMIES, codes_for_taxonomies
 
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
 MAX_REPORTED_ERRORS = 10_000  # the count in "rejected" stays exact beyond this
 _LOOKUP_CHUNK = 900  # NPIs per IN (...) lookup, under every SQLite build's bound-parameter limit
 

@@ -74,8 +74,9 @@ class SearchIndexEntry(Base):
 
     __tablename__ = "directory_search_index"
 
-    specialty: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # Primary key (npi, specialty) also serves "drop this provider's rows" on an update.
     npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    specialty: Mapped[str] = mapped_column(String(40), primary_key=True)
     lat_band: Mapped[int] = mapped_column(Integer)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
@@ -83,5 +84,4 @@ class SearchIndexEntry(Base):
     __table_args__ = (
         # Covering index: the band scan never touches the table.
         Index("ix_directory_search_index_cell", "specialty", "lat_band", "lon", "lat", "npi"),
-        Index("ix_directory_search_index_npi", "npi"),
     )

@@ -62,20 +62,18 @@ def upgrade() -> None:
     )
     op.create_table(
         "directory_search_index",
-        sa.Column("specialty", sa.String(40), nullable=False),
         sa.Column("npi", sa.String(10), nullable=False),
+        sa.Column("specialty", sa.String(40), nullable=False),
         sa.Column("lat_band", sa.Integer(), nullable=False),
         sa.Column("lat", sa.Float(), nullable=False),
         sa.Column("lon", sa.Float(), nullable=False),
-        sa.PrimaryKeyConstraint("specialty", "npi", name=op.f("pk_directory_search_index")),
+        sa.PrimaryKeyConstraint("npi", "specialty", name=op.f("pk_directory_search_index")),
     )
     op.create_index("ix_directory_search_index_cell", "directory_search_index",
                     ["specialty", "lat_band", "lon", "lat", "npi"])
-    op.create_index("ix_directory_search_index_npi", "directory_search_index", ["npi"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_directory_search_index_npi", table_name="directory_search_index")
     op.drop_index("ix_directory_search_index_cell", table_name="directory_search_index")
     op.drop_table("directory_search_index")
     op.drop_table("directory_providers")
