@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import random
 import resource
@@ -205,6 +204,10 @@ def _with_postgres_schema(base: str, schema: str, create: bool) -> None:
     engine.dispose()
 
 
+def _p50_p95(figures: dict) -> str:
+    return f"{figures['p50_ms']:.2f} / {figures['p95_ms']:.2f}"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -284,9 +287,9 @@ def main(argv: list[str] | None = None) -> None:
         ("import peak RSS (MB)", lambda d: f"{d['import_rss_mb']}"),
         ("providers imported", lambda d: f"{d['import_report']['imported']:,}"),
         ("re-import, unchanged file (s)", lambda d: f"{d['reimport_s']:.2f}"),
-        ("search in-process p50 / p95 (ms)", lambda d: f"{d['in_process']['p50_ms']:.2f} / {d['in_process']['p95_ms']:.2f}"),
-        ("search HTTP p50 / p95 (ms)", lambda d: f"{d['http']['p50_ms']:.2f} / {d['http']['p95_ms']:.2f}"),
-        ("brute force p50 / p95 (ms)", lambda d: f"{d['brute_force']['p50_ms']:.2f} / {d['brute_force']['p95_ms']:.2f}"),
+        ("search in-process p50 / p95 (ms)", lambda d: _p50_p95(d["in_process"])),
+        ("search HTTP p50 / p95 (ms)", lambda d: _p50_p95(d["http"])),
+        ("brute force p50 / p95 (ms)", lambda d: _p50_p95(d["brute_force"])),
         ("brute force disagreements", lambda d: f"{d['brute_force_mismatches']}"),
         ("mean matches per query", lambda d: f"{d['mean_results_total']}"),
     ]

@@ -51,7 +51,8 @@ STREETS = (
 )
 SUITES = ("", "", "", "SUITE 100", "SUITE 210", "STE 3B", "FLOOR 4", "BUILDING C")
 
-# Relevant taxonomies (the specialty map, and general acute care hospitals) with rough national weights, so searches find a realistic mix.
+# Relevant taxonomies (the specialty map, and general acute care hospitals) with rough national weights,
+# so searches find a realistic mix.
 RELEVANT_WEIGHTS: dict[str, float] = {
     "207Q00000X": 8, "207R00000X": 8, "208D00000X": 1, "225100000X": 7, "2251X0800X": 1, "111N00000X": 3,
     "111NX0800X": 0.5, "103T00000X": 4, "103TH0100X": 0.5, "103TH0004X": 0.3, "103TC0700X": 0.5,
@@ -207,19 +208,23 @@ class NppesGenerator:
             rng.shuffle(codes)  # the primary switch, not the slot, says which one is primary
         return codes
 
-    def provider_row(self, *, metro: str | None, taxonomy: str | None = None, entity_type: int | None = None) -> list[str]:
+    def provider_row(self, *, metro: str | None, taxonomy: str | None = None,
+                     entity_type: int | None = None) -> list[str]:
         rng = self.rng
         row = self._blank()
         taxonomies = self._pick_taxonomies(taxonomy)
         primary = next(code for code, is_primary in taxonomies if is_primary)
         if entity_type is None:
-            entity_type = 2 if primary == HOSPITAL_TAXONOMY or (primary in ORGANIZATION_WORDS and rng.random() < 0.3) else 1
+            organization = primary == HOSPITAL_TAXONOMY or (primary in ORGANIZATION_WORDS and rng.random() < 0.3)
+            entity_type = 2 if organization else 1
         npi = self._npi(entity_type)
         filed_zip, city, state, area = self._place(metro)
         if primary == HOSPITAL_TAXONOMY:
-            org = f"{rng.choice(SAINTS)} {city} {rng.choice(HOSPITAL_NAMES)}" if rng.random() < 0.5 else f"{city} {rng.choice(HOSPITAL_NAMES)}"
+            saint = f"{rng.choice(SAINTS)} " if rng.random() < 0.5 else ""
+            org = f"{saint}{city} {rng.choice(HOSPITAL_NAMES)}"
         else:
-            org = f"{rng.choice(LAST_NAMES)} {ORGANIZATION_WORDS.get(primary, 'HEALTH SERVICES')} {rng.choice(ORGANIZATION_SUFFIXES)}"
+            words = ORGANIZATION_WORDS.get(primary, "HEALTH SERVICES")
+            org = f"{rng.choice(LAST_NAMES)} {words} {rng.choice(ORGANIZATION_SUFFIXES)}"
         self._set(row, nppes.NPI, npi)
         self._set(row, nppes.ENTITY_TYPE, str(entity_type))
         if entity_type == 2:
@@ -241,7 +246,8 @@ class NppesGenerator:
             self._set(row, f"Provider {prefix} State Name", state)
             self._set(row, f"Provider {prefix} Postal Code", filed_zip)
             self._set(row, f"Provider {prefix} Country Code (If outside U.S.)", "US")
-            self._set(row, f"Provider {prefix} Telephone Number", f"{area}{rng.randrange(200, 999)}{rng.randrange(10000):04d}")
+            phone = f"{area}{rng.randrange(200, 999)}{rng.randrange(10000):04d}"
+            self._set(row, f"Provider {prefix} Telephone Number", phone)
         enumerated, updated = self._dates()
         self._set(row, nppes.ENUMERATION_DATE, _fmt(enumerated))
         self._set(row, nppes.LAST_UPDATE_DATE, _fmt(updated))
@@ -339,7 +345,8 @@ def _csv_line(values) -> str:
     return '"' + '","'.join(v.replace('"', "'") for v in values) + '"\n'
 
 
-def generate_file(path: Path, *, rows: int, seed: int, profile: Literal["registry", "demo"] = "registry") -> GenerationStats:
+def generate_file(path: Path, *, rows: int, seed: int,
+                  profile: Literal["registry", "demo"] = "registry") -> GenerationStats:
     """Write a synthetic file; with profile "demo", ``rows`` is the number of providers per metro and code."""
     path.parent.mkdir(parents=True, exist_ok=True)
     generator = NppesGenerator(seed=seed, profile=profile)

@@ -25,14 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import nppes
 from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.geo import ZipPlace, lat_band, zip_table
 from fusioncare.directory.models import Provider, SearchIndexEntry
-from fusioncare.directory.names import display_case, normalise
+from fusioncare.directory.names import normalise
 from fusioncare.directory.npi import is_valid_npi
 from fusioncare.directory.specialties import KEPT_TAXONOMIES, codes_for_taxonomies
 
@@ -202,7 +201,7 @@ class _ChunkParser:
             lines = [lines[i] for i in keep.to_pylist()]
         blank = [""] * table.num_rows
         columns = [table[self.mapping[c]].to_pylist() if c in self.mapping else blank for c in nppes.USED_COLUMNS]
-        return list(zip(lines, zip(*columns), strict=True))
+        return list(zip(lines, zip(*columns, strict=True), strict=True))
 
     def _line_numbers(self, chunk: bytes, first_line: int, invalid: list[str], parsed: int,
                       report: ImportReport) -> list[int] | None:
@@ -288,7 +287,8 @@ class _Deactivation:
     reactivation_date: date | None
 
 
-def build_record(values: tuple, *, all_taxonomies: bool, zips: dict[str, ZipPlace]) -> dict[str, Any] | _Deactivation | None:
+def build_record(values: tuple, *, all_taxonomies: bool,
+                 zips: dict[str, ZipPlace]) -> dict[str, Any] | _Deactivation | None:
     """The registry fields of one provider from one file row; a _Deactivation; None when out of scope.
 
     Raises _Rejected with the reason for a row that can't be trusted. Names and addresses are stored as

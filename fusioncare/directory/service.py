@@ -97,7 +97,7 @@ def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
     if with_provider:
         stmt = stmt.join(Provider, Provider.npi == idx.npi)
 
-    lat0, lon0 = math.radians(place.lat), math.radians(place.lon)
+    lat0 = math.radians(place.lat)
     cos0 = math.cos(lat0)
     # Compare half-chord terms instead of miles: one asin per hit rather than per candidate.
     limit_h = math.sin(min(params.radius_miles / EARTH_RADIUS_MILES, math.pi) / 2) ** 2
