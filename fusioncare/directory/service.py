@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import math
+import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
@@ -75,72 +77,100 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
     raise InvalidSearch("cursor", "is not a cursor returned by this search (start again without it)")
 
 
+def _has_sql_math(db: Session) -> bool:
+    """PostgreSQL always has sin/cos/asin; SQLite only when built with its math functions (most builds are)."""
+    engine = db.get_bind()
+    known = _SQL_MATH.get(engine)
+    if known is None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT power(sin(radians(1.0)), 2) * cos(0.5)")).scalar()
+            known = True
+        except DBAPIError:
+            known = False
+        _SQL_MATH[engine] = known
+    return known
+
+
+_SQL_MATH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
     """Exactly the active providers of ``params.specialty`` within the radius that pass the filters.
 
-    The search index is read for the few latitude bands the circle spans, each as a longitude range, and
-    every candidate's great-circle distance is then computed exactly: the box only narrows, the haversine
-    decides. Ordered by (distance, NPI) or (name, NPI), so pages are stable; the cursor is the last key.
+    The search index is read for the few latitude bands the circle spans, each as a longitude range; every
+    candidate's haversine term h = sin²(Δφ/2) + cos φ₀ cos φ sin²(Δλ/2) is then computed and a provider is in
+    when h <= sin²(r / 2R), i.e. its great-circle distance is at most the radius: the box only narrows, the
+    haversine decides. Results are ordered by (h, NPI), i.e. nearest first, or by (name, NPI); the cursor is
+    the last key, so pages never repeat or skip. A plain distance search runs entirely in SQL (count and
+    top-N in the database); a search with name or profile filters filters candidates in Python.
     """
     place = resolve_place(near=params.near)
     box = bounding_box(place.lat, place.lon, params.radius_miles)
     idx = SearchIndexEntry
-    columns = [idx.npi, idx.lat, idx.lon]
-    with_provider = _needs_provider_columns(params)
-    if with_provider:
-        columns += [Provider.name_search, Provider.insurance_plans, Provider.languages, Provider.telehealth,
-                    Provider.accepting_new]
-    stmt = select(*columns).where(idx.specialty == params.specialty.value, idx.lat_band.in_(box.lat_bands()),
-                                  idx.lat.between(box.min_lat, box.max_lat))
+    conditions = [idx.specialty == params.specialty.value, idx.lat_band.in_(box.lat_bands()),
+                  idx.lat.between(box.min_lat, box.max_lat)]
     if not box.wraps:
-        stmt = stmt.where(idx.lon.between(box.min_lon, box.max_lon))
-    if with_provider:
-        stmt = stmt.join(Provider, Provider.npi == idx.npi)
-
+        conditions.append(idx.lon.between(box.min_lon, box.max_lon))
     lat0 = math.radians(place.lat)
     cos0 = math.cos(lat0)
-    # Compare half-chord terms instead of miles: one asin per hit rather than per candidate.
     limit_h = math.sin(min(params.radius_miles / EARTH_RADIUS_MILES, math.pi) / 2) ** 2
-    query = compile_query(params.q) if params.q else []
-    insurance = params.insurance.value if params.insurance else None
-    language = params.language.value if params.language else None
-    keyed: list[tuple] = []
-    sin, cos, radians = math.sin, math.cos, math.radians
-    for row in db.execute(stmt):
-        lat1 = radians(row[1])
-        h = sin((lat1 - lat0) / 2) ** 2 + cos0 * cos(lat1) * sin(radians(row[2] - place.lon) / 2) ** 2
-        if h > limit_h * (1 + 1e-12):
-            continue
-        distance = 2 * EARTH_RADIUS_MILES * math.asin(min(1.0, math.sqrt(h)))
-        if distance > params.radius_miles:
-            continue
-        if with_provider:
-            _, _, _, name_search, plans, languages, telehealth, accepting_new = row
-            if query and not matches(query, name_search):
-                continue
-            if insurance and insurance not in plans:
-                continue
-            if language and language not in languages:
-                continue
-            if params.telehealth is not None and telehealth is not params.telehealth:
-                continue
-            if params.accepting_new is not None and accepting_new is not params.accepting_new:
-                continue
-            key = (name_search, row[0]) if params.sort == "name" else (distance, row[0])
-        else:
-            key = (distance, row[0])
-        keyed.append((key, distance))
-    keyed.sort()
-    total = len(keyed)
-    if params.cursor:
-        after = _decode_cursor(params.cursor, params.sort)
-        keyed = [k for k in keyed if k[0] > after]
+    after = _decode_cursor(params.cursor, params.sort) if params.cursor else None
+
+    if not _needs_provider_columns(params) and _has_sql_math(db):
+        h = (func.power(func.sin((func.radians(idx.lat) - lat0) / 2), 2)
+             + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
+        within = [*conditions, h <= limit_h]
+        total = db.scalar(select(func.count()).select_from(idx).where(*within)) or 0
+        page_stmt = select(idx.npi, h.label("h")).where(*within)
+        if after is not None:
+            page_stmt = page_stmt.where(or_(h > after[0], and_(h == after[0], idx.npi > after[1])))
+        keyed = [((row.h, row.npi),) for row in db.execute(page_stmt.order_by(h, idx.npi).limit(params.limit + 1))]
+    else:
+        total, keyed = _filter_in_python(db, params, conditions, lat0, cos0, place.lon, limit_h)
+        if after is not None:
+            keyed = [k for k in keyed if k[0] > after]
     page = keyed[: params.limit]
     more = len(keyed) > params.limit
     providers = {p.npi: p for p in db.scalars(select(Provider).where(Provider.npi.in_([k[0][1] for k in page])))}
-    hits = [SearchHit(providers[key[1]], distance) for key, distance in page]
+    hits = []
+    for (key,) in page:
+        npi = key[1]
+        hits.append(SearchHit(providers[npi], distance_to(provider=providers[npi], place=place)))
     return SearchResult(total=total, hits=hits, next_cursor=_encode_cursor(page[-1][0]) if more else None,
                         place=place)
+
+
+def _filter_in_python(db: Session, params: ProviderSearch, conditions: list, lat0: float, cos0: float, lon0: float,
+                      limit_h: float) -> tuple[int, list[tuple]]:
+    """Candidates with the provider-managed fields and name, filtered and sorted here; (total, [(key,)])."""
+    idx = SearchIndexEntry
+    stmt = (select(idx.npi, idx.lat, idx.lon, Provider.name_search, Provider.insurance_plans, Provider.languages,
+                   Provider.telehealth, Provider.accepting_new)
+            .join(Provider, Provider.npi == idx.npi).where(*conditions))
+    query = compile_query(params.q) if params.q else []
+    insurance = params.insurance.value if params.insurance else None
+    language = params.language.value if params.language else None
+    sin, cos, radians = math.sin, math.cos, math.radians
+    keyed: list[tuple] = []
+    for npi, lat, lon, name_search, plans, languages, telehealth, accepting_new in db.execute(stmt):
+        lat1 = radians(lat)
+        h = sin((lat1 - lat0) / 2) ** 2 + cos0 * cos(lat1) * sin(radians(lon - lon0) / 2) ** 2
+        if h > limit_h:
+            continue
+        if query and not matches(query, name_search):
+            continue
+        if insurance and insurance not in plans:
+            continue
+        if language and language not in languages:
+            continue
+        if params.telehealth is not None and telehealth is not params.telehealth:
+            continue
+        if params.accepting_new is not None and accepting_new is not params.accepting_new:
+            continue
+        keyed.append(((name_search, npi) if params.sort == "name" else (h, npi),))
+    keyed.sort()
+    return len(keyed), keyed
 
 
 def nearest_emergency_hospitals(*, db: Session, near: str, radius_miles: float = 50, limit: int = 5) -> SearchResult:

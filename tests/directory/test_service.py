@@ -66,6 +66,12 @@ def test_results_equal_a_brute_force_haversine_scan_for_random_queries(db, rando
         assert [npi for _, npi in got] == [npi for _, npi in expected][:100]
         assert all(d == pytest.approx(e, abs=1e-6) for (d, _), (e, _) in zip(got, expected, strict=False))
 
+        # The same query through the filtering path (used with names and profile filters) finds the same set.
+        by_name = service.search_providers(db=db, params=ProviderSearch(specialty=specialty, near=near,
+                                                                        radius_miles=radius, limit=100, sort="name"))
+        assert by_name.total == len(expected)
+        assert {h.provider.npi for h in by_name.hits} == {npi for _, npi in expected[:100]} or len(expected) > 100
+
 
 def test_cursor_pages_walk_every_result_once_in_order(db, random_directory):
     params = dict(specialty="primary_care", near="10001", radius_miles=100, limit=7)
