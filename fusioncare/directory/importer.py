@@ -390,26 +390,35 @@ _INDEX_COLUMNS = ("specialty", "npi", "lat_band", "lat", "lon")
 
 
 class _BulkWriter:
-    """Bulk upserts through the driver's executemany.
+    """Bulk upserts below the ORM: executemany on SQLite, COPY into a temporary table on PostgreSQL.
 
     Going through the ORM or Core costs more than the whole pyarrow parse at this volume, so values are
-    adapted once here in the forms SQLAlchemy itself stores (ISO dates and JSON text on SQLite; native
-    values on PostgreSQL). ``INSERT ... ON CONFLICT (npi) DO UPDATE`` reads the same on both databases.
+    adapted once here into the forms SQLAlchemy itself stores (ISO dates and JSON text on SQLite; native
+    values on PostgreSQL). ``INSERT ... ON CONFLICT (npi) DO UPDATE`` reads the same on both databases; on
+    PostgreSQL the rows arrive by COPY first, because executemany pays a round trip per row.
     """
+
+    _BATCH_TABLE = "directory_import_batch"
 
     def __init__(self, db: Session) -> None:
         self.db = db
         dialect = db.get_bind().dialect
         self.sqlite = dialect.name == "sqlite"
+        self.postgresql = dialect.name == "postgresql"
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        columns = (*_REGISTRY_COLUMNS, *_NEW_PROVIDER_DEFAULTS)
+        registry = ", ".join(_REGISTRY_COLUMNS)
+        managed = ", ".join(_NEW_PROVIDER_DEFAULTS)
         updates = ", ".join(f"{c} = excluded.{c}" for c in _REGISTRY_COLUMNS if c != "npi")
-        self.upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({', '.join(columns)}) "
-                           f"VALUES ({', '.join([mark] * len(columns))}) ON CONFLICT (npi) DO UPDATE SET {updates}")
+        conflict = f"ON CONFLICT (npi) DO UPDATE SET {updates}"
+        self.upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({registry}, {managed}) "
+                           f"VALUES ({', '.join([mark] * (len(_REGISTRY_COLUMNS) + len(_NEW_PROVIDER_DEFAULTS)))}) "
+                           f"{conflict}")
         self.index_sql = (f"INSERT INTO {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) "
                           f"VALUES ({', '.join([mark] * len(_INDEX_COLUMNS))})")
+        defaults_sql = "'[]', '[]', '[]', false"
+        self.copy_upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({registry}, {managed}) "
+                                f"SELECT {registry}, {defaults_sql} FROM {self._BATCH_TABLE} {conflict}")
         self.defaults = tuple(_NEW_PROVIDER_DEFAULTS.values())
-
         self.row_of = operator.itemgetter(*_REGISTRY_COLUMNS)
         # (position, converter) for the columns whose Python value is not what the driver should receive.
         self.converters: list[tuple[int, Callable[[Any], Any]]] = [
@@ -418,22 +427,39 @@ class _BulkWriter:
             self.converters += [(i, date.isoformat) for i, c in enumerate(_REGISTRY_COLUMNS) if c in _DATE_COLUMNS]
             self.converters.append((_REGISTRY_COLUMNS.index("imported_at"), _sqlite_datetime))
 
-    def upsert(self, records: list[dict[str, Any]]) -> None:
-        rows = []
+    def _rows(self, records: list[dict[str, Any]]) -> Iterator[tuple]:
         for record in records:
             values = list(self.row_of(record))
             for i, convert in self.converters:
                 if values[i] is not None:
                     values[i] = convert(values[i])
-            values.extend(self.defaults)
-            rows.append(tuple(values))
-        self.db.connection().exec_driver_sql(self.upsert_sql, rows)
+            yield tuple(values)
+
+    def upsert(self, records: list[dict[str, Any]]) -> None:
+        if self.postgresql:
+            cursor = self.db.connection().connection.driver_connection.cursor()
+            # Same column types, none of the constraints: the upsert below applies those.
+            cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._BATCH_TABLE} ON COMMIT DELETE ROWS AS "
+                           f"SELECT {', '.join(_REGISTRY_COLUMNS)} FROM {Provider.__tablename__} WITH NO DATA")
+            with cursor.copy(f"COPY {self._BATCH_TABLE} ({', '.join(_REGISTRY_COLUMNS)}) FROM STDIN") as copy:
+                for row in self._rows(records):
+                    copy.write_row(row)
+            cursor.execute(self.copy_upsert_sql)
+            return
+        self.db.connection().exec_driver_sql(self.upsert_sql, [row + self.defaults for row in self._rows(records)])
 
     def index(self, records: list[dict[str, Any]]) -> None:
         rows = [(code, r["npi"], lat_band(r["lat"]), r["lat"], r["lon"])
                 for r in records if r["lat"] is not None for code in r["specialties"]]
-        if rows:
-            self.db.connection().exec_driver_sql(self.index_sql, rows)
+        if not rows:
+            return
+        if self.postgresql:
+            cursor = self.db.connection().connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        self.db.connection().exec_driver_sql(self.index_sql, rows)
 
 
 def _sqlite_datetime(value: datetime) -> str:
