@@ -360,9 +360,13 @@ def build_record(values: tuple, *, all_taxonomies: bool,
         "deactivation_date": deactivated_on,
         "reactivation_date": reactivated_on,
         "is_active": True,
-        # The filed values decide everything above, so their digest tells "unchanged" on a re-import.
-        "source_digest": hashlib.md5("\x1f".join(v).encode(), usedforsecurity=False).hexdigest(),
+        "source_digest": _digest(v),
     }
+
+
+def _digest(values: tuple) -> str:
+    """The filed values decide every registry field, so their digest tells "unchanged" on a re-import."""
+    return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
 
 
 (_NPI, _ENTITY, _ORG, _LAST, _FIRST, _MIDDLE, _PREFIX, _SUFFIX, _CREDENTIAL, _ADDRESS1, _ADDRESS2, _CITY, _STATE,
@@ -499,7 +503,12 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
     report = ctx.report
     records: dict[str, dict[str, Any]] = {}
     deactivations: dict[str, _Deactivation] = {}
+    existing = _existing(ctx.db, list({values[_NPI] for _, values in rows}))
     for line, values in rows:
+        before = existing.get(values[_NPI])
+        if before is not None and before[1] and before[0] == _digest(values):
+            report.unchanged += 1  # filed exactly as we hold it: nothing to build or write
+            continue
         try:
             built = build_record(values, all_taxonomies=ctx.all_taxonomies, zips=ctx.zips)
         except _Rejected as exc:
@@ -513,7 +522,6 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
         else:
             deactivations.pop(built["npi"], None)
             records[built["npi"]] = built  # a later row for the same NPI wins
-    existing = _existing(ctx.db, [*records, *deactivations])
     new, changed = [], []
     for npi, record in records.items():
         before = existing.get(npi)
