@@ -17,7 +17,12 @@ from typing import Literal, TextIO
 from fusioncare.directory import nppes
 from fusioncare.directory.geo import haversine_miles, zip_table
 from fusioncare.directory.npi import with_check_digit
-from fusioncare.directory.specialties import HOSPITAL, HOSPITAL_TAXONOMY, SEARCHABLE_CODES, SPECIALTY_TAXONOMIES
+from fusioncare.directory.specialties import (
+    HOSPITAL,
+    HOSPITAL_TAXONOMY,
+    SEARCHABLE_CODES,
+    SPECIALTY_TAXONOMIES,
+)
 
 # (name, centre ZIP, telephone area code); provider ZIPs are drawn from real ZIPs near the centre.
 METROS: tuple[tuple[str, str, str], ...] = (

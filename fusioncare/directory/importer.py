@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -307,8 +308,8 @@ def build_record(values: tuple, *, all_taxonomies: bool,
     reactivated_on = _date(v[_REACTIVATION], nppes.REACTIVATION_DATE)
     if deactivated_on and not (reactivated_on and reactivated_on > deactivated_on):
         return _Deactivation(npi, deactivated_on, reactivated_on)
-    taxonomies = [{"code": v[t], "primary": v[s] == "Y"} for t, s in _TAX_POS if v[t]]
-    specialties = codes_for_taxonomies(t["code"] for t in taxonomies)
+    taxonomies = tuple((v[t], v[s] == "Y") for t, s in _TAX_POS if v[t])
+    specialties = _specialties_of(tuple(code for code, _ in taxonomies))
     if not specialties and not all_taxonomies:
         return None
     entity = v[_ENTITY]
@@ -369,6 +370,22 @@ def build_record(values: tuple, *, all_taxonomies: bool,
     }
 
 
+@lru_cache(maxsize=65536)
+def _specialties_of(taxonomy_codes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(codes_for_taxonomies(taxonomy_codes))
+
+
+@lru_cache(maxsize=65536)
+def _taxonomies_json(taxonomies: tuple[tuple[str, bool], ...]) -> str:
+    # Few distinct combinations recur across millions of rows, so each is serialised once.
+    return json.dumps([{"code": code, "primary": primary} for code, primary in taxonomies])
+
+
+@lru_cache(maxsize=4096)
+def _list_json(items: tuple[str, ...]) -> str:
+    return json.dumps(list(items))
+
+
 def _digest(values: tuple) -> str:
     """The filed values decide every registry field, so their digest tells "unchanged" on a re-import."""
     return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
@@ -392,7 +409,6 @@ _REGISTRY_COLUMNS = ("npi", "entity_type", "display_name", "name_search", "organ
                      "country_code", "phone", "lat", "lon", "time_zone", "enumeration_date", "last_update_date",
                      "deactivation_date", "reactivation_date", "is_active", "source_digest", "source_file",
                      "imported_at", "is_demo")
-_JSON_COLUMNS = {"taxonomies", "specialties"}
 _DATE_COLUMNS = {"enumeration_date", "last_update_date", "deactivation_date", "reactivation_date"}
 _NEW_PROVIDER_DEFAULTS = {"insurance_plans": "[]", "languages": "[]", "services": "[]", "profile_confirmed": False}
 _INDEX_COLUMNS = ("specialty", "npi", "lat_band", "lat", "lon")
@@ -431,7 +447,8 @@ class _BulkWriter:
         self.row_of = operator.itemgetter(*_REGISTRY_COLUMNS)
         # (position, converter) for the columns whose Python value is not what the driver should receive.
         self.converters: list[tuple[int, Callable[[Any], Any]]] = [
-            (i, json.dumps) for i, c in enumerate(_REGISTRY_COLUMNS) if c in _JSON_COLUMNS]
+            (_REGISTRY_COLUMNS.index("taxonomies"), _taxonomies_json),
+            (_REGISTRY_COLUMNS.index("specialties"), _list_json)]
         if self.sqlite:
             self.converters += [(i, date.isoformat) for i, c in enumerate(_REGISTRY_COLUMNS) if c in _DATE_COLUMNS]
             self.converters.append((_REGISTRY_COLUMNS.index("imported_at"), _sqlite_datetime))

@@ -8,7 +8,12 @@ from fastapi import APIRouter, Path, Query
 
 from fusioncare.deps import DbSession
 from fusioncare.directory import service
-from fusioncare.directory.schemas import ProviderProfile, ProviderRead, ProviderSearch, ProviderSearchPage
+from fusioncare.directory.schemas import (
+    ProviderProfile,
+    ProviderRead,
+    ProviderSearch,
+    ProviderSearchPage,
+)
 
 router = APIRouter(prefix="/providers", tags=["directory"])
 

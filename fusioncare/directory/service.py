@@ -13,7 +13,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
-from fusioncare.directory.geo import EARTH_RADIUS_MILES, bounding_box, haversine_miles, lookup_zip
+from fusioncare.directory.geo import (
+    EARTH_RADIUS_MILES,
+    bounding_box,
+    haversine_miles,
+    lookup_zip,
+)
 from fusioncare.directory.models import Provider, SearchIndexEntry
 from fusioncare.directory.names import compile_query, matches
 from fusioncare.directory.schemas import ManagedFieldsUpdate, ProviderSearch, parse_near

@@ -25,3 +25,10 @@ def test_generated_check_digits_validate_and_any_single_digit_change_is_caught(f
         for digit in "0123456789":
             if digit != npi[position]:
                 assert not is_valid_npi(npi[:position] + digit + npi[position + 1:])
+
+
+@given(st.from_regex(r"[0-9]{9}", fullmatch=True))
+def test_unrolled_check_digit_equals_the_plain_luhn_over_the_80840_prefix(first_nine):
+    from fusioncare.directory.npi import _luhn_sum, check_digit
+
+    assert check_digit(first_nine) == (10 - _luhn_sum("80840" + first_nine, double_first=True) % 10) % 10
