@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import operator
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -294,8 +293,9 @@ class _Deactivation:
 
 
 def build_record(values: tuple, *, all_taxonomies: bool,
-                 zips: dict[str, ZipPlace]) -> dict[str, Any] | _Deactivation | None:
-    """The registry fields of one provider from one file row; a _Deactivation; None when out of scope.
+                 zips: dict[str, ZipPlace]) -> tuple | _Deactivation | None:
+    """The registry fields of one provider from one file row (a tuple in ``_RECORD_COLUMNS`` order); a
+    _Deactivation; None when out of scope.
 
     Raises _Rejected with the reason for a row that can't be trusted. Names and addresses are stored as
     filed (the registry uses capitals); pages and the API present them in display case.
@@ -335,39 +335,15 @@ def build_record(values: tuple, *, all_taxonomies: bool,
         place = zips.get(zip5)
         if place is not None:  # a ZIP the offline table lacks is kept, just not placed on the map
             lat, lon, tz = place.lat, place.lon, place.time_zone
-    return {
-        "npi": npi,
-        "entity_type": int(entity),
-        "display_name": display[:200],
-        "name_search": normalise(searchable)[:300],
-        "organization_name": organization or None,
-        "last_name": v[_LAST] or None,
-        "first_name": v[_FIRST] or None,
-        "middle_name": v[_MIDDLE] or None,
-        "name_prefix": v[_PREFIX] or None,
-        "name_suffix": v[_SUFFIX] or None,
-        "credential": v[_CREDENTIAL] or None,
-        "sex": v[_SEX][:1] or None,
-        "taxonomies": taxonomies,
-        "specialties": specialties,
-        "address_line1": v[_ADDRESS1] or None,
-        "address_line2": v[_ADDRESS2] or None,
-        "city": v[_CITY] or None,
-        "state": v[_STATE] or None,
-        "postal_code": postal or None,
-        "zip_code": zip5,
-        "country_code": country[:2],
-        "phone": v[_PHONE] or None,
-        "lat": lat,
-        "lon": lon,
-        "time_zone": tz,
-        "enumeration_date": _date(v[_ENUMERATED], nppes.ENUMERATION_DATE),
-        "last_update_date": _date(v[_UPDATED], nppes.LAST_UPDATE_DATE),
-        "deactivation_date": deactivated_on,
-        "reactivation_date": reactivated_on,
-        "is_active": True,
-        "source_digest": _digest(v),
-    }
+    # A tuple in _RECORD_COLUMNS order: a dict per row costs more than the parse at registry scale.
+    return (
+        npi, int(entity), display[:200], normalise(searchable)[:300], organization or None, v[_LAST] or None,
+        v[_FIRST] or None, v[_MIDDLE] or None, v[_PREFIX] or None, v[_SUFFIX] or None, v[_CREDENTIAL] or None,
+        v[_SEX][:1] or None, taxonomies, specialties, v[_ADDRESS1] or None, v[_ADDRESS2] or None,
+        v[_CITY] or None, v[_STATE] or None, postal or None, zip5, country[:2], v[_PHONE] or None, lat, lon, tz,
+        _date(v[_ENUMERATED], nppes.ENUMERATION_DATE), _date(v[_UPDATED], nppes.LAST_UPDATE_DATE),
+        deactivated_on, reactivated_on, True, _digest(v),
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -409,6 +385,10 @@ _REGISTRY_COLUMNS = ("npi", "entity_type", "display_name", "name_search", "organ
                      "country_code", "phone", "lat", "lon", "time_zone", "enumeration_date", "last_update_date",
                      "deactivation_date", "reactivation_date", "is_active", "source_digest", "source_file",
                      "imported_at", "is_demo")
+# What build_record returns; the import adds source_file, imported_at and is_demo.
+_RECORD_COLUMNS = _REGISTRY_COLUMNS[:_REGISTRY_COLUMNS.index("source_digest") + 1]
+_R_NPI, _R_SPECIALTIES, _R_LAT, _R_LON, _R_DIGEST = (
+    _RECORD_COLUMNS.index(c) for c in ("npi", "specialties", "lat", "lon", "source_digest"))
 _DATE_COLUMNS = {"enumeration_date", "last_update_date", "deactivation_date", "reactivation_date"}
 _NEW_PROVIDER_DEFAULTS = {"insurance_plans": "[]", "languages": "[]", "services": "[]", "profile_confirmed": False}
 _INDEX_COLUMNS = ("specialty", "npi", "lat_band", "lat", "lon")
@@ -425,7 +405,7 @@ class _BulkWriter:
 
     _BATCH_TABLE = "directory_import_batch"
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, *, source_file: str, imported_at: datetime, is_demo: bool) -> None:
         self.db = db
         dialect = db.get_bind().dialect
         self.sqlite = dialect.name == "sqlite"
@@ -444,24 +424,24 @@ class _BulkWriter:
         self.copy_upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({registry}, {managed}) "
                                 f"SELECT {registry}, {defaults_sql} FROM {self._BATCH_TABLE} {conflict}")
         self.defaults = tuple(_NEW_PROVIDER_DEFAULTS.values())
-        self.row_of = operator.itemgetter(*_REGISTRY_COLUMNS)
-        # (position, converter) for the columns whose Python value is not what the driver should receive.
+        # Provenance, the same for every row of the file.
+        self.extra = (source_file, _sqlite_datetime(imported_at) if self.sqlite else imported_at, is_demo)
+        # (position, converter) for the values the driver should receive in another form.
         self.converters: list[tuple[int, Callable[[Any], Any]]] = [
-            (_REGISTRY_COLUMNS.index("taxonomies"), _taxonomies_json),
-            (_REGISTRY_COLUMNS.index("specialties"), _list_json)]
+            (_RECORD_COLUMNS.index("taxonomies"), _taxonomies_json),
+            (_RECORD_COLUMNS.index("specialties"), _list_json)]
         if self.sqlite:
-            self.converters += [(i, date.isoformat) for i, c in enumerate(_REGISTRY_COLUMNS) if c in _DATE_COLUMNS]
-            self.converters.append((_REGISTRY_COLUMNS.index("imported_at"), _sqlite_datetime))
+            self.converters += [(i, date.isoformat) for i, c in enumerate(_RECORD_COLUMNS) if c in _DATE_COLUMNS]
 
-    def _rows(self, records: list[dict[str, Any]]) -> Iterator[tuple]:
+    def _rows(self, records: list[tuple]) -> Iterator[tuple]:
         for record in records:
-            values = list(self.row_of(record))
+            values = list(record)
             for i, convert in self.converters:
                 if values[i] is not None:
                     values[i] = convert(values[i])
-            yield tuple(values)
+            yield (*values, *self.extra)
 
-    def upsert(self, records: list[dict[str, Any]]) -> None:
+    def upsert(self, records: list[tuple]) -> None:
         if self.postgresql:
             cursor = self.db.connection().connection.driver_connection.cursor()
             # Same column types, none of the constraints: the upsert below applies those.
@@ -474,9 +454,9 @@ class _BulkWriter:
             return
         self.db.connection().exec_driver_sql(self.upsert_sql, [row + self.defaults for row in self._rows(records)])
 
-    def index(self, records: list[dict[str, Any]]) -> None:
-        rows = [(code, r["npi"], lat_band(r["lat"]), r["lat"], r["lon"])
-                for r in records if r["lat"] is not None for code in r["specialties"]]
+    def index(self, records: list[tuple]) -> None:
+        rows = [(code, r[_R_NPI], lat_band(r[_R_LAT]), r[_R_LAT], r[_R_LON])
+                for r in records if r[_R_LAT] is not None for code in r[_R_SPECIALTIES]]
         if not rows:
             return
         if self.postgresql:
@@ -542,7 +522,7 @@ class _ImportContext:
 def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
     """Build, classify and store one chunk's rows (the caller commits)."""
     report = ctx.report
-    records: dict[str, dict[str, Any]] = {}
+    records: dict[str, tuple] = {}
     deactivations: dict[str, _Deactivation] = {}
     existing = _existing(ctx.db, list({values[_NPI] for _, values in rows}))
     for line, values in rows:
@@ -561,14 +541,14 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
             records.pop(built.npi, None)
             deactivations[built.npi] = built
         else:
-            deactivations.pop(built["npi"], None)
-            records[built["npi"]] = built  # a later row for the same NPI wins
+            deactivations.pop(built[_R_NPI], None)
+            records[built[_R_NPI]] = built  # a later row for the same NPI wins
     new, changed = [], []
     for npi, record in records.items():
         before = existing.get(npi)
         if before is None:
             new.append(record)
-        elif before[0] != record["source_digest"] or not before[1]:
+        elif before[0] != record[_R_DIGEST] or not before[1]:
             changed.append(record)
         else:
             report.unchanged += 1
@@ -585,11 +565,9 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
             report.unchanged += 1
     report.deactivated += len(to_deactivate)
     if changed or to_deactivate:
-        _drop_index_rows(ctx.db, [r["npi"] for r in changed] + [d.npi for d in to_deactivate])
+        _drop_index_rows(ctx.db, [r[_R_NPI] for r in changed] + [d.npi for d in to_deactivate])
     if new or changed:
         written = new + changed
-        for record in written:
-            record.update(source_file=ctx.source_file, imported_at=ctx.imported_at, is_demo=ctx.is_demo)
         ctx.writer.upsert(written)
         ctx.writer.index(written)
     for d in to_deactivate:
@@ -611,8 +589,10 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
     with open_nppes(path) as (stream, size, source_file):
         header, mapping = _read_header(stream, source_file)
         parser = _ChunkParser(header, mapping, all_taxonomies=all_taxonomies)
-        ctx = _ImportContext(db=db, writer=_BulkWriter(db), report=report, all_taxonomies=all_taxonomies,
-                             source_file=source_file, imported_at=datetime.now(UTC), is_demo=is_demo,
+        imported_at = datetime.now(UTC)
+        writer = _BulkWriter(db, source_file=source_file, imported_at=imported_at, is_demo=is_demo)
+        ctx = _ImportContext(db=db, writer=writer, report=report, all_taxonomies=all_taxonomies,
+                             source_file=source_file, imported_at=imported_at, is_demo=is_demo,
                              zips=zip_table())
         line = 2
         done = uncommitted = 0
