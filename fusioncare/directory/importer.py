@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -482,7 +484,7 @@ def _bulk_session_settings(db: Session) -> Iterator[None]:
     connection = db.connection()
     cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
     checkpoint = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-    connection.exec_driver_sql("PRAGMA cache_size = -65536")  # 64 MiB
+    connection.exec_driver_sql("PRAGMA cache_size = -32768")  # 32 MiB
     connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 16384")  # pages, about 64 MiB of WAL
     try:
         yield
@@ -576,6 +578,49 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
             source_file=ctx.source_file, imported_at=ctx.imported_at))
 
 
+def _parsed_in_background(stream: IO[bytes], parser: _ChunkParser, report: ImportReport,
+                          chunk_bytes: int) -> Iterator[tuple[list[tuple[int, tuple]], int]]:
+    """(rows, chunk size) per chunk, parsed one chunk ahead in a thread.
+
+    pyarrow and SQLite both release the GIL in their C code, so parsing the next chunk overlaps with
+    writing this one on a second core. At most two parsed chunks wait, so memory stays bounded.
+    """
+    parsed: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                parsed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            line = 2
+            for chunk in _chunks(stream, chunk_bytes):
+                lines = chunk.count(b"\n")
+                if not put((parser.parse(chunk, line, lines, report), len(chunk))):
+                    return
+                line += lines
+            put(None)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    thread = threading.Thread(target=work, name="nppes-parser", daemon=True)
+    thread.start()
+    try:
+        while (item := parsed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_demo: bool = False,
                  on_progress: Callable[[int, int], None] | None = None, chunk_bytes: int = CHUNK_BYTES,
                  commit_bytes: int = COMMIT_BYTES) -> ImportReport:
@@ -586,6 +631,7 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
     demo data.
     """
     report = ImportReport()
+    parse_report = ImportReport()  # filled by the parsing thread; merged at the end
     with open_nppes(path) as (stream, size, source_file):
         header, mapping = _read_header(stream, source_file)
         parser = _ChunkParser(header, mapping, all_taxonomies=all_taxonomies)
@@ -594,20 +640,20 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
         ctx = _ImportContext(db=db, writer=writer, report=report, all_taxonomies=all_taxonomies,
                              source_file=source_file, imported_at=imported_at, is_demo=is_demo,
                              zips=zip_table())
-        line = 2
         done = uncommitted = 0
         with _bulk_session_settings(db):
-            for chunk in _chunks(stream, chunk_bytes):
-                lines = chunk.count(b"\n")
-                _write(ctx, parser.parse(chunk, line, lines, report))
-                line += lines
-                done += len(chunk)
-                uncommitted += len(chunk)
+            for rows, chunk_size in _parsed_in_background(stream, parser, parse_report, chunk_bytes):
+                _write(ctx, rows)
+                done += chunk_size
+                uncommitted += chunk_size
                 if uncommitted >= commit_bytes:
                     db.commit()
                     uncommitted = 0
                 if on_progress is not None:
                     on_progress(done, size)
             db.commit()
-    report.errors.sort(key=lambda e: e.line)
+    report.rows += parse_report.rows
+    report.skipped += parse_report.skipped
+    report.rejected += parse_report.rejected
+    report.errors = sorted(parse_report.errors + report.errors, key=lambda e: e.line)[:MAX_REPORTED_ERRORS]
     return report
