@@ -27,7 +27,8 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import delete, select, update
+from sqlalchemy import String, any_, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import nppes
@@ -39,8 +40,9 @@ from fusioncare.directory.npi import is_valid_npi
 from fusioncare.directory.specialties import KEPT_TAXONOMIES, codes_for_taxonomies
 
 CHUNK_BYTES = 4 * 1024 * 1024
-# One transaction per this much input: each SQLite commit may checkpoint the WAL, so fewer, larger ones.
-COMMIT_BYTES = 64 * 1024 * 1024
+# One transaction per this much input on SQLite, where each commit may checkpoint the WAL; PostgreSQL
+# commits every chunk, which costs it little.
+SQLITE_COMMIT_BYTES = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 10_000  # the count in "rejected" stays exact beyond this
 _LOOKUP_CHUNK = 900  # NPIs per IN (...) lookup, under every SQLite build's bound-parameter limit
 
@@ -453,6 +455,7 @@ class _BulkWriter:
                 for row in self._rows(records):
                     copy.write_row(row)
             cursor.execute(self.copy_upsert_sql)
+            cursor.execute(f"DELETE FROM {self._BATCH_TABLE}")  # in case a transaction spans several chunks
             return
         self.db.connection().exec_driver_sql(self.upsert_sql, [row + self.defaults for row in self._rows(records)])
 
@@ -494,19 +497,30 @@ def _bulk_session_settings(db: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
 
 
+def _npi_batches(db: Session, column, npis: list[str]) -> Iterator[Any]:
+    """``column IN npis`` conditions. On PostgreSQL one ``= ANY(array)``: psycopg prepares a statement run
+    often, and a generic plan for a long IN list, made while the table was small, turns into a sequential
+    scan as the import grows it; ``= ANY`` keeps the index. SQLite gets IN lists under its parameter limit."""
+    if db.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam("npis", npis, type_=postgresql.ARRAY(String(10))))
+        return
+    for i in range(0, len(npis), _LOOKUP_CHUNK):
+        yield column.in_(npis[i:i + _LOOKUP_CHUNK])
+
+
 def _existing(db: Session, npis: list[str]) -> dict[str, tuple[str, bool, date | None]]:
     found: dict[str, tuple[str, bool, date | None]] = {}
-    for i in range(0, len(npis), _LOOKUP_CHUNK):
+    for condition in _npi_batches(db, Provider.npi, npis):
         rows = db.execute(select(Provider.npi, Provider.source_digest, Provider.is_active, Provider.deactivation_date)
-                          .where(Provider.npi.in_(npis[i:i + _LOOKUP_CHUNK])))
+                          .where(condition))
         for npi, digest, active, deactivated_on in rows:
             found[npi] = (digest, active, deactivated_on)
     return found
 
 
 def _drop_index_rows(db: Session, npis: list[str]) -> None:
-    for i in range(0, len(npis), _LOOKUP_CHUNK):
-        db.execute(delete(SearchIndexEntry).where(SearchIndexEntry.npi.in_(npis[i:i + _LOOKUP_CHUNK])))
+    for condition in _npi_batches(db, SearchIndexEntry.npi, npis):
+        db.execute(delete(SearchIndexEntry).where(condition))
 
 
 @dataclass
@@ -622,14 +636,15 @@ def _parsed_in_background(stream: IO[bytes], parser: _ChunkParser, report: Impor
 
 
 def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_demo: bool = False,
-                 on_progress: Callable[[int, int], None] | None = None, chunk_bytes: int = CHUNK_BYTES,
-                 commit_bytes: int = COMMIT_BYTES) -> ImportReport:
+                 on_progress: Callable[[int, int], None] | None = None,
+                 chunk_bytes: int = CHUNK_BYTES) -> ImportReport:
     """Import one NPPES file and return the report.
 
-    Commits after every ``commit_bytes`` of input, so an interrupted import keeps what it finished and a
-    re-run completes the rest (re-importing is idempotent). ``is_demo`` marks every provider it writes as
+    Commits every chunk (every 64 MB of input on SQLite), so an interrupted import keeps what it finished
+    and a re-run completes the rest (re-importing is idempotent). ``is_demo`` marks every provider it writes as
     demo data.
     """
+    commit_bytes = SQLITE_COMMIT_BYTES if db.get_bind().dialect.name == "sqlite" else 0
     report = ImportReport()
     parse_report = ImportReport()  # filled by the parsing thread; merged at the end
     with open_nppes(path) as (stream, size, source_file):
