@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -182,6 +182,119 @@ def validate(
         console.print(f"[{colour}]{len(outcomes) - failed} passed, {failed} failed[/{colour}] of {len(outcomes)} vignettes")
     if failed:
         raise typer.Exit(1)
+def _fail_on_bad_input(exc: Exception) -> NoReturn:
+    """Bad input: the message on stderr, exit 2 (no traceback reaches the user)."""
+    from pydantic import ValidationError
+
+    from fusioncare.validation import problems_from
+
+    if isinstance(exc, ValidationError):
+        for problem in problems_from(exc):
+            err_console.print(f"[red]error[/red] {problem}", highlight=False, markup=True)
+    else:
+        err_console.print(f"[red]error[/red] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command("import-nppes")
+def import_nppes(
+    file: Annotated[Path, typer.Argument(help="An NPPES npidata_pfile_*.csv, or the .zip CMS publishes.")],
+    all_taxonomies: Annotated[bool, typer.Option("--all-taxonomies", help="Keep every provider, not only those "
+                                                 "with a taxonomy in the specialty map (and hospitals).")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="Mark every imported provider as demo data "
+                                       "(use for generated files).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON on stdout.")] = False,
+) -> None:
+    """Import an NPPES monthly or weekly file (idempotent; a weekly file upserts)."""
+    import json
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from fusioncare import migrate
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory.errors import UnreadableImportFile
+    from fusioncare.directory.importer import import_nppes as run_import
+
+    engine = _engine()
+    migrate.upgrade(engine)
+    session = make_session_factory(engine)()
+    progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                        TimeRemainingColumn(), console=err_console, disable=not err_console.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task(f"Importing {file.name}", total=None)
+            report = run_import(db=session, path=file, all_taxonomies=all_taxonomies, is_demo=demo,
+                                on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+    except UnreadableImportFile as exc:
+        _fail_on_bad_input(exc)
+    finally:
+        session.close()
+    if as_json:
+        console.file.write(json.dumps(report.as_dict()) + "\n")
+        return
+    err_console.print(f"{report.rows} rows: {report.imported} imported, {report.updated} updated, "
+                      f"{report.deactivated} deactivated, {report.skipped} skipped, {report.rejected} rejected, "
+                      f"{report.unchanged} unchanged")
+    for error in report.errors[:20]:
+        err_console.print(f"  line {error.line} (NPI {error.npi or '?'}): {error.reason}", highlight=False)
+    if len(report.errors) > 20:
+        err_console.print(f"  ... {report.rejected - 20} more; use --json for all of them")
+
+
+@app.command("generate-nppes")
+def generate_nppes(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")],
+    rows: Annotated[int, typer.Option("--rows", min=1, max=20_000_000, help="Number of data rows.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same file.")] = 1,
+) -> None:
+    """Write a synthetic NPPES file (exact 330-column format, valid NPIs, real ZIPs; import it with --demo)."""
+    from fusioncare.directory.generator import generate_file
+
+    stats = generate_file(out, rows=rows, seed=seed)
+    err_console.print(f"Wrote {stats.rows} rows to {out} ({stats.relevant} in the specialty map, "
+                      f"{stats.deactivated} deactivated, {stats.reactivated} reactivated, {stats.bad} bad rows, "
+                      f"{stats.foreign} foreign addresses). Synthetic: import with --demo.")
+
+
+@app.command("search-providers")
+def search_providers(
+    specialty: Annotated[str, typer.Option("--specialty", help="A specialty code, e.g. pain_medicine.")],
+    near: Annotated[str, typer.Option("--near", help="A 5-digit ZIP code or 'lat,lon'.")],
+    radius_miles: Annotated[float, typer.Option("--radius-miles", help="1 to 100 miles.")] = 25,
+    q: Annotated[str | None, typer.Option("--q", help="Part of a name (forgiving).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="1 to 100 results.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result page as JSON.")] = False,
+) -> None:
+    """Search the directory by specialty and distance, nearest first."""
+    from pydantic import ValidationError
+
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory import service
+    from fusioncare.directory.schemas import ProviderRead, ProviderSearch, ProviderSearchPage
+    from fusioncare.errors import InvalidInput
+
+    try:
+        params = ProviderSearch(specialty=specialty, near=near, radius_miles=radius_miles, q=q, limit=limit)
+    except ValidationError as exc:
+        _fail_on_bad_input(exc)
+    session = make_session_factory(_engine())()
+    try:
+        result = service.search_providers(db=session, params=params)
+    except InvalidInput as exc:
+        _fail_on_bad_input(exc)
+    finally:
+        session.close()
+    page = ProviderSearchPage(total=result.total, next_cursor=result.next_cursor,
+                              results=[ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits])
+    if as_json:
+        console.file.write(page.model_dump_json() + "\n")
+        return
+    console.print(f"{page.total} found within {radius_miles:g} miles of {near}")
+    for r in page.results:
+        demo_label = " [demo data]" if r.is_demo else ""
+        console.print(f"{r.distance_miles:6.2f} mi  {r.name}{', ' + r.credential if r.credential else ''}  "
+                      f"{r.location.address or ''}, {r.location.city or ''} {r.location.state or ''}  "
+                      f"{r.phone or ''}  NPI {r.npi}{demo_label}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

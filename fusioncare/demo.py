@@ -40,3 +40,10 @@ def _load_demo_accounts(*, db: Session, console: Console) -> None:
 
 
 LOADERS.append(("accounts", _load_demo_accounts))
+def _load_directory(*, db: Session, console: Console) -> None:
+    from fusioncare.directory import demo as directory_demo
+
+    directory_demo.load(db=db, console=console)
+
+
+LOADERS.append(("directory", _load_directory))

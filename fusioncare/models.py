@@ -5,5 +5,6 @@ from fusioncare.db import Base
 # Each domain adds its models module here when it gains tables.
 import fusioncare.accounts.models  # noqa: E402,F401
 import fusioncare.triage.models  # noqa: E402,F401
+import fusioncare.directory.models  # noqa: E402,F401
 
 __all__ = ["Base"]

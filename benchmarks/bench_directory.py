@@ -1,0 +1,305 @@
+"""Directory benchmark: NPPES import against pyarrow's parse floor, and search latency against brute force.
+
+    python -m benchmarks.bench_directory --rows 1000000 [--postgres-url postgresql://...]
+
+Generates the synthetic file once (cached under benchmarks/out/), then for each database: times
+pyarrow's CSV parse of the file and our import in fresh subprocesses (peak RSS from the child's own
+rusage), then runs random (specialty, ZIP, radius 5-50 miles) searches in-process and over HTTP (a live
+uvicorn on loopback), and a brute-force baseline (every provider of the specialty, distances in Python)
+on a subset of the same queries, checking that both return the same providers. Prints a table and
+writes JSON to benchmarks/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+def _percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    q = statistics.quantiles(ordered, n=100, method="inclusive")
+    return {"p50_ms": round(q[49], 3), "p95_ms": round(q[94], 3), "max_ms": round(ordered[-1], 3), "n": len(ordered)}
+
+
+# -- children: one measurement per fresh process ------------------------------------------------------------
+
+def _child_floor(path: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    started = time.perf_counter()
+    with path.open("rb") as f:
+        header = f.readline().decode().strip().strip('"').split('","')
+    reader = pacsv.open_csv(
+        path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}))
+    rows = sum(batch.num_rows for batch in reader)
+    return {"seconds": time.perf_counter() - started, "rows": rows,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child_import(path: Path, url: str) -> dict:
+    from fusioncare import migrate
+    from fusioncare.db import make_engine, make_session_factory
+    from fusioncare.directory.importer import import_nppes
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    session = make_session_factory(engine)()
+    started = time.perf_counter()
+    report = import_nppes(db=session, path=path, is_demo=True)
+    seconds = time.perf_counter() - started
+    counts = {k: v for k, v in report.as_dict().items() if k != "errors"}
+    return {"seconds": seconds, "report": counts, "unchanged": report.unchanged,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _run_child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_directory", *args], capture_output=True,
+                          text=True, check=True, cwd=Path(__file__).parent.parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# -- searches ---------------------------------------------------------------------------------------------------
+
+def _queries(count: int, seed: int) -> list[tuple[str, str, float]]:
+    from fusioncare.directory.generator import METROS, _zips
+    from fusioncare.directory.specialties import SPECIALTY_CODES
+
+    rng = random.Random(seed)
+    pools = _zips()
+    out = []
+    for _ in range(count):
+        # Mostly where the providers are (metro ZIPs), some anywhere in the country.
+        if rng.random() < 0.8:
+            zip_code = rng.choice(pools.by_metro[rng.choice(METROS)[0]])
+        else:
+            zip_code = rng.choice(pools.all)
+        out.append((rng.choice(SPECIALTY_CODES), zip_code, round(rng.uniform(5, 50), 2)))
+    return out
+
+
+def _brute_force(db, specialty: str, zip_code: str, radius: float) -> list[str]:
+    """The baseline: read every provider of the specialty and compute each distance in Python."""
+    from sqlalchemy import select
+
+    from fusioncare.directory.geo import haversine_miles, lookup_zip
+    from fusioncare.directory.models import SearchIndexEntry as idx
+
+    centre = lookup_zip(zip_code)
+    found = []
+    for npi, lat, lon in db.execute(select(idx.npi, idx.lat, idx.lon).where(idx.specialty == specialty)):
+        d = haversine_miles(centre.lat, centre.lon, lat, lon)
+        if d <= radius:
+            found.append((d, npi))
+    found.sort()
+    return [npi for _, npi in found]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _search_figures(url: str, queries: list[tuple[str, str, float]], brute_count: int) -> dict:
+    import httpx
+
+    from fusioncare.db import make_engine, make_session_factory
+    from fusioncare.directory import service
+    from fusioncare.directory.schemas import ProviderSearch
+
+    engine = make_engine(url)
+    db = make_session_factory(engine)()
+    service.resolve_place(near="10001")  # load the ZIP table before timing
+    in_process, totals, all_npis = [], [], []
+    for specialty, zip_code, radius in queries:
+        started = time.perf_counter()
+        result = service.search_providers(db=db, params=ProviderSearch(specialty=specialty, near=zip_code,
+                                                                       radius_miles=radius, limit=20))
+        in_process.append((time.perf_counter() - started) * 1000)
+        totals.append(result.total)
+        db.rollback()
+
+    brute, mismatches = [], 0
+    for specialty, zip_code, radius in queries[:brute_count]:
+        started = time.perf_counter()
+        expected = _brute_force(db, specialty, zip_code, radius)
+        brute.append((time.perf_counter() - started) * 1000)
+        params = ProviderSearch(specialty=specialty, near=zip_code, radius_miles=radius, limit=100)
+        got = service.search_providers(db=db, params=params)
+        all_npis.append(len(expected))
+        if got.total != len(expected) or [h.provider.npi for h in got.hits] != expected[:100]:
+            mismatches += 1
+        db.rollback()
+    db.close()
+
+    port = _free_port()
+    env = {**os.environ, "FUSIONCARE_DATABASE_URL": url, "FUSIONCARE_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "fusioncare.main:create_app", "--factory",
+                               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+                               "--no-access-log"], env=env)
+    over_http = []
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if client.get("/api/v1/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start")
+                time.sleep(0.1)
+            client.get("/api/v1/providers", params={"specialty": "pain_medicine", "near": "10001"})  # warm up
+            for specialty, zip_code, radius in queries:
+                started = time.perf_counter()
+                response = client.get("/api/v1/providers", params={"specialty": specialty, "near": zip_code,
+                                                                   "radius_miles": radius, "limit": 20})
+                over_http.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"in_process": _percentiles(in_process), "http": _percentiles(over_http),
+            "brute_force": _percentiles(brute), "brute_force_mismatches": mismatches,
+            "mean_results_total": round(statistics.fmean(totals), 1)}
+
+
+# -- the run ------------------------------------------------------------------------------------------------------
+
+def _postgres_schema_url(base: str) -> tuple[str, str]:
+    from sqlalchemy.engine import make_url
+
+    from fusioncare.settings import normalise_database_url
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    url = make_url(normalise_database_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False), schema
+
+
+def _with_postgres_schema(base: str, schema: str, create: bool) -> None:
+    from sqlalchemy import text
+
+    from fusioncare.db import make_engine
+    from fusioncare.settings import normalise_database_url
+
+    engine = make_engine(normalise_database_url(base))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"' if create else f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def _p50_p95(figures: dict) -> str:
+    return f"{figures['p50_ms']:.2f} / {figures['p95_ms']:.2f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--brute-force-queries", type=int, default=200,
+                        help="How many of the queries also run the brute-force baseline (it is slow).")
+    parser.add_argument("--postgres-url", default=os.environ.get("FUSIONCARE_BENCH_POSTGRES_URL"))
+    parser.add_argument("--child-floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-import", nargs=2, metavar=("FILE", "URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_floor:
+        print(json.dumps(_child_floor(args.child_floor)))
+        return
+    if args.child_import:
+        print(json.dumps(_child_import(Path(args.child_import[0]), args.child_import[1])))
+        return
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from fusioncare.directory.generator import generate_file
+
+    console = Console()
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = OUT / f"npidata_pfile_bench_{args.rows}_{args.seed}.csv"
+    if not data.exists():
+        console.print(f"Generating {args.rows:,} rows into {data} ...")
+        started = time.perf_counter()
+        partial = data.with_suffix(".partial")
+        generate_file(partial, rows=args.rows, seed=args.seed)
+        partial.rename(data)
+        console.print(f"  generated in {time.perf_counter() - started:.1f} s")
+    size_mb = data.stat().st_size / 1e6
+    queries = _queries(args.queries, args.seed)
+    results: dict = {"rows": args.rows, "file_mb": round(size_mb, 1), "cpus": os.cpu_count(),
+                     "queries": args.queries, "brute_force_queries": min(args.brute_force_queries, args.queries),
+                     "databases": {}}
+
+    targets = [("sqlite", f"sqlite:///{(OUT / f'bench_{args.rows}.sqlite3').resolve()}", None)]
+    if args.postgres_url:
+        pg_url, schema = _postgres_schema_url(args.postgres_url)
+        targets.append(("postgresql", pg_url, schema))
+    for name, url, schema in targets:
+        if schema:
+            _with_postgres_schema(args.postgres_url, schema, create=True)
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        try:
+            console.print(f"[{name}] pyarrow parse floor ...")
+            floor = _run_child("--child-floor", str(data))
+            console.print(f"[{name}] import ...")
+            imported = _run_child("--child-import", str(data), url)
+            console.print(f"[{name}] re-import (unchanged file) ...")
+            again = _run_child("--child-import", str(data), url)
+            console.print(f"[{name}] {args.queries} searches ...")
+            search = _search_figures(url, queries, results["brute_force_queries"])
+        finally:
+            if schema:
+                _with_postgres_schema(args.postgres_url, schema, create=False)
+        results["databases"][name] = {
+            "parse_floor_s": round(floor["seconds"], 2), "parse_floor_rss_mb": round(floor["max_rss_mb"]),
+            "import_s": round(imported["seconds"], 2), "import_rss_mb": round(imported["max_rss_mb"]),
+            "import_vs_floor": round(imported["seconds"] / floor["seconds"], 2), "import_report": imported["report"],
+            "reimport_s": round(again["seconds"], 2), "reimport_report": again["report"], **search,
+        }
+
+    table = Table(title=f"Directory benchmark: {args.rows:,} rows ({size_mb:,.0f} MB), {os.cpu_count()} CPUs")
+    table.add_column("measure")
+    for name in results["databases"]:
+        table.add_column(name, justify="right")
+    rows = [
+        ("pyarrow parse floor (s)", lambda d: f"{d['parse_floor_s']:.2f}"),
+        ("import (s)", lambda d: f"{d['import_s']:.2f}"),
+        ("import / floor", lambda d: f"{d['import_vs_floor']:.2f}x"),
+        ("import peak RSS (MB)", lambda d: f"{d['import_rss_mb']}"),
+        ("providers imported", lambda d: f"{d['import_report']['imported']:,}"),
+        ("re-import, unchanged file (s)", lambda d: f"{d['reimport_s']:.2f}"),
+        ("search in-process p50 / p95 (ms)", lambda d: _p50_p95(d["in_process"])),
+        ("search HTTP p50 / p95 (ms)", lambda d: _p50_p95(d["http"])),
+        ("brute force p50 / p95 (ms)", lambda d: _p50_p95(d["brute_force"])),
+        ("brute force disagreements", lambda d: f"{d['brute_force_mismatches']}"),
+        ("mean matches per query", lambda d: f"{d['mean_results_total']}"),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(d) for d in results["databases"].values()))
+    console.print(table)
+    out = OUT / f"bench_directory_{args.rows}.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    console.print(f"JSON: {out}")
+
+
+if __name__ == "__main__":
+    main()

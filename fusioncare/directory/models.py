@@ -1,0 +1,98 @@
+"""Directory tables: providers keyed by NPI, and the spatial search index derived from them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fusioncare.db import Base
+
+
+class Provider(Base):
+    """One NPPES record (practitioner or organization) plus the fields the provider manages."""
+
+    __tablename__ = "directory_providers"
+
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    entity_type: Mapped[int] = mapped_column(SmallInteger)  # 1 practitioner, 2 organization
+    display_name: Mapped[str] = mapped_column(String(200))
+    # Lower-case ASCII name tokens for forgiving name search.
+    name_search: Mapped[str] = mapped_column(String(300))
+    organization_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    middle_name: Mapped[str | None] = mapped_column(String(100))
+    name_prefix: Mapped[str | None] = mapped_column(String(20))
+    name_suffix: Mapped[str | None] = mapped_column(String(20))
+    credential: Mapped[str | None] = mapped_column(String(100))
+    sex: Mapped[str | None] = mapped_column(String(1))
+    # [{"code": "207Q00000X", "primary": true}, ...] in file order.
+    taxonomies: Mapped[list] = mapped_column(JSON, default=list)
+    specialties: Mapped[list] = mapped_column(JSON, default=list)
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(40))
+    postal_code: Mapped[str | None] = mapped_column(String(20))  # as filed (5 or 9 digits, or foreign)
+    zip_code: Mapped[str | None] = mapped_column(String(5))  # first five digits, US only
+    country_code: Mapped[str] = mapped_column(String(2), default="US")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    time_zone: Mapped[str | None] = mapped_column(String(40))
+    enumeration_date: Mapped[date | None] = mapped_column(Date)
+    last_update_date: Mapped[date | None] = mapped_column(Date)
+    deactivation_date: Mapped[date | None] = mapped_column(Date)
+    reactivation_date: Mapped[date | None] = mapped_column(Date)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Provenance of the registry fields: which file last changed them, and when it was imported.
+    source_file: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Digest of the registry fields, so a re-import can tell "unchanged" without comparing columns.
+    source_digest: Mapped[str] = mapped_column(String(32))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # Provider-managed fields: empty after an import, never overwritten by one.
+    insurance_plans: Mapped[list] = mapped_column(JSON, default=list)
+    languages: Mapped[list] = mapped_column(JSON, default=list)
+    telehealth: Mapped[bool | None] = mapped_column(Boolean)
+    accepting_new: Mapped[bool | None] = mapped_column(Boolean)
+    services: Mapped[list] = mapped_column(JSON, default=list)
+    bio: Mapped[str | None] = mapped_column(Text)
+    profile_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SearchIndexEntry(Base):
+    """One row per (active, geocoded provider, searchable code): the spatial index search scans.
+
+    Rows are bucketed by latitude band; a radius query reads a few bands, each as an index range on
+    longitude, then filters exactly by great-circle distance. Plain B-tree indexes, so it works the same
+    on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "directory_search_index"
+
+    # Primary key (npi, specialty) also serves "drop this provider's rows" on an update.
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    specialty: Mapped[str] = mapped_column(String(40), primary_key=True)
+    lat_band: Mapped[int] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        # Covering index: the band scan never touches the table.
+        Index("ix_directory_search_index_cell", "specialty", "lat_band", "lon", "lat", "npi"),
+    )

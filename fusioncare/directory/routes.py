@@ -1,0 +1,32 @@
+"""Directory JSON API: /api/v1/providers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from fusioncare.deps import DbSession
+from fusioncare.directory import service
+from fusioncare.directory.schemas import (
+    ProviderProfile,
+    ProviderRead,
+    ProviderSearch,
+    ProviderSearchPage,
+)
+
+router = APIRouter(prefix="/providers", tags=["directory"])
+
+
+@router.get("", response_model=ProviderSearchPage)
+def search_providers(db: DbSession, params: Annotated[ProviderSearch, Query()]) -> ProviderSearchPage:
+    """Providers of a specialty near a ZIP or point, nearest first; cursor-paginated."""
+    result = service.search_providers(db=db, params=params)
+    return ProviderSearchPage(total=result.total, next_cursor=result.next_cursor,
+                              results=[ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits])
+
+
+@router.get("/{npi}", response_model=ProviderProfile)
+def get_provider(db: DbSession, npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
+    """One active provider's profile; 404 for an unknown or deactivated NPI."""
+    return ProviderProfile.from_provider(service.get_provider(db=db, npi=npi))

@@ -1,0 +1,192 @@
+"""Directory shapes at the edges: search parameters in, provider summaries and profiles out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
+from fusioncare.directory.models import Provider
+from fusioncare.directory.names import display_case
+from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
+from fusioncare.triage.schemas import Treatment
+
+SpecialtyCode = StrEnum("SpecialtyCode", {code: code for code in SEARCHABLE_CODES})
+InsurancePlan = StrEnum("InsurancePlan", {code: code for code in INSURANCE_PLANS})
+Language = StrEnum("Language", {code: code for code in LANGUAGES})
+
+_LAT_LON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
+NEAR_HELP = "a 5-digit US ZIP code (e.g. 10001) or 'lat,lon' in decimal degrees (e.g. 40.75,-73.99)"
+
+
+def parse_near(value: str) -> str | tuple[float, float]:
+    """'10001' -> '10001'; '40.75,-73.99' -> (40.75, -73.99); anything else raises ValueError."""
+    value = value.strip()
+    if len(value) == 5 and value.isascii() and value.isdigit():
+        return value
+    match = _LAT_LON.match(value)
+    if match:
+        lat, lon = float(match.group(1)), float(match.group(2))
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            return lat, lon
+        raise ValueError("latitude must be between -90 and 90 and longitude between -180 and 180")
+    raise ValueError(f"must be {NEAR_HELP}")
+
+
+class ProviderSearch(BaseModel):
+    """GET /api/v1/providers query parameters (also what the CLI and the search page build)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    specialty: SpecialtyCode
+    near: str = Field(description=NEAR_HELP)
+    radius_miles: float = Field(default=25, ge=1, le=100)
+    q: str | None = Field(default=None, max_length=100, description="Part of a name; forgiving of case, accents, "
+                                                                     "word order and small typos.")
+    insurance: InsurancePlan | None = None
+    language: Language | None = None
+    telehealth: bool | None = None
+    accepting_new: bool | None = None
+    sort: Literal["distance", "name"] = "distance"
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=500)
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str) -> str:
+        try:
+            parse_near(value)
+        except ValueError as exc:
+            raise PydanticCustomError("near", str(exc)) from None
+        return value.strip()
+
+    @field_validator("q", "cursor")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+class ProviderLocation(BaseModel):
+    address: str | None
+    city: str | None
+    state: str | None
+    zip: str | None
+    country_code: str
+    lat: float | None
+    lon: float | None
+    time_zone: str | None
+
+
+class TaxonomyRead(BaseModel):
+    code: str
+    primary: bool
+
+
+class ProviderRead(BaseModel):
+    """One provider in search results."""
+
+    npi: str
+    name: str
+    credential: str | None
+    entity_type: Literal["individual", "organization"]
+    specialties: list[str]
+    specialty_names: list[str]
+    taxonomy_codes: list[str]
+    primary_taxonomy_code: str | None
+    distance_miles: float | None
+    location: ProviderLocation
+    phone: str | None
+    insurance: list[str]
+    languages: list[str]
+    telehealth: bool | None
+    accepting_new: bool | None
+    services: list[str]
+    profile_confirmed: bool
+    is_demo: bool = Field(description="True for synthetic providers loaded as demo data; never a real clinician.")
+
+    @classmethod
+    def from_provider(cls, provider: Provider, distance_miles: float | None = None) -> ProviderRead:
+        return cls(**_summary_fields(provider, distance_miles))
+
+
+class ProviderSource(BaseModel):
+    file: str
+    imported_at: datetime
+
+
+class ProviderProfile(ProviderRead):
+    """GET /api/v1/providers/{npi}: the summary plus registry detail and the provider's own words."""
+
+    taxonomies: list[TaxonomyRead]
+    sex: str | None
+    enumeration_date: date | None
+    last_update_date: date | None
+    bio: str | None
+    source: ProviderSource
+
+    @classmethod
+    def from_provider(cls, provider: Provider, distance_miles: float | None = None) -> ProviderProfile:
+        imported_at = provider.imported_at
+        if imported_at.tzinfo is None:  # SQLite keeps no offset; every stored time is UTC
+            imported_at = imported_at.replace(tzinfo=UTC)
+        return cls(
+            **_summary_fields(provider, distance_miles),
+            taxonomies=[TaxonomyRead(**t) for t in provider.taxonomies],
+            sex=provider.sex,
+            enumeration_date=provider.enumeration_date,
+            last_update_date=provider.last_update_date,
+            bio=provider.bio,
+            source=ProviderSource(file=provider.source_file, imported_at=imported_at),
+        )
+
+
+class ProviderSearchPage(BaseModel):
+    total: int = Field(description="How many providers match, across all pages.")
+    results: list[ProviderRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+def _summary_fields(p: Provider, distance_miles: float | None) -> dict:
+    street = ", ".join(display_case(x) for x in (p.address_line1, p.address_line2) if x) or None
+    primary = next((t["code"] for t in p.taxonomies if t.get("primary")), None)
+    return {
+        "npi": p.npi,
+        "name": display_case(p.display_name),
+        "credential": p.credential,
+        "entity_type": "individual" if p.entity_type == 1 else "organization",
+        "specialties": list(p.specialties),
+        "specialty_names": [specialty_name(code) for code in p.specialties],
+        "taxonomy_codes": [t["code"] for t in p.taxonomies],
+        "primary_taxonomy_code": primary,
+        "distance_miles": None if distance_miles is None else round(distance_miles, 2),
+        "location": ProviderLocation(address=street, city=display_case(p.city or "") or None, state=p.state,
+                                     zip=p.zip_code or p.postal_code, country_code=p.country_code, lat=p.lat,
+                                     lon=p.lon, time_zone=p.time_zone),
+        "phone": p.phone,
+        "insurance": list(p.insurance_plans),
+        "languages": list(p.languages),
+        "telehealth": p.telehealth,
+        "accepting_new": p.accepting_new,
+        "services": list(p.services),
+        "profile_confirmed": p.profile_confirmed,
+        "is_demo": p.is_demo,
+    }
+
+
+class ManagedFieldsUpdate(BaseModel):
+    """The fields a provider keeps up to date themselves (never touched by an NPPES import)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    insurance_plans: list[InsurancePlan] = Field(default_factory=list, max_length=len(INSURANCE_PLANS))
+    languages: list[Language] = Field(default_factory=list, max_length=len(LANGUAGES))
+    telehealth: bool | None = None
+    accepting_new: bool | None = None
+    services: list[Treatment] = Field(default_factory=list, max_length=len(Treatment))
+    bio: str | None = Field(default=None, max_length=2000)
+    profile_confirmed: bool = False

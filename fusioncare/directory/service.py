@@ -1,0 +1,212 @@
+"""Directory services: resolve a place, search providers by specialty and distance, read one profile."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import weakref
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
+from fusioncare.directory.geo import (
+    EARTH_RADIUS_MILES,
+    bounding_box,
+    haversine_miles,
+    lookup_zip,
+)
+from fusioncare.directory.models import Provider, SearchIndexEntry
+from fusioncare.directory.names import compile_query, matches
+from fusioncare.directory.schemas import ManagedFieldsUpdate, ProviderSearch, parse_near
+from fusioncare.directory.specialties import HOSPITAL
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    lat: float
+    lon: float
+    zip_code: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    provider: Provider
+    distance_miles: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    total: int
+    hits: list[SearchHit]
+    next_cursor: str | None
+    place: Place
+
+
+def resolve_place(*, near: str) -> Place:
+    """A 5-digit ZIP (its centroid) or 'lat,lon'; raises InvalidSearch naming ``near``."""
+    try:
+        parsed = parse_near(near)
+    except ValueError as exc:
+        raise InvalidSearch("near", str(exc)) from None
+    if isinstance(parsed, tuple):
+        return Place(lat=parsed[0], lon=parsed[1])
+    place = lookup_zip(parsed)
+    if place is None:
+        raise InvalidSearch("near", f"{parsed} is not a US ZIP code we know")
+    return Place(lat=place.lat, lon=place.lon, zip_code=parsed, label=f"{place.city}, {place.state} {parsed}")
+
+
+def _needs_provider_columns(params: ProviderSearch) -> bool:
+    return bool(params.q or params.insurance or params.language or params.telehealth is not None
+                or params.accepting_new is not None or params.sort == "name")
+
+
+def _encode_cursor(key: tuple) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key), separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if sort == "distance" and isinstance(raw[0], int | float) and isinstance(raw[1], str) and len(raw) == 2:
+            return float(raw[0]), raw[1]
+        if sort == "name" and all(isinstance(x, str) for x in raw) and len(raw) == 2:
+            return raw[0], raw[1]
+    except (ValueError, TypeError, IndexError, UnicodeDecodeError):
+        pass
+    raise InvalidSearch("cursor", "is not a cursor returned by this search (start again without it)")
+
+
+def _has_sql_math(db: Session) -> bool:
+    """PostgreSQL always has sin/cos/asin; SQLite only when built with its math functions (most builds are)."""
+    engine = db.get_bind()
+    known = _SQL_MATH.get(engine)
+    if known is None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT power(sin(radians(1.0)), 2) * cos(0.5)")).scalar()
+            known = True
+        except DBAPIError:
+            known = False
+        _SQL_MATH[engine] = known
+    return known
+
+
+_SQL_MATH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
+    """Exactly the active providers of ``params.specialty`` within the radius that pass the filters.
+
+    The search index is read for the few latitude bands the circle spans, each as a longitude range; every
+    candidate's haversine term h = sin²(Δφ/2) + cos φ₀ cos φ sin²(Δλ/2) is then computed and a provider is in
+    when h <= sin²(r / 2R), i.e. its great-circle distance is at most the radius: the box only narrows, the
+    haversine decides. Results are ordered by (h, NPI), i.e. nearest first, or by (name, NPI); the cursor is
+    the last key, so pages never repeat or skip. A plain distance search runs entirely in SQL (count and
+    top-N in the database); a search with name or profile filters filters candidates in Python.
+    """
+    place = resolve_place(near=params.near)
+    box = bounding_box(place.lat, place.lon, params.radius_miles)
+    idx = SearchIndexEntry
+    conditions = [idx.specialty == params.specialty.value, idx.lat_band.in_(box.lat_bands()),
+                  idx.lat.between(box.min_lat, box.max_lat)]
+    if not box.wraps:
+        conditions.append(idx.lon.between(box.min_lon, box.max_lon))
+    lat0 = math.radians(place.lat)
+    cos0 = math.cos(lat0)
+    limit_h = math.sin(min(params.radius_miles / EARTH_RADIUS_MILES, math.pi) / 2) ** 2
+    after = _decode_cursor(params.cursor, params.sort) if params.cursor else None
+
+    if not _needs_provider_columns(params) and _has_sql_math(db):
+        h = (func.power(func.sin((func.radians(idx.lat) - lat0) / 2), 2)
+             + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
+        within = [*conditions, h <= limit_h]
+        total = db.scalar(select(func.count()).select_from(idx).where(*within)) or 0
+        page_stmt = select(idx.npi, h.label("h")).where(*within)
+        if after is not None:
+            page_stmt = page_stmt.where(or_(h > after[0], and_(h == after[0], idx.npi > after[1])))
+        keyed = [((row.h, row.npi),) for row in db.execute(page_stmt.order_by(h, idx.npi).limit(params.limit + 1))]
+    else:
+        total, keyed = _filter_in_python(db, params, conditions, lat0, cos0, place.lon, limit_h)
+        if after is not None:
+            keyed = [k for k in keyed if k[0] > after]
+    page = keyed[: params.limit]
+    more = len(keyed) > params.limit
+    providers = {p.npi: p for p in db.scalars(select(Provider).where(Provider.npi.in_([k[0][1] for k in page])))}
+    hits = []
+    for (key,) in page:
+        npi = key[1]
+        hits.append(SearchHit(providers[npi], distance_to(provider=providers[npi], place=place)))
+    return SearchResult(total=total, hits=hits, next_cursor=_encode_cursor(page[-1][0]) if more else None,
+                        place=place)
+
+
+def _filter_in_python(db: Session, params: ProviderSearch, conditions: list, lat0: float, cos0: float, lon0: float,
+                      limit_h: float) -> tuple[int, list[tuple]]:
+    """Candidates with the provider-managed fields and name, filtered and sorted here; (total, [(key,)])."""
+    idx = SearchIndexEntry
+    stmt = (select(idx.npi, idx.lat, idx.lon, Provider.name_search, Provider.insurance_plans, Provider.languages,
+                   Provider.telehealth, Provider.accepting_new)
+            .join(Provider, Provider.npi == idx.npi).where(*conditions))
+    query = compile_query(params.q) if params.q else []
+    insurance = params.insurance.value if params.insurance else None
+    language = params.language.value if params.language else None
+    sin, cos, radians = math.sin, math.cos, math.radians
+    keyed: list[tuple] = []
+    for npi, lat, lon, name_search, plans, languages, telehealth, accepting_new in db.execute(stmt):
+        lat1 = radians(lat)
+        h = sin((lat1 - lat0) / 2) ** 2 + cos0 * cos(lat1) * sin(radians(lon - lon0) / 2) ** 2
+        if h > limit_h:
+            continue
+        if query and not matches(query, name_search):
+            continue
+        if insurance and insurance not in plans:
+            continue
+        if language and language not in languages:
+            continue
+        if params.telehealth is not None and telehealth is not params.telehealth:
+            continue
+        if params.accepting_new is not None and accepting_new is not params.accepting_new:
+            continue
+        keyed.append(((name_search, npi) if params.sort == "name" else (h, npi),))
+    keyed.sort()
+    return len(keyed), keyed
+
+
+def nearest_emergency_hospitals(*, db: Session, near: str, radius_miles: float = 50, limit: int = 5) -> SearchResult:
+    """General acute care hospitals (NPPES 282N00000X) nearest first, for emergency guidance."""
+    return search_providers(db=db, params=ProviderSearch(specialty=HOSPITAL, near=near, radius_miles=radius_miles,
+                                                         limit=limit))
+
+
+def get_provider(*, db: Session, npi: str) -> Provider:
+    """An active provider; unknown and deactivated NPIs are both "not found"."""
+    provider = db.get(Provider, npi) if len(npi) == 10 and npi.isdigit() else None
+    if provider is None or not provider.is_active:
+        raise ProviderNotFound(f"No active provider with NPI {npi} in the directory.")
+    return provider
+
+
+def distance_to(*, provider: Provider, place: Place) -> float | None:
+    if provider.lat is None or provider.lon is None:
+        return None
+    return haversine_miles(place.lat, place.lon, provider.lat, provider.lon)
+
+
+def update_managed_fields(*, db: Session, npi: str, fields: ManagedFieldsUpdate) -> Provider:
+    """Replace the provider-managed fields of one provider (an import never touches these)."""
+    provider = get_provider(db=db, npi=npi)
+    provider.insurance_plans = [p.value for p in fields.insurance_plans]
+    provider.languages = [language.value for language in fields.languages]
+    provider.telehealth = fields.telehealth
+    provider.accepting_new = fields.accepting_new
+    provider.services = [s.value for s in fields.services]
+    provider.bio = fields.bio
+    provider.profile_confirmed = fields.profile_confirmed
+    db.commit()
+    return provider

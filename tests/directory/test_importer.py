@@ -1,0 +1,246 @@
+"""The NPPES importer on hand-made files: every case the registry throws at it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from nppes_files import V2_HEADER, deactivation_row, make_npi, provider_row, write_nppes
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from fusioncare.directory import nppes
+from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.models import Provider, SearchIndexEntry
+from fusioncare.directory.schemas import ManagedFieldsUpdate
+from fusioncare.directory.service import update_managed_fields
+
+A, B, C, D, E, F, G, H, J, K = (make_npi(n) for n in range(1, 11))
+HOSPITAL_NPI = make_npi(77, entity_type=2)
+
+
+def monthly_rows() -> list:
+    bad_npi = A[:9] + str((int(A[9]) + 1) % 10)
+    return [
+        provider_row(A, last="O'BRIEN", first="MARÍA", postal="100011234"),                       # 2 ZIP+4
+        provider_row(B, taxonomies=[("363L00000X", True)]),                                      # 3 irrelevant
+        provider_row(C, taxonomies=[("363L00000X", True), ("225100000X", False)]),               # 4 non-primary
+        provider_row(bad_npi),                                                                   # 5 bad NPI
+        provider_row(E, postal="M5V2T6", country="CA", city="TORONTO", state="ON"),              # 6 foreign
+        '"1234567893","1"',                                                                      # 7 broken row
+        provider_row(F, deactivated="01/01/2015", reactivated="06/01/2015"),                     # 8 reactivated
+        provider_row(HOSPITAL_NPI, entity_type=2, organization="MERCY GENERAL HOSPITAL",
+                     taxonomies=[("282N00000X", True)]),                                         # 9 hospital
+        deactivation_row(H),                                                                     # 10 unknown, gone
+        provider_row(G, enumerated="13/45/2011"),                                                # 11 bad date
+        provider_row(J, taxonomies=[("207Q00000X", True), ("208VP0014X", False)]),               # 12 two specialties
+    ]
+
+
+def active_npis(db) -> set[str]:
+    return set(db.scalars(select(Provider.npi).where(Provider.is_active.is_(True))))
+
+
+def index_of(db, npi: str) -> list[tuple[str, int]]:
+    return sorted(db.execute(select(SearchIndexEntry.specialty, SearchIndexEntry.lat_band)
+                             .where(SearchIndexEntry.npi == npi)).all())
+
+
+def test_monthly_file_counts_every_kind_of_row_and_reports_bad_rows_by_line(db, nppes_file, run_import):
+    report = run_import(nppes_file(monthly_rows()))
+
+    assert report.as_dict() == {
+        "rows": 11, "imported": 6, "updated": 0, "deactivated": 0, "skipped": 2, "rejected": 3,
+        "errors": [
+            {"line": 5, "npi": A[:9] + str((int(A[9]) + 1) % 10),
+             "reason": f"NPI '{A[:9] + str((int(A[9]) + 1) % 10)}' is not 10 digits with a valid check digit"},
+            {"line": 7, "npi": "1234567893", "reason": "expected 330 fields, found 2"},
+            {"line": 11, "npi": G,
+             "reason": "Provider Enumeration Date '13/45/2011' is not a date in MM/DD/YYYY form"},
+        ],
+    }
+    assert active_npis(db) == {A, C, E, F, HOSPITAL_NPI, J}
+
+
+def test_imported_fields_zip_plus_four_foreign_address_and_specialties_from_any_taxonomy(db, nppes_file, run_import):
+    run_import(nppes_file(monthly_rows()))
+
+    a = db.get(Provider, A)
+    assert (a.postal_code, a.zip_code, a.time_zone) == ("100011234", "10001", "America/New_York")
+    assert a.lat == pytest.approx(40.7484) and a.lon == pytest.approx(-73.9967)
+    assert a.name_search == "maria o brien" and a.specialties == ["primary_care"]
+    assert a.source_file.startswith("npidata_pfile_") and a.imported_at is not None
+    assert (a.insurance_plans, a.languages, a.services, a.telehealth, a.accepting_new, a.profile_confirmed) == (
+        [], [], [], None, None, False)
+
+    c = db.get(Provider, C)
+    assert c.specialties == ["physical_therapist"]
+    assert c.taxonomies == [{"code": "363L00000X", "primary": True}, {"code": "225100000X", "primary": False}]
+
+    e = db.get(Provider, E)  # foreign: kept with its address, never placed on the map
+    assert (e.country_code, e.postal_code, e.zip_code, e.lat, e.lon) == ("CA", "M5V2T6", None, None, None)
+    assert index_of(db, E) == []
+
+    assert db.get(Provider, J).specialties == ["pain_medicine", "primary_care"]
+    assert [s for s, _ in index_of(db, J)] == ["pain_medicine", "primary_care"]
+    assert db.get(Provider, HOSPITAL_NPI).specialties == ["general_acute_care_hospital"]
+    assert db.get(Provider, F).is_active and db.get(Provider, F).reactivation_date is not None
+
+
+def test_importing_the_same_file_twice_changes_nothing(db, nppes_file, run_import):
+    path = nppes_file(monthly_rows())
+    run_import(path)
+    before = {p.npi: {c: getattr(p, c) for c in Provider.__table__.columns.keys()}
+              for p in db.scalars(select(Provider))}
+    index_before = db.execute(select(SearchIndexEntry.__table__)).all()
+    db.expire_all()
+
+    second = run_import(path)
+
+    assert (second.imported, second.updated, second.deactivated, second.rejected) == (0, 0, 0, 3)
+    after = {p.npi: {c: getattr(p, c) for c in Provider.__table__.columns.keys()}
+             for p in db.scalars(select(Provider))}
+    assert after == before
+    assert sorted(db.execute(select(SearchIndexEntry.__table__)).all()) == sorted(index_before)
+
+
+def test_weekly_file_moves_deactivates_adds_and_a_later_file_reactivates(db, nppes_file, run_import):
+    run_import(nppes_file(monthly_rows()))
+    ny_bands = index_of(db, A)
+    weekly = [
+        provider_row(A, last="O'BRIEN", first="MARÍA", postal="90012", city="LOS ANGELES", state="CA",
+                     address="200 N SPRING ST", updated="11/01/2025"),
+        deactivation_row(C, "10/15/2025"),
+        provider_row(K, taxonomies=[("2084N0400X", True)], postal="60601"),
+        provider_row(F, deactivated="01/01/2015", reactivated="06/01/2015"),
+    ]
+
+    report = run_import(nppes_file(weekly))
+
+    assert (report.rows, report.imported, report.updated, report.deactivated, report.skipped, report.rejected) == (
+        4, 1, 1, 1, 0, 0)
+    db.expire_all()
+    a = db.get(Provider, A)
+    assert (a.zip_code, a.city, a.state) == ("90012", "LOS ANGELES", "CA")
+    assert index_of(db, A) != ny_bands and index_of(db, A)[0][1] == 340  # 34.06 N
+    c = db.get(Provider, C)
+    assert not c.is_active and index_of(db, C) == []
+    assert db.get(Provider, K).specialties == ["neurologist"]
+
+    back = run_import(nppes_file([provider_row(C, taxonomies=[("225100000X", True)], deactivated="10/15/2025",
+                                               reactivated="11/20/2025")]))
+
+    assert (back.updated, back.deactivated) == (1, 0)
+    db.expire_all()
+    assert db.get(Provider, C).is_active and [s for s, _ in index_of(db, C)] == ["physical_therapist"]
+
+
+def test_a_deactivation_repeated_in_the_next_file_is_not_counted_again(db, nppes_file, run_import):
+    run_import(nppes_file([provider_row(A)]))
+    assert run_import(nppes_file([deactivation_row(A)])).deactivated == 1
+    assert run_import(nppes_file([deactivation_row(A)])).deactivated == 0
+
+
+def test_reimport_with_changed_registry_data_keeps_provider_managed_fields(db, nppes_file, run_import):
+    run_import(nppes_file([provider_row(A)]))
+    update_managed_fields(db=db, npi=A, fields=ManagedFieldsUpdate(
+        insurance_plans=["aetna"], languages=["es"], telehealth=True, accepting_new=True, services=["injection"],
+        bio="Spine care.", profile_confirmed=True))
+
+    report = run_import(nppes_file([provider_row(A, phone="2125559999", updated="12/01/2025")]))
+
+    assert report.updated == 1
+    db.expire_all()
+    a = db.get(Provider, A)
+    assert a.phone == "2125559999"
+    assert (a.insurance_plans, a.languages, a.telehealth, a.services, a.bio, a.profile_confirmed) == (
+        ["aetna"], ["es"], True, ["injection"], "Spine care.", True)
+
+
+def test_columns_are_mapped_by_name_old_gender_header_reordered_and_extra_columns(db, nppes_file, run_import):
+    header = [c if c != nppes.SEX else nppes.SEX_OLD for c in reversed(V2_HEADER)] + ["A Column From The Future"]
+
+    report = run_import(nppes_file([provider_row(A, sex="M"), provider_row(B, taxonomies=[("111N00000X", True)])],
+                                   header=header))
+
+    assert (report.imported, report.rejected) == (2, 0)
+    assert db.get(Provider, A).sex == "M"
+    assert db.get(Provider, B).specialties == ["chiropractor"]
+
+
+def test_all_taxonomies_keeps_providers_outside_the_specialty_map(db, nppes_file, run_import):
+    report = run_import(nppes_file([provider_row(B, taxonomies=[("363L00000X", True)])]), all_taxonomies=True)
+
+    assert (report.imported, report.skipped) == (1, 0)
+    assert db.get(Provider, B).specialties == [] and index_of(db, B) == []
+
+
+def test_line_numbers_stay_exact_across_chunks_blank_lines_and_invalid_utf8(db, tmp_path, run_import):
+    good = [provider_row(make_npi(100 + i)) for i in range(40)]
+    path = tmp_path / "npidata_pfile_chunks.csv"
+    write_nppes(path, good[:10] + [""] + good[10:20] + ['"1234567893","1","x"'] + good[20:])
+    raw = path.read_bytes().splitlines(keepends=True)
+    raw.insert(30, b'"\xff\xfe broken","1"\n')  # becomes line 31
+    path.write_bytes(b"".join(raw))
+
+    report = run_import(path, chunk_bytes=4096)
+
+    assert report.imported == 40
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (23, "expected 330 fields, found 3"), (31, "the row is not valid UTF-8")]
+    assert report.rows == 42
+
+
+def test_zip_archive_imports_its_data_member_not_the_fileheader(db, nppes_file, run_import, tmp_path):
+    csv_path = nppes_file([provider_row(A)], name="npidata_pfile_20250101-20250131.csv")
+    header_only = nppes_file([], name="npidata_pfile_20250101-20250131_fileheader.csv")
+    archive = tmp_path / "NPPES_Data_Dissemination_January_2025.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.write(header_only, header_only.name)
+        z.write(csv_path, csv_path.name)
+        z.writestr("NPPES_Data_Dissemination_Readme.pdf", b"%PDF-1.4")
+
+    report = run_import(archive)
+
+    assert report.imported == 1
+    assert db.get(Provider, A).source_file == f"{archive.name}:{csv_path.name}"
+
+
+def test_files_that_are_not_nppes_data_are_refused_whole(db, tmp_path, run_import):
+    not_nppes = tmp_path / "people.csv"
+    not_nppes.write_text('"Name","Age"\n"Ann","3"\n')
+    empty_zip = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty_zip, "w") as z:
+        z.writestr("readme.txt", "nothing here")
+
+    with pytest.raises(UnreadableImportFile, match="lacks 'NPI'"):
+        run_import(not_nppes)
+    with pytest.raises(UnreadableImportFile, match="expected one npidata_pfile"):
+        run_import(empty_zip)
+
+
+def _cli_env(clean_engine, monkeypatch):
+    from fusioncare.settings import get_settings
+
+    monkeypatch.setenv("FUSIONCARE_DATABASE_URL", clean_engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+
+
+def test_cli_json_report_has_exactly_the_documented_keys(clean_engine, nppes_file, monkeypatch):
+    from fusioncare.cli import app as cli_app
+    from fusioncare.settings import get_settings
+
+    _cli_env(clean_engine, monkeypatch)
+    try:
+        result = CliRunner().invoke(cli_app, ["import-nppes", str(nppes_file(monthly_rows())), "--json"])
+        missing = CliRunner().invoke(cli_app, ["import-nppes", "/nonexistent/npidata.csv", "--json"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report) == ["rows", "imported", "updated", "deactivated", "skipped", "rejected", "errors"]
+    assert all(list(e) == ["line", "npi", "reason"] for e in report["errors"])
+    assert (report["rows"], report["imported"], report["rejected"]) == (11, 6, 3)
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr and missing.stdout == ""
