@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.accounts import audit, service
 from fusioncare.accounts.deps import (AppNotifier, ClientAddress, CurrentAdmin, CurrentUser, access_secret,
                                       bearer_lifetime)
@@ -17,7 +18,6 @@ from fusioncare.accounts.schemas import (AccountCreate, AccountCreated, AccountD
                                          PasswordResetRequest, PersonalDataExport, ProviderClaim, TokenRead)
 from fusioncare.deps import AppSettings, DbSession
 
-_ERROR = {"content": {"application/json": {"schema": {"type": "object"}}}}
 _401 = {401: {"description": "Not signed in, or the token is invalid, expired or revoked.", **_ERROR}}
 _404 = {404: {"description": "No such record, or not yours.", **_ERROR}}
 _409 = {409: {"description": "Conflicts with the current state.", **_ERROR}}

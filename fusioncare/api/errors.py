@@ -25,6 +25,15 @@ STATUS = {
 }
 
 
+# OpenAPI documentation of our error bodies, for routes' `responses=` (schemathesis checks every status is documented).
+ERROR_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def documented(status_code: int, description: str) -> dict[int, dict]:
+    """`responses=documented(404, "...")` on a route documents an error status it can answer."""
+    return {status_code: {"description": description, **ERROR_BODY}}
+
+
 def problem_response(found: list[FieldProblem], status_code: int = 422) -> JSONResponse:
     return JSONResponse(
         status_code=status_code,

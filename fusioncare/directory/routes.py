@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from fusioncare.api.errors import documented
 from fusioncare.deps import DbSession
 from fusioncare.directory import service
 from fusioncare.directory.schemas import (
@@ -26,7 +27,8 @@ def search_providers(db: DbSession, params: Annotated[ProviderSearch, Query()]) 
                               results=[ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits])
 
 
-@router.get("/{npi}", response_model=ProviderProfile)
+@router.get("/{npi}", response_model=ProviderProfile,
+            responses=documented(404, "No active provider with this NPI (unknown or deactivated)."))
 def get_provider(db: DbSession, npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
     """One active provider's profile; 404 for an unknown or deactivated NPI."""
     return ProviderProfile.from_provider(service.get_provider(db=db, npi=npi))

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
+from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.accounts.deps import CurrentUser, RequestActor
 from fusioncare.deps import DbSession
 from fusioncare.triage import records
 from fusioncare.triage.record_schemas import SavedAssessmentRead, SavedAssessmentSummary
 
-_ERROR = {"content": {"application/json": {"schema": {"type": "object"}}}}
 _401 = {401: {"description": "The bearer token is invalid, expired or revoked.", **_ERROR}}
 router = APIRouter(tags=["assessments"])
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from nppes_files import V2_HEADER, write_nppes
+from tests.directory.nppes_files import V2_HEADER, write_nppes
 
 from fusioncare.directory.importer import ImportReport, import_nppes
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from nppes_files import make_npi, provider_row
+from tests.directory.nppes_files import make_npi, provider_row
 from typer.testing import CliRunner
 
 from fusioncare.cli import app as cli_app

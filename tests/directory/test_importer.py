@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from nppes_files import V2_HEADER, deactivation_row, make_npi, provider_row, write_nppes
+from tests.directory.nppes_files import V2_HEADER, deactivation_row, make_npi, provider_row, write_nppes
 from sqlalchemy import select
 from typer.testing import CliRunner
 

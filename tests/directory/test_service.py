@@ -8,7 +8,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nppes_files import deactivation_row, make_npi, provider_row
+from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 from fusioncare.directory import service
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound

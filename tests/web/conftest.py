@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import LiveServer  # tests/conftest.py: the real app served by uvicorn on a loopback port
+from tests.support import LiveServer
 from fusioncare import migrate
 from fusioncare.db import make_engine
 from fusioncare.main import create_app
