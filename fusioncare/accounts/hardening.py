@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 
 from fastapi import FastAPI
@@ -54,8 +55,26 @@ def check_production_settings(settings: Settings) -> None:
 
 
 def signing_key(settings: Settings) -> bytes:
-    """The key for CSRF tokens. Outside production a missing key becomes a per-process random one."""
-    return (settings.secret_key or secrets.token_urlsafe(48)).encode()
+    """The key for CSRF tokens.
+
+    Production requires FUSIONCARE_SECRET_KEY. Elsewhere a missing key is generated once and kept in the data
+    directory, so every worker process of `fusioncare serve --workers N` signs with the same key.
+    """
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "development-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        candidate = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+        candidate.write_text(secrets.token_urlsafe(48))
+        candidate.chmod(0o600)
+        try:
+            os.link(candidate, path)  # atomic and exclusive: concurrent workers all end up with the winner's key
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_text().strip().encode()
 
 
 class SecurityHeadersMiddleware:

@@ -96,3 +96,14 @@ def test_a_json_body_that_is_not_utf8_is_a_422_naming_the_problem(client):
         response = client.post(path, content=b'{"email": "\xff"}', headers={"Content-Type": "application/json"})
         assert response.status_code == 422, path
         assert "not valid JSON" in response.json()["message"]
+
+
+def test_without_a_secret_key_outside_production_workers_share_one_generated_key(tmp_path):
+    from fusioncare.accounts.hardening import signing_key
+    from fusioncare.settings import Settings
+
+    first = signing_key(Settings(env="development", data_dir=tmp_path))
+    second = signing_key(Settings(env="development", data_dir=tmp_path))
+    assert first == second and len(first) >= 48
+    assert (tmp_path / "development-secret-key").stat().st_mode & 0o077 == 0
+    assert signing_key(Settings(env="development", data_dir=tmp_path, secret_key="k" * 40)) == b"k" * 40
