@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fusioncare.directory.schemas import ManagedFieldsUpdate
+from fusioncare.directory.service import update_managed_fields
 from fusioncare.triage.schemas import AssessmentRequest
 from fusioncare.triage.service import assess
 from tests.matching.conftest import EMERGENCY_ANSWERS, SOON_ANSWERS
@@ -98,3 +100,23 @@ def test_bad_input_is_a_422_naming_the_field(client, directory, body, field, wor
     assert response.status_code == 422
     problems = response.json()["detail"]
     assert any(p["field"] == field and words in p["msg"] for p in problems), problems
+
+
+def test_speaking_the_asked_language_ranks_higher_without_excluding_others(client, db, directory):
+    update_managed_fields(db=db, npi=directory.pain_far, fields=ManagedFieldsUpdate(
+        insurance_plans=["aetna"], languages=["en", "es"], accepting_new=True, profile_confirmed=True))
+    pain = next(g for g in _match(client, language="es")["groups"] if g["specialty"]["code"] == "pain_medicine")
+    order = _npis(pain)
+    assert order.index(directory.pain_far) < order.index(directory.pain_near)
+    assert directory.pain_near in order
+    near = next(r for r in pain["results"] if r["npi"] == directory.pain_near)
+    assert "Has not said they speak Spanish" in near["reasons"]
+
+
+def test_telehealth_true_keeps_only_providers_offering_it(client, db, directory):
+    update_managed_fields(db=db, npi=directory.pain_far, fields=ManagedFieldsUpdate(
+        insurance_plans=["aetna"], languages=["en"], telehealth=True, profile_confirmed=True))
+    groups = {g["specialty"]["code"]: g for g in _match(client, telehealth=True)["groups"]}
+    assert _npis(groups["pain_medicine"]) == [directory.pain_far]
+    assert "Offers telehealth visits" in groups["pain_medicine"]["results"][0]["reasons"]
+    assert groups["spine_surgeon"]["results"] == []
