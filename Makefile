@@ -28,8 +28,12 @@ run: $(VENV)/.installed
 	$(BIN)/fusioncare demo
 	$(BIN)/fusioncare serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev system-deps
+test: $(VENV)/.installed-dev system-deps node_modules/.package-lock.json
 	$(BIN)/python -m pytest
+
+# axe-core for the accessibility tests, pinned in package.json/package-lock.json; (re)installed when missing or when the lock file changes.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks

@@ -1,24 +1,18 @@
 """The specialty map: which NUCC taxonomy codes make a provider count as which specialty.
 
-This is the one place the directory reads it from. The contract table is spec/assessment-api.md; once the
-knowledge pack carries the same map, ``SPECIALTY_TAXONOMIES`` should be read from there instead.
+Derived from the knowledge pack's specialty map (``specialties.yaml``), which the loader checks against the
+contract table of spec/assessment-api.md, so the assessment and the directory can never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-# Contract specialty code -> (plain name, taxonomy codes). Order is the contract's.
+from fusioncare.knowledge.loader import get_pack
+
+# Contract specialty code -> (plain name, taxonomy codes), in the pack's (the contract's) order.
 SPECIALTY_TAXONOMIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "emergency_department": ("Emergency medicine", ("207P00000X",)),
-    "spine_surgeon": ("Spine surgeon", ("207XS0117X", "207T00000X", "207X00000X")),
-    "pain_medicine": ("Pain medicine", ("208VP0014X", "208VP0000X", "207LP2900X", "2081P2900X", "2084P2900X")),
-    "physiatrist": ("Physical medicine and rehabilitation", ("208100000X", "2081S0010X")),
-    "physical_therapist": ("Physical therapist", ("225100000X", "2251X0800X")),
-    "chiropractor": ("Chiropractor", ("111N00000X", "111NX0800X")),
-    "pain_psychologist": ("Psychologist (pain and health)", ("103T00000X", "103TH0004X", "103TH0100X", "103TC0700X")),
-    "neurologist": ("Neurologist", ("2084N0400X",)),
-    "primary_care": ("Primary care", ("207Q00000X", "207R00000X", "208D00000X")),
+    entry.code.value: (entry.name, tuple(entry.taxonomy_codes)) for entry in get_pack().specialties
 }
 
 # Not a contract specialty: general acute care hospitals, kept so emergency guidance can list the nearest

@@ -1,0 +1,112 @@
+"""Matching shapes: an assessment plus a place and preferences in; doctors grouped by specialty out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic_core import PydanticCustomError
+
+from fusioncare.directory.schemas import NEAR_HELP, InsurancePlan, Language, ProviderLocation, parse_near
+from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Specialty, Urgency
+
+
+def _assessment_kind(value: Any) -> str:
+    """A result carries its urgency; anything else is read (and checked) as a request."""
+    if isinstance(value, AssessmentResult) or (isinstance(value, dict) and "urgency" in value):
+        return "result"
+    return "request"
+
+
+Assessment = Annotated[
+    Annotated[AssessmentRequest, Tag("request")] | Annotated[AssessmentResult, Tag("result")],
+    Discriminator(_assessment_kind),
+]
+
+
+class MatchRequest(BaseModel):
+    """POST /api/v1/matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assessment: Assessment = Field(description="An assessment request (the answers; it is assessed first) or a "
+                                               "result returned by POST /api/v1/assessments.")
+    near: str = Field(description=NEAR_HELP)
+    radius_miles: float = Field(default=25, ge=1, le=100, allow_inf_nan=False)
+    insurance: InsurancePlan | None = Field(default=None, description="Only providers who accept this plan.")
+    language: Language | None = Field(default=None, description="Providers who speak it rank higher (ISO 639-1).")
+    telehealth: bool | None = Field(default=None, description="true: only providers offering telehealth visits.")
+    limit_per_group: int = Field(default=10, ge=1, le=50)
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str) -> str:
+        try:
+            parse_near(value)
+        except ValueError as exc:
+            raise PydanticCustomError("near", str(exc)) from None
+        return value.strip()
+
+
+class MatchedSpecialty(BaseModel):
+    code: Specialty
+    name: str
+    why: str
+
+
+class MatchedProvider(BaseModel):
+    """One doctor in a group, with the ranking signals and the reasons in plain words."""
+
+    npi: str
+    name: str
+    credential: str | None
+    score: float = Field(description="Higher is a better fit; see docs/matching.md for how it is made.")
+    reasons: list[str]
+    distance_miles: float
+    primary_specialty_match: bool = Field(description="The specialty is the provider's primary registered taxonomy.")
+    matching_services: list[str] = Field(description="Treatment codes from the assessment the provider offers.")
+    accepting_new: bool | None
+    telehealth: bool | None
+    insurance: list[str]
+    languages: list[str]
+    profile_confirmed: bool
+    location: ProviderLocation
+    phone: str | None
+    is_demo: bool
+
+
+class MatchGroup(BaseModel):
+    specialty: MatchedSpecialty
+    total: int = Field(description="Matching providers within the radius (results holds the best of them).")
+    results: list[MatchedProvider]
+
+
+class EmergencyHospital(BaseModel):
+    npi: str
+    name: str
+    distance_miles: float
+    location: ProviderLocation
+    phone: str | None
+    is_demo: bool
+
+
+class EmergencyGuidance(BaseModel):
+    headline: str
+    next_steps: list[str]
+    hospitals: list[EmergencyHospital] = Field(description="Nearest general acute care hospitals (NPPES "
+                                                           "282N00000X) within 50 miles; may be empty.")
+
+
+class MatchPlace(BaseModel):
+    lat: float
+    lon: float
+    zip: str | None
+    label: str | None
+
+
+class MatchResponse(BaseModel):
+    urgency: Urgency
+    place: MatchPlace
+    radius_miles: float
+    emergency: EmergencyGuidance | None = Field(description="Only for an emergency; then groups is empty.")
+    groups: list[MatchGroup]

@@ -1,0 +1,163 @@
+"""Find My Doctor: an assessment, a place and preferences -> doctors grouped by specialty, ranked, with reasons.
+
+Ranking (docs/matching.md has the table): profiles the provider confirmed come before unconfirmed ones; within
+each tier the score decides, then distance, then NPI, so the same inputs always give the same order. The score
+adds specialty fit (primary taxonomy 40, secondary 20), the assessment's treatment options the provider offers
+(10 each, at most 30), closeness (up to 20, linear to zero at the radius), speaking the asked language (10) and
+accepting new patients (10, or -10 when they say they are not). Soonest availability is not a signal yet:
+scheduling does not exist, so nothing is faked in its place. Insurance and telehealth are filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
+from fusioncare.directory.errors import InvalidSearch
+from fusioncare.directory.models import Provider
+from fusioncare.directory.names import display_case
+from fusioncare.directory.schemas import ProviderLocation, ProviderRead, ProviderSearch
+from fusioncare.directory.service import SearchHit, nearest_emergency_hospitals, resolve_place, search_providers
+from fusioncare.knowledge.loader import Pack, get_pack
+from fusioncare.matching.errors import InvalidMatch
+from fusioncare.matching.schemas import (
+    EmergencyGuidance,
+    EmergencyHospital,
+    MatchedProvider,
+    MatchedSpecialty,
+    MatchGroup,
+    MatchPlace,
+    MatchRequest,
+    MatchResponse,
+)
+from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, RecommendedSpecialty, Urgency
+from fusioncare.triage.service import assess
+
+PRIMARY_FIT = 40.0
+SECONDARY_FIT = 20.0
+PER_SERVICE = 10.0
+MAX_SERVICES = 30.0
+CLOSENESS = 20.0
+LANGUAGE = 10.0
+ACCEPTING_NEW = 10.0
+NOT_ACCEPTING_NEW = -10.0
+# How many of the nearest matching providers per specialty are ranked (pages of the directory search).
+MAX_CANDIDATES = 300
+EMERGENCY_RADIUS_MILES = 50
+EMERGENCY_HOSPITALS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    key: tuple
+    provider: MatchedProvider
+
+
+def match(*, db: Session, request: MatchRequest, pack: Pack | None = None) -> MatchResponse:
+    """Doctors for the assessment near the place, grouped in the assessment's specialty order."""
+    pack = pack or get_pack()
+    result = _result_of(request.assessment, pack)
+    try:
+        place = resolve_place(near=request.near)
+    except InvalidSearch as exc:
+        raise InvalidMatch(exc.field, exc.field_message) from None
+    out = MatchResponse(urgency=result.urgency, radius_miles=request.radius_miles, emergency=None, groups=[],
+                        place=MatchPlace(lat=place.lat, lon=place.lon, zip=place.zip_code, label=place.label))
+    if result.urgency is Urgency.emergency:
+        out.emergency = _emergency(db=db, result=result, near=request.near)
+        return out
+    treatments = {option.code.value: option.name for option in result.treatment_options}
+    for specialty in result.recommended_specialties:
+        hits = _candidates(db=db, request=request, specialty=specialty.code.value)
+        ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request) for hit in hits),
+                        key=lambda r: r.key)
+        out.groups.append(MatchGroup(
+            specialty=MatchedSpecialty(code=specialty.code, name=specialty.name, why=specialty.why),
+            total=len(ranked), results=[r.provider for r in ranked[: request.limit_per_group]]))
+    return out
+
+
+def _result_of(assessment: AssessmentRequest | AssessmentResult, pack: Pack) -> AssessmentResult:
+    return assessment if isinstance(assessment, AssessmentResult) else assess(request=assessment, pack=pack)
+
+
+def _candidates(*, db: Session, request: MatchRequest, specialty: str) -> list[SearchHit]:
+    """Every provider of the specialty within the radius that passes the filters (the nearest MAX_CANDIDATES)."""
+    hits: list[SearchHit] = []
+    cursor = None
+    while len(hits) < MAX_CANDIDATES:
+        page = search_providers(db=db, params=ProviderSearch(
+            specialty=specialty, near=request.near, radius_miles=request.radius_miles, insurance=request.insurance,
+            telehealth=request.telehealth or None, limit=100, cursor=cursor))
+        hits.extend(page.hits)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return hits[:MAX_CANDIDATES]
+
+
+def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[str, str],
+          request: MatchRequest) -> _Ranked:
+    p: Provider = hit.provider
+    distance = hit.distance_miles
+    taxonomies = set(specialty.taxonomy_codes)
+    primary = any(t.get("primary") and t["code"] in taxonomies for t in p.taxonomies)
+    offered = [code for code in treatments if code in p.services]
+    score = PRIMARY_FIT if primary else SECONDARY_FIT
+    reasons = [f"{specialty.name}: their main registered specialty" if primary else
+               f"{specialty.name} is one of their registered specialties, not their main one"]
+    if offered:
+        score += min(PER_SERVICE * len(offered), MAX_SERVICES)
+        names = [treatments[code] for code in offered]
+        reasons.append(f"Offers {_join(names)}, which your assessment lists")
+    score += CLOSENESS * max(0.0, 1 - distance / request.radius_miles)
+    reasons.append(f"{distance:.1f} miles away")
+    if request.insurance is not None:
+        reasons.append(f"Accepts your plan ({INSURANCE_PLANS[request.insurance.value]})")
+    if request.language is not None:
+        if request.language.value in p.languages:
+            score += LANGUAGE
+            reasons.append(f"Speaks {LANGUAGES[request.language.value]}")
+        else:
+            reasons.append(f"Has not said they speak {LANGUAGES[request.language.value]}")
+    if p.accepting_new is True:
+        score += ACCEPTING_NEW
+        reasons.append("Accepting new patients")
+    elif p.accepting_new is False:
+        score += NOT_ACCEPTING_NEW
+        reasons.append("Not accepting new patients at the moment")
+    if p.telehealth:
+        reasons.append("Offers telehealth visits")
+    if not p.profile_confirmed:
+        reasons.append("Profile not confirmed by the provider: insurance, languages and services may be out of date")
+    score = round(score, 2)
+    summary = ProviderRead.from_provider(p, distance)
+    provider = MatchedProvider(
+        npi=p.npi, name=summary.name, credential=p.credential, score=score, reasons=reasons,
+        distance_miles=round(distance, 2), primary_specialty_match=primary, matching_services=offered,
+        accepting_new=p.accepting_new, telehealth=p.telehealth, insurance=list(p.insurance_plans),
+        languages=list(p.languages), profile_confirmed=p.profile_confirmed, location=summary.location,
+        phone=p.phone, is_demo=p.is_demo)
+    return _Ranked(key=(not p.profile_confirmed, -score, distance, p.npi), provider=provider)
+
+
+def _emergency(*, db: Session, result: AssessmentResult, near: str) -> EmergencyGuidance:
+    found = nearest_emergency_hospitals(db=db, near=near, radius_miles=EMERGENCY_RADIUS_MILES,
+                                        limit=EMERGENCY_HOSPITALS)
+    return EmergencyGuidance(headline=result.headline, next_steps=result.next_steps, hospitals=[
+        EmergencyHospital(npi=h.provider.npi, name=display_case(h.provider.display_name),
+                          distance_miles=round(h.distance_miles, 2), phone=h.provider.phone,
+                          is_demo=h.provider.is_demo, location=_location(h.provider))
+        for h in found.hits])
+
+
+def _location(p: Provider) -> ProviderLocation:
+    return ProviderRead.from_provider(p).location
+
+
+def _join(names: list[str]) -> str:
+    lowered = [name[0].lower() + name[1:] for name in names]
+    return lowered[0] if len(lowered) == 1 else ", ".join(lowered[:-1]) + " and " + lowered[-1]
+
