@@ -105,13 +105,18 @@ def answer_questionnaire(page: Page, *, amount: str, unit: str, leg: int, back: 
     assert_touch_targets(page)
     if shoot:
         screenshot(page, "step-symptoms")
-    while page.get_by_role("button", name="Continue").count():
+    # Symptom steps until the treatments step; waiting for each step number means we never read the old page.
+    step = 3
+    while True:
+        at_step(page, step)
+        if page.get_by_role("heading", name="Treatments you have tried").count():
+            break
         for words in wanted:
             box = page.get_by_label(words, exact=True)
             if box.count():
                 box.check()
         continue_(page)
-    expect(page.get_by_role("heading", name="Treatments you have tried")).to_be_visible()
+        step += 1
     continue_(page)
 
 
