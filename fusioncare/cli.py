@@ -299,3 +299,20 @@ def search_providers(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+@app.command("send-reminders")
+def send_reminders(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Most reminders to send in this run.")] = 500,
+) -> None:
+    """Send due appointment reminders (24 h and 2 h before) once each; safe to run from several workers."""
+    from fusioncare.db import make_session_factory
+    from fusioncare.notifications import build_notifier
+    from fusioncare.scheduling.reminders import send_due
+
+    session = make_session_factory(_engine())()
+    try:
+        report = send_due(db=session, notifier=build_notifier(get_settings()), limit=limit)
+    finally:
+        session.close()
+    err_console.print(f"Reminders sent: {report.sent}; failed (will retry): {report.failed}")

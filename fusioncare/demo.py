@@ -47,3 +47,16 @@ def _load_directory(*, db: Session, console: Console) -> None:
 
 
 LOADERS.append(("directory", _load_directory))
+
+
+def _load_scheduling(*, db: Session, console: Console) -> None:
+    from fusioncare.scheduling import demo as scheduling_demo
+    from fusioncare.settings import get_settings
+
+    if get_settings().env != "development":
+        console.print("Demo provider accounts are only created when FUSIONCARE_ENV=development; skipped.")
+        return
+    scheduling_demo.load(db=db, console=console)
+
+
+LOADERS.append(("scheduling", _load_scheduling))

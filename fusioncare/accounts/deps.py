@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fusioncare.accounts import service
@@ -51,6 +52,17 @@ def optional_user(request: Request, db: DbSession,
                   bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)],
                   cookie: Annotated[str | None, Depends(_cookie_scheme)]) -> User | None:
     """A bearer token wins over the cookie; a bad bearer token is a 401, a stale cookie is just anonymous."""
+    try:
+        return _resolve_user(request, db, bearer, cookie)
+    finally:
+        # Hand the connection back to the pool before the endpoint waits for a worker thread: otherwise, with
+        # more concurrent requests than pooled connections, every thread can end up waiting for a connection
+        # held by a request that is waiting for a thread (a 30-second pool timeout, then 500s).
+        db.commit()
+
+
+def _resolve_user(request: Request, db: Session,
+                  bearer: HTTPAuthorizationCredentials | None, cookie: str | None) -> User | None:
     if bearer is not None:
         found = service.resolve_token(db, secret=bearer.credentials, kind=TokenKind.bearer)
         if found is None:

@@ -98,3 +98,23 @@ def cheap_password_hashing():
     previous = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
     yield
     passwords.use_hasher(previous)
+
+
+@pytest.fixture
+def appointment(db: Session, tmp_path):
+    """appointment(person) -> id of an appointment that person booked (scheduling's IDOR matrix rows)."""
+    from datetime import UTC, datetime, time, timedelta
+
+    from fusioncare.scheduling import service as scheduling
+    from tests.scheduling.builders import bookable_provider, future_day, npi_with_check_digit
+
+    npi = npi_with_check_digit("170000009")
+    bookable_provider(db, tmp_path, npi)
+
+    def book(person: Person) -> str:
+        start = datetime.combine(future_day(), time(14), tzinfo=UTC)
+        booked, _ = scheduling.book(db=db, actor=Actor.of(person.user, "test"), npi=npi, start=start,
+                                    type_code="telehealth")
+        return str(booked.id)
+
+    return book

@@ -51,8 +51,11 @@ def test_demo_loader_creates_a_patient_and_an_admin_once_and_prints_their_creden
     second = runner.invoke(cli_app, ["demo"])
     assert first.exit_code == second.exit_code == 0, first.output
     assert "patient@demo.fusioncare.test / demo-patient-sciatica-2026" in first.output
-    roles = sorted(db.scalars(select(User.role)).all())
+    roles = sorted(db.scalars(select(User.role).where(User.role != "provider")).all())
     assert roles == ["admin", "patient"]
+    # Scheduling's demo gives each demo provider a verified account (dr.<NPI>@demo.fusioncare.test).
+    assert all(email.startswith("dr.") and email.endswith("@demo.fusioncare.test")
+               for email in db.scalars(select(User.email).where(User.role == "provider")))
 
 
 def test_demo_accounts_are_not_created_outside_development(cli_env, db, monkeypatch):

@@ -25,6 +25,9 @@ class HealthRoute:
 HEALTH_DATA_ROUTES = [
     HealthRoute("GET", "/api/v1/assessments/{id}", "saved_assessment", 200),
     HealthRoute("DELETE", "/api/v1/assessments/{id}", "saved_assessment", 204),
+    HealthRoute("GET", "/api/v1/appointments/{id}", "appointment", 200),
+    HealthRoute("GET", "/api/v1/appointments/{id}.ics", "appointment", 200),
+    HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200),
 ]
 
 INTRUDERS = ["another_patient", "provider_without_booking", "admin", "anonymous"]

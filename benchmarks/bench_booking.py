@@ -1,0 +1,255 @@
+"""Booking under load through the HTTP API, against `uvicorn --workers N` in a subprocess.
+
+    python -m benchmarks.bench_booking [--database-url postgresql://...] [--workers 2]
+
+Three measurements per database: the race (100 clients, 10 slots: exactly 10 winners, every loser 409, no 5xx,
+no slot held twice), throughput (bookings/s at 50 clients over distinct slots, next to slot listings/s in the
+same run), and a crash check (kill -9 the server mid-load, restart: every 2xx booking is there, none twice).
+Without --database-url it runs on a temporary SQLite file (1 worker) and, if FUSIONCARE_TEST_DATABASE_URL is
+set, on PostgreSQL (2 workers) in a private schema.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from fusioncare import migrate
+from fusioncare.accounts import passwords
+from fusioncare.accounts import service as accounts
+from fusioncare.accounts.models import Role, TokenKind
+from fusioncare.db import make_engine, make_session_factory
+from fusioncare.scheduling import service
+from fusioncare.scheduling.models import Appointment, SlotHold
+from fusioncare.scheduling.schemas import AppointmentTypeCreate, WeeklyHoursCreate
+from fusioncare.settings import normalise_database_url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _setup(url: str, patients: int) -> tuple[str, list[str]]:
+    """A provider open around the clock (so every slot is in the future) and bearer tokens for the patients."""
+    from argon2 import PasswordHasher
+
+    from tests.scheduling.builders import add_directory_provider, npi_with_check_digit
+
+    passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    db = make_session_factory(engine)()
+    npi = npi_with_check_digit("190000001")
+    with tempfile.TemporaryDirectory() as tmp:
+        from pathlib import Path
+
+        add_directory_provider(db, Path(tmp), npi)
+    doctor = accounts.ensure_account(db, email="bench-dr@example.org", password="bench password 2026", role=Role.patient)
+    accounts.claim_provider(db, user=doctor, npi=npi, client_address="bench")
+    admin = accounts.ensure_account(db, email="bench-admin@example.org", password="bench password 2026", role=Role.admin)
+    accounts.verify_provider(db, admin=admin, user_id=doctor.id, client_address="bench")
+    service.set_availability(db=db, npi=npi, hours=[WeeklyHoursCreate(weekday=d, start="00:00", end="23:55")
+                                                     for d in range(7)],
+                             appointment_types=[AppointmentTypeCreate(code="visit", name="Visit",
+                                                                      duration_minutes=15)])
+    tokens = []
+    for i in range(patients):
+        user = accounts.ensure_account(db, email=f"bench{i}@example.org", password="bench password 2026",
+                                       role=Role.patient)
+        tokens.append(accounts.issue_token(db, user=user, kind=TokenKind.bearer, lifetime=timedelta(hours=2)).secret)
+    db.close()
+    engine.dispose()
+    return npi, tokens
+
+
+class Server:
+    def __init__(self, url: str, workers: int) -> None:
+        self.url, self.workers, self.port = url, workers, _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "FUSIONCARE_DATABASE_URL": self.url, "FUSIONCARE_ENV": "test",
+               "FUSIONCARE_SECRET_KEY": "bench-" + "k" * 40, "FUSIONCARE_LOG_LEVEL": "WARNING"}
+        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "fusioncare.main:create_app", "--factory",
+                                      "--port", str(self.port), "--workers", str(self.workers), "--log-level",
+                                      "warning"], env=env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+
+
+def _slot_starts(count: int, offset_days: int) -> list[str]:
+    """Distinct 15-minute slots from local midnight, 90 a day (the provider is in New York)."""
+    zone = ZoneInfo("America/New_York")
+    first = datetime.now(zone).date() + timedelta(days=offset_days)
+    return [(datetime.combine(first + timedelta(days=i // 90), datetime.min.time(), tzinfo=zone)
+             + timedelta(minutes=15 * (i % 90))).isoformat() for i in range(count)]
+
+
+def _post(http: httpx.Client, token: str, npi: str, start: str) -> int:
+    try:
+        return http.post("/api/v1/appointments", headers={"Authorization": f"Bearer {token}"},
+                         json={"npi": npi, "start": start, "type": "visit"}).status_code
+    except httpx.HTTPError:
+        return -1  # connection refused or reset (the crash check)
+
+
+def race(base: str, npi: str, tokens: list[str], clients: int = 100, slots: int = 10) -> dict:
+    starts = _slot_starts(slots, offset_days=3)
+    barrier = threading.Barrier(clients)
+
+    def one(i: int) -> int:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            barrier.wait()
+            return _post(http, tokens[i], npi, starts[i % slots])
+
+    with ThreadPoolExecutor(clients) as pool:
+        statuses = list(pool.map(one, range(clients)))
+    return {"201": statuses.count(201), "409": statuses.count(409),
+            "5xx": sum(s >= 500 for s in statuses), "other": sum(s not in (201, 409) and s < 500 for s in statuses)}
+
+
+def throughput(base: str, npi: str, tokens: list[str], clients: int = 50, per_client: int = 4) -> dict:
+    starts = _slot_starts(clients * per_client, offset_days=5)
+    day = datetime.fromisoformat(starts[0])
+
+    def book(i: int) -> list[int]:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            return [_post(http, tokens[i], npi, starts[i * per_client + k]) for k in range(per_client)]
+
+    def listing(i: int) -> list[int]:
+        params = {"from": day.isoformat(), "to": (day + timedelta(days=7)).isoformat(), "type": "visit"}
+        with httpx.Client(base_url=base, timeout=60) as http:
+            return [http.get(f"/api/v1/providers/{npi}/slots", params=params).status_code for _ in range(per_client)]
+
+    out = {}
+    for name, job in (("bookings", book), ("slot listings (7 days)", listing)):
+        began = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            statuses = [s for batch in pool.map(job, range(clients)) for s in batch]
+        elapsed = time.perf_counter() - began
+        ok = sum(200 <= s < 300 for s in statuses)
+        out[name] = f"{ok / elapsed:.1f}/s ({ok} of {len(statuses)} ok in {elapsed:.2f} s)"
+    return out
+
+
+def crash(server: Server, url: str, npi: str, tokens: list[str], clients: int = 20, per_client: int = 10) -> dict:
+    starts = _slot_starts(clients * per_client, offset_days=8)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+
+    def book(i: int) -> None:
+        with httpx.Client(base_url=server_base(server), timeout=30) as http:
+            for k in range(per_client):
+                start = starts[i * per_client + k]
+                if _post(http, tokens[i], npi, start) == 201:
+                    with lock:
+                        acknowledged.append(start)
+
+    threads = [threading.Thread(target=book, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)
+    server.kill9()
+    for t in threads:
+        t.join()
+    server.start()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(select(Appointment.starts_at).where(Appointment.npi == npi)).scalars().all()
+        holds = conn.scalar(select(func.count()).select_from(SlotHold).where(SlotHold.npi == npi))
+        distinct_holds = conn.scalar(select(func.count(func.distinct(SlotHold.cell_start_utc)))
+                                     .where(SlotHold.npi == npi))
+    engine.dispose()
+    stored_starts = {s.astimezone(UTC) if s.tzinfo else s.replace(tzinfo=UTC) for s in stored}
+    missing = [s for s in acknowledged if datetime.fromisoformat(s) not in stored_starts]
+    return {"acknowledged": len(acknowledged), "missing after restart": len(missing),
+            "duplicate holds": holds - distinct_holds}
+
+
+def server_base(server: Server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def run(url: str, workers: int) -> None:
+    npi, tokens = _setup(url, patients=100)
+    server = Server(url, workers)
+    server.start()
+    try:
+        label = f"{make_url(url).get_backend_name()}, {workers} worker(s)"
+        print(f"[{label}] race 100 clients / 10 slots: {race(server_base(server), npi, tokens)}", flush=True)
+        print(f"[{label}] throughput at 50 clients: {throughput(server_base(server), npi, tokens)}", flush=True)
+        print(f"[{label}] kill -9 mid-load: {crash(server, url, npi, tokens)}", flush=True)
+    finally:
+        server.stop()
+
+
+def _postgres_schema_url(base: str) -> tuple[str, str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False), schema
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url")
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL (FUSIONCARE_TEST_DATABASE_URL)")
+    args = parser.parse_args([] if __name__ != "__main__" else None)
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [(args.database_url, args.workers or 2)] if args.database_url else [
+            (f"sqlite:///{tmp}/bench.sqlite3", args.workers or 1)][args.skip_sqlite:]
+        if not args.database_url and os.environ.get("FUSIONCARE_TEST_DATABASE_URL"):
+            targets.append((os.environ["FUSIONCARE_TEST_DATABASE_URL"], 2))
+        for url, workers in targets:
+            url = normalise_database_url(url)
+            schema = None
+            if url.startswith("postgresql") and not args.database_url:
+                url, schema = _postgres_schema_url(url)
+            try:
+                run(url, workers)
+            finally:
+                if schema:
+                    admin = make_engine(normalise_database_url(os.environ["FUSIONCARE_TEST_DATABASE_URL"]))
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Scheduling shapes at the edges: availability in, slots and appointments out (times carry their offset)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+NPI_PATTERN = r"^\d{10}$"
+
+
+class WeeklyHoursCreate(BaseModel):
+    """One opening window on a weekday, in the practice location's local time (multiples of 5 minutes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: int = Field(ge=0, le=6, description="0 Monday .. 6 Sunday")
+    start: time = Field(description="local opening time, e.g. 09:00")
+    end: time = Field(description="local closing time, e.g. 17:00; later than start")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _on_grid(cls, value: time) -> time:
+        if value.minute % 5 or value.second or value.microsecond or value.tzinfo is not None:
+            raise ValueError("must be a local time on a 5-minute boundary without seconds or offset, e.g. 09:05")
+        return value
+
+
+class AppointmentTypeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=TYPE_CODE_PATTERN, description="e.g. new_patient, follow_up, telehealth")
+    name: str = Field(min_length=1, max_length=100)
+    duration_minutes: int = Field(ge=5, le=480, multiple_of=5)
+
+
+class AvailabilityUpdate(BaseModel):
+    """Replaces the provider's weekly hours and appointment types."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    hours: list[WeeklyHoursCreate] = Field(max_length=50)
+    appointment_types: list[AppointmentTypeCreate] = Field(min_length=1, max_length=20)
+
+
+class AvailabilityExceptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["time_off", "extra_hours"]
+    start: AwareDatetime
+    end: AwareDatetime
+
+
+class SlotRead(BaseModel):
+    start: datetime = Field(description="ISO 8601 in the location's time zone, with its offset")
+    end: datetime
+    type: str
+
+
+class SlotList(BaseModel):
+    npi: str
+    time_zone: str | None
+    slots: list[SlotRead]
+
+
+class AppointmentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    npi: str = Field(pattern=NPI_PATTERN, description="the provider's 10-digit NPI")
+    start: AwareDatetime = Field(description="a slot start from GET /api/v1/providers/{npi}/slots, with its offset")
+    type: str = Field(pattern=TYPE_CODE_PATTERN, description="an appointment type code of that provider")
+    end: AwareDatetime | None = Field(default=None, description="optional; if given it must match the type's length")
+    share_latest_assessment: bool = Field(
+        default=False, description="consent to show the provider your latest saved assessment summary")
+
+
+class AppointmentReschedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    type: str | None = Field(default=None, pattern=TYPE_CODE_PATTERN)
+
+
+class AssessmentSummary(BaseModel):
+    urgency: str
+    headline: str
+
+
+class AppointmentRead(BaseModel):
+    id: int
+    status: str
+    npi: str
+    type: str
+    start: datetime
+    end: datetime
+    time_zone: str
+    shares_assessment: bool
+    assessment_summary: AssessmentSummary | None = Field(
+        default=None, description="only for the booked provider, and only with the patient's consent")
+    created_at: datetime
+
+
+class AppointmentList(BaseModel):
+    appointments: list[AppointmentRead]
+
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -1,0 +1,519 @@
+"""Availability, slot computation, booking (idempotent, race-safe), cancel, reschedule, provider decisions, .ics.
+
+Concurrency: a booking writes the appointment and one ``SlotHold`` row per 5-minute cell in one transaction;
+the holds' primary key (npi, cell_start_utc) makes a second holder fail with IntegrityError in any process, on
+SQLite and PostgreSQL alike, and the loser gets ``SlotTaken`` with the next free slots. Validation reads run
+before the first write, so on SQLite the write transaction starts with an INSERT and waits for the write lock
+(busy timeout) instead of failing on a stale snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from fusioncare.accounts import audit, personal_data
+from fusioncare.accounts.audit import Actor, Outcome
+from fusioncare.accounts.models import User
+from fusioncare.accounts.permissions import Action, authorize
+from fusioncare.directory import service as directory
+from fusioncare.directory.geo import lookup_zip
+from fusioncare.errors import NotFound
+from fusioncare.scheduling.errors import (
+    AppointmentNotChangeable,
+    IdempotencyKeyReused,
+    InvalidBooking,
+    SlotTaken,
+)
+from fusioncare.scheduling.models import (
+    CELL_MINUTES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    AvailabilityException,
+    IdempotencyKey,
+    Reminder,
+    SlotHold,
+    WeeklyHours,
+)
+from fusioncare.scheduling.schemas import (
+    IDEMPOTENCY_KEY,
+    AppointmentTypeCreate,
+    WeeklyHoursCreate,
+)
+from fusioncare.triage.models import SavedAssessment
+
+RECORD_TYPE = "appointment"
+MAX_RANGE = timedelta(days=60)
+NEXT_FREE_COUNT = 5
+REMINDER_LEADS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+CHANGEABLE = (AppointmentStatus.requested, AppointmentStatus.confirmed)
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # UTC
+    end: datetime  # UTC
+    type_code: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---- availability -------------------------------------------------------------------------------------------
+
+def location_time_zone(*, db: Session, npi: str) -> str:
+    """The IANA zone of the provider's practice location: the directory's stored zone, else its ZIP's zone."""
+    provider = directory.get_provider(db=db, npi=npi)
+    zone = provider.time_zone
+    if not zone and provider.zip_code:
+        place = lookup_zip(provider.zip_code)
+        zone = place.time_zone if place else None
+    if not zone:
+        raise InvalidBooking("npi", "the provider's practice location has no known time zone")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidBooking("npi", f"the practice location's time zone {zone!r} is unknown") from None
+    return zone
+
+
+def set_availability(*, db: Session, npi: str, hours: list[WeeklyHoursCreate],
+                     appointment_types: list[AppointmentTypeCreate]) -> None:
+    """Replace the provider's weekly hours and appointment types (existing appointments keep their slots)."""
+    for index, window in enumerate(hours):
+        if window.end <= window.start:
+            raise InvalidBooking(f"hours[{index}].end", "must be later than start on the same day")
+    codes = [t.code for t in appointment_types]
+    if len(set(codes)) != len(codes):
+        raise InvalidBooking("appointment_types", "each code may appear only once")
+    zone = location_time_zone(db=db, npi=npi)
+    db.execute(delete(WeeklyHours).where(WeeklyHours.npi == npi))
+    db.execute(delete(AppointmentType).where(AppointmentType.npi == npi))
+    db.add_all(WeeklyHours(npi=npi, weekday=w.weekday, start_minute=w.start.hour * 60 + w.start.minute,
+                           end_minute=w.end.hour * 60 + w.end.minute, time_zone=zone) for w in hours)
+    db.add_all(AppointmentType(npi=npi, code=t.code, name=t.name, duration_minutes=t.duration_minutes)
+               for t in appointment_types)
+    db.commit()
+
+
+def add_exception(*, db: Session, npi: str, kind: str, starts_at: datetime, ends_at: datetime) -> AvailabilityException:
+    if ends_at <= starts_at:
+        raise InvalidBooking("end", "must be later than start")
+    if ends_at - starts_at > MAX_RANGE:
+        raise InvalidBooking("end", "an exception may last at most 60 days")
+    row = AvailabilityException(npi=npi, kind=kind, starts_at=starts_at.astimezone(UTC),
+                                ends_at=ends_at.astimezone(UTC))
+    db.add(row)
+    db.commit()
+    return row
+
+
+def appointment_types(*, db: Session, npi: str) -> list[AppointmentType]:
+    return list(db.scalars(select(AppointmentType).where(AppointmentType.npi == npi)
+                           .order_by(AppointmentType.duration_minutes, AppointmentType.code)))
+
+
+def provider_is_bookable(*, db: Session, npi: str) -> bool:
+    """A provider can be booked once an admin has verified an account for their NPI."""
+    return db.scalar(select(User.id).where(User.provider_npi == npi, User.provider_verified_at.is_not(None))
+                     .limit(1)) is not None
+
+
+# ---- slots --------------------------------------------------------------------------------------------------
+
+def _local_to_utc(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
+    """Local wall time -> UTC; None for a time the DST spring-forward skips."""
+    local = datetime.combine(day, time.min) + timedelta(minutes=minute)
+    aware = local.replace(tzinfo=zone)
+    utc = aware.astimezone(UTC)
+    return utc if utc.astimezone(zone).replace(tzinfo=None) == local else None
+
+
+def _cells(start: datetime, end: datetime) -> list[datetime]:
+    step = timedelta(minutes=CELL_MINUTES)
+    out, t = [], start
+    while t < end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _candidate_slots(*, db: Session, npi: str, types: list[AppointmentType], start: datetime,
+                     end: datetime) -> list[Slot]:
+    """Slots from weekly hours plus extra hours, minus time off, starting in [start, end); holds not applied."""
+    hours = list(db.scalars(select(WeeklyHours).where(WeeklyHours.npi == npi)))
+    exceptions = list(db.scalars(select(AvailabilityException).where(
+        AvailabilityException.npi == npi, AvailabilityException.starts_at < end + timedelta(days=1),
+        AvailabilityException.ends_at > start - timedelta(days=1))))
+    windows: list[tuple[datetime, datetime]] = []
+    if hours:
+        zone = ZoneInfo(hours[0].time_zone)
+        first, last = start.astimezone(zone).date() - timedelta(days=1), end.astimezone(zone).date()
+        day = first
+        while day <= last:
+            for h in hours:
+                if h.weekday == day.weekday():
+                    opens, closes = _local_to_utc(day, h.start_minute, zone), _local_to_utc(day, h.end_minute, zone)
+                    if opens and closes:
+                        windows.append((opens, closes))
+            day += timedelta(days=1)
+    windows += [(e.starts_at, e.ends_at) for e in exceptions if e.kind == "extra_hours"]
+    time_off = [(e.starts_at, e.ends_at) for e in exceptions if e.kind == "time_off"]
+    found: set[Slot] = set()
+    for appointment_type in types:
+        length = timedelta(minutes=appointment_type.duration_minutes)
+        for opens, closes in windows:
+            t = opens
+            while t + length <= closes:
+                if start <= t < end and not any(t < off_end and off_start < t + length
+                                                for off_start, off_end in time_off):
+                    found.add(Slot(start=t, end=t + length, type_code=appointment_type.code))
+                t += length
+    return sorted(found, key=lambda s: (s.start, s.end, s.type_code))
+
+
+def _held_cells(*, db: Session, npi: str, start: datetime, end: datetime, ignore_appointment_id: int | None = None
+                ) -> set[datetime]:
+    query = select(SlotHold.cell_start_utc).where(SlotHold.npi == npi, SlotHold.cell_start_utc >= start,
+                                                   SlotHold.cell_start_utc < end)
+    if ignore_appointment_id is not None:
+        query = query.where(SlotHold.appointment_id != ignore_appointment_id)
+    return set(db.scalars(query))
+
+
+def free_slots(*, db: Session, npi: str, start: datetime, end: datetime, type_code: str | None = None,
+               now: datetime | None = None, ignore_appointment_id: int | None = None) -> list[Slot]:
+    """Open slots starting in [start, end): hours + extra hours - time off - held cells - the past."""
+    now = now or utcnow()
+    if not provider_is_bookable(db=db, npi=npi):
+        return []
+    types = appointment_types(db=db, npi=npi)
+    if type_code is not None:
+        types = [t for t in types if t.code == type_code]
+    start = max(start.astimezone(UTC), now)
+    end = end.astimezone(UTC)
+    if end <= start or not types:
+        return []
+    candidates = _candidate_slots(db=db, npi=npi, types=types, start=start, end=end)
+    if not candidates:
+        return []
+    held = _held_cells(db=db, npi=npi, start=candidates[0].start, end=max(s.end for s in candidates),
+                       ignore_appointment_id=ignore_appointment_id)
+    return [s for s in candidates if not any(c in held for c in _cells(s.start, s.end))]
+
+
+def list_slots(*, db: Session, npi: str, start: datetime, end: datetime, type_code: str | None,
+               now: datetime | None = None) -> tuple[str | None, list[Slot]]:
+    """The public slot listing: checks the provider, the type and the range (at most 60 days)."""
+    directory.get_provider(db=db, npi=npi)
+    if end <= start:
+        raise InvalidBooking("to", "must be later than 'from'")
+    if end - start > MAX_RANGE:
+        raise InvalidBooking("to", "the range may cover at most 60 days")
+    types = appointment_types(db=db, npi=npi)
+    if type_code is not None and type_code not in {t.code for t in types}:
+        allowed = ", ".join(t.code for t in types) or "none: this provider has no appointment types yet"
+        raise InvalidBooking("type", f"must be one of this provider's appointment types ({allowed})")
+    zone = types and db.scalar(select(WeeklyHours.time_zone).where(WeeklyHours.npi == npi).limit(1))
+    return zone or None, free_slots(db=db, npi=npi, start=start, end=end, type_code=type_code, now=now)
+
+
+def _next_free(*, db: Session, npi: str, after: datetime, type_code: str) -> list[Slot]:
+    db.rollback()
+    return free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)[:NEXT_FREE_COUNT]
+
+
+def _slot_taken(db: Session, *, npi: str, start: datetime, type_code: str, zone: str) -> SlotTaken:
+    nxt = _next_free(db=db, npi=npi, after=start, type_code=type_code)
+    tz = ZoneInfo(zone)
+    return SlotTaken("This slot was just taken by someone else; please choose another.",
+                     next_free_slots=[{"start": s.start.astimezone(tz).isoformat(),
+                                       "end": s.end.astimezone(tz).isoformat(), "type": s.type_code} for s in nxt])
+
+
+# ---- booking ------------------------------------------------------------------------------------------------
+
+def request_digest(body: dict) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _checked_slot(*, db: Session, npi: str, start: datetime, type_code: str, end: datetime | None,
+                  now: datetime, ignore_appointment_id: int | None = None) -> tuple[AppointmentType, str]:
+    """Validate a wanted slot; returns its type and the location zone. Raises InvalidBooking or SlotTaken."""
+    try:
+        directory.get_provider(db=db, npi=npi)
+    except NotFound:
+        raise InvalidBooking("npi", "no active provider with this NPI in the directory") from None
+    if not provider_is_bookable(db=db, npi=npi):
+        raise InvalidBooking("npi", "this provider does not take bookings through FusionCare yet (not verified)")
+    types = {t.code: t for t in appointment_types(db=db, npi=npi)}
+    if type_code not in types:
+        allowed = ", ".join(types) or "none"
+        raise InvalidBooking("type", f"must be one of this provider's appointment types ({allowed})")
+    chosen = types[type_code]
+    start = start.astimezone(UTC)
+    if start <= now:
+        raise InvalidBooking("start", "is in the past; choose a future slot")
+    length = timedelta(minutes=chosen.duration_minutes)
+    if end is not None and end.astimezone(UTC) - start != length:
+        raise InvalidBooking("end", f"a {type_code} appointment lasts {chosen.duration_minutes} minutes")
+    zone = db.scalar(select(WeeklyHours.time_zone).where(WeeklyHours.npi == npi).limit(1)) or \
+        location_time_zone(db=db, npi=npi)
+    candidates = _candidate_slots(db=db, npi=npi, types=[chosen], start=start, end=start + timedelta(seconds=1))
+    if not any(s.start == start for s in candidates):
+        raise InvalidBooking("start", f"is not one of this provider's {type_code} slots (outside their hours, "
+                                      f"during time off, or off the {chosen.duration_minutes}-minute grid); "
+                                      f"GET /api/v1/providers/{npi}/slots lists the open ones")
+    if _held_cells(db=db, npi=npi, start=start, end=start + length, ignore_appointment_id=ignore_appointment_id):
+        raise _slot_taken(db, npi=npi, start=start, type_code=type_code, zone=zone)
+    return chosen, zone
+
+
+def _reminders(appointment: Appointment, now: datetime) -> list[Reminder]:
+    return [Reminder(appointment_id=appointment.id, kind=kind, due_at=appointment.starts_at - lead)
+            for kind, lead in REMINDER_LEADS.items() if appointment.starts_at - lead > now]
+
+
+def _replay(db: Session, *, patient_id: int, key: str, digest: str) -> Appointment | None:
+    found = db.get(IdempotencyKey, (patient_id, key))
+    if found is None:
+        return None
+    if found.request_digest != digest:
+        raise IdempotencyKeyReused("Idempotency-Key", "was already used with a different request body; "
+                                                      "use a new key for a new booking")
+    return db.get(Appointment, found.appointment_id)
+
+
+def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str, end: datetime | None = None,
+         share_latest_assessment: bool = False, idempotency_key: str | None = None,
+         now: datetime | None = None) -> tuple[Appointment, bool]:
+    """Book a slot for the signed-in patient. Returns (appointment, created); a replayed key gives created=False."""
+    if actor.user_id is None:
+        raise ValueError("booking needs a signed-in patient")
+    now = now or utcnow()
+    digest = request_digest({"npi": npi, "start": start.astimezone(UTC).isoformat(), "type": type_code,
+                             "end": end.astimezone(UTC).isoformat() if end else None,
+                             "share_latest_assessment": share_latest_assessment})
+    if idempotency_key is not None:
+        if not IDEMPOTENCY_KEY.match(idempotency_key):
+            raise InvalidBooking("Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces")
+        replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest)
+        if replayed is not None:
+            return replayed, False
+    chosen, zone = _checked_slot(db=db, npi=npi, start=start, type_code=type_code, end=end, now=now)
+    starts_at = start.astimezone(UTC)
+    ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
+    if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
+                                              Appointment.status.in_(CHANGEABLE),
+                                              Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
+        raise InvalidBooking("start", "you already have an appointment that overlaps this time")
+    shared = None
+    if share_latest_assessment:
+        shared = db.scalar(select(SavedAssessment.id).where(SavedAssessment.owner_id == actor.user_id)
+                           .order_by(SavedAssessment.created_at.desc()).limit(1))
+    db.commit()  # end the read phase: the write transaction below starts with an INSERT (see module docstring)
+    appointment = Appointment(patient_id=actor.user_id, npi=npi, type_code=type_code, starts_at=starts_at,
+                              ends_at=ends_at, time_zone=zone, status=AppointmentStatus.requested,
+                              shared_assessment_id=shared, created_at=now, updated_at=now)
+    try:
+        db.add(appointment)
+        db.flush()
+        db.add_all(SlotHold(npi=npi, cell_start_utc=c, appointment_id=appointment.id)
+                   for c in _cells(starts_at, ends_at))
+        if idempotency_key is not None:
+            db.add(IdempotencyKey(patient_id=actor.user_id, key=idempotency_key, request_digest=digest,
+                                  appointment_id=appointment.id, created_at=now))
+        db.add_all(_reminders(appointment, now))
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        if idempotency_key is not None:
+            replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest)
+            if replayed is not None:
+                return replayed, False
+        raise _slot_taken(db, npi=npi, start=starts_at, type_code=type_code, zone=zone) from None
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.create", record_type=RECORD_TYPE,
+                 record_id=appointment.id, outcome=Outcome.allowed)
+    return appointment, True
+
+
+def get(*, db: Session, appointment_id: str | int) -> Appointment | None:
+    """Unchecked lookup; routes use ``read`` (or the other checked functions) instead."""
+    text_id = str(appointment_id)
+    return db.get(Appointment, int(text_id)) if text_id.isdigit() and len(text_id) < 12 else None
+
+
+def read(*, db: Session, actor: Actor, appointment_id: str) -> Appointment:
+    """The patient who booked it, or the booked (verified) provider, may read it; anyone else gets NotFound."""
+    appointment = get(db=db, appointment_id=appointment_id)
+    authorize(db, actor=actor, action=Action.read, record_type=RECORD_TYPE, record_id=appointment_id,
+              owner_id=appointment.patient_id if appointment else None,
+              shared_with_npis=(appointment.npi,) if appointment else ())
+    return appointment
+
+
+def shared_assessment_summary(*, db: Session, appointment: Appointment) -> dict | None:
+    if appointment.shared_assessment_id is None:
+        return None
+    record = db.get(SavedAssessment, appointment.shared_assessment_id)
+    if record is None:
+        return None
+    return {"urgency": str(record.result.get("urgency", "")), "headline": str(record.result.get("headline", ""))}
+
+
+def list_for_patient(*, db: Session, actor: Actor) -> list[Appointment]:
+    found = list(db.scalars(select(Appointment).where(Appointment.patient_id == actor.user_id)
+                            .order_by(Appointment.starts_at)))
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.list", record_type=RECORD_TYPE, outcome=Outcome.allowed,
+                 detail=f"{len(found)} records")
+    return found
+
+
+def schedule_for_provider(*, db: Session, actor: Actor, start: datetime, end: datetime) -> list[Appointment]:
+    """The verified provider's appointments starting in [start, end), every status."""
+    if end <= start:
+        raise InvalidBooking("to", "must be later than 'from'")
+    if end - start > MAX_RANGE:
+        raise InvalidBooking("to", "the range may cover at most 60 days")
+    found = list(db.scalars(select(Appointment).where(Appointment.npi == actor.verified_npi,
+                                                      Appointment.starts_at >= start, Appointment.starts_at < end)
+                            .order_by(Appointment.starts_at)))
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.schedule", record_type=RECORD_TYPE,
+                 outcome=Outcome.allowed, detail=f"{len(found)} records")
+    return found
+
+
+def _release(db: Session, appointment: Appointment) -> None:
+    db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
+    db.execute(delete(Reminder).where(Reminder.appointment_id == appointment.id, Reminder.sent_at.is_(None)))
+
+
+def cancel(*, db: Session, actor: Actor, appointment_id: str, now: datetime | None = None) -> Appointment:
+    """The patient cancels; the slot is free again at once."""
+    now = now or utcnow()
+    appointment = get(db=db, appointment_id=appointment_id)
+    authorize(db, actor=actor, action=Action.delete, record_type=RECORD_TYPE, record_id=appointment_id,
+              owner_id=appointment.patient_id if appointment else None)
+    if appointment.status not in CHANGEABLE:
+        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be cancelled.")
+    if appointment.starts_at <= now:
+        raise AppointmentNotChangeable("An appointment that has started cannot be cancelled.")
+    db.commit()
+    _release(db, appointment)
+    appointment.status = AppointmentStatus.cancelled
+    appointment.updated_at = now
+    db.commit()
+    return appointment
+
+
+def reschedule(*, db: Session, actor: Actor, appointment_id: str, start: datetime, type_code: str | None = None,
+               now: datetime | None = None) -> Appointment:
+    """Move an appointment atomically: the old slot is freed only in the transaction that takes the new one."""
+    now = now or utcnow()
+    appointment = get(db=db, appointment_id=appointment_id)
+    authorize(db, actor=actor, action=Action.update, record_type=RECORD_TYPE, record_id=appointment_id,
+              owner_id=appointment.patient_id if appointment else None)
+    if appointment.status not in CHANGEABLE:
+        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be moved.")
+    type_code = type_code or appointment.type_code
+    chosen, zone = _checked_slot(db=db, npi=appointment.npi, start=start, type_code=type_code, end=None, now=now,
+                                 ignore_appointment_id=appointment.id)
+    starts_at = start.astimezone(UTC)
+    ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
+    if db.scalar(select(Appointment.id).where(Appointment.patient_id == appointment.patient_id,
+                                              Appointment.id != appointment.id,
+                                              Appointment.status.in_(CHANGEABLE),
+                                              Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
+        raise InvalidBooking("start", "you already have another appointment that overlaps this time")
+    db.commit()
+    try:
+        _release(db, appointment)
+        appointment.starts_at, appointment.ends_at, appointment.type_code = starts_at, ends_at, type_code
+        appointment.status = AppointmentStatus.requested  # the provider confirms the new time again
+        appointment.updated_at = now
+        db.flush()
+        db.add_all(SlotHold(npi=appointment.npi, cell_start_utc=c, appointment_id=appointment.id)
+                   for c in _cells(starts_at, ends_at))
+        db.add_all(_reminders(appointment, now))
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise _slot_taken(db, npi=appointment.npi, start=starts_at, type_code=type_code, zone=zone) from None
+    return appointment
+
+
+def respond(*, db: Session, actor: Actor, appointment_id: str, decision: str, now: datetime | None = None
+            ) -> Appointment:
+    """The booked provider confirms or declines a requested appointment (declining frees the slot)."""
+    now = now or utcnow()
+    appointment = get(db=db, appointment_id=appointment_id)
+    mine = appointment is not None and actor.verified_npi is not None and appointment.npi == actor.verified_npi
+    outcome = Outcome.allowed if mine else (Outcome.denied if appointment else Outcome.not_found)
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.{decision}", record_type=RECORD_TYPE,
+                 record_id=appointment_id, outcome=outcome)
+    if not mine:
+        raise NotFound("There is no appointment with this id.")
+    allowed_from = (AppointmentStatus.requested,) if decision == "confirm" else CHANGEABLE
+    if appointment.status not in allowed_from:
+        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be {decision}d.")
+    db.commit()
+    if decision == "decline":
+        _release(db, appointment)
+        appointment.status = AppointmentStatus.declined
+    else:
+        appointment.status = AppointmentStatus.confirmed
+    appointment.updated_at = now
+    db.commit()
+    return appointment
+
+
+# ---- calendar file ------------------------------------------------------------------------------------------
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def to_ics(*, db: Session, appointment: Appointment, base_url: str) -> str:
+    """An RFC 5545 calendar with one event; it names the provider and place, never the reason for the visit."""
+    provider = directory.get_provider(db=db, npi=appointment.npi)
+    place = ", ".join(p for p in (provider.address_line1, provider.city, provider.state, provider.zip_code) if p)
+    stamp = "%Y%m%dT%H%M%SZ"
+    host = base_url.split("://", 1)[-1].split("/", 1)[0] or "fusioncare"
+    status = "CANCELLED" if appointment.status in ("cancelled", "declined") else (
+        "CONFIRMED" if appointment.status == "confirmed" else "TENTATIVE")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//FusionCare//Appointments//EN", "METHOD:PUBLISH",
+             "BEGIN:VEVENT", f"UID:appointment-{appointment.id}@{host}",
+             f"DTSTAMP:{appointment.updated_at.astimezone(UTC).strftime(stamp)}",
+             f"DTSTART:{appointment.starts_at.astimezone(UTC).strftime(stamp)}",
+             f"DTEND:{appointment.ends_at.astimezone(UTC).strftime(stamp)}",
+             f"SUMMARY:{_ics_text('Appointment with ' + provider.display_name)}",
+             f"LOCATION:{_ics_text(place)}", f"STATUS:{status}", "END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+# ---- personal data ------------------------------------------------------------------------------------------
+
+def export_for_owner(*, db: Session, user_id: int) -> list[dict]:
+    rows = db.scalars(select(Appointment).where(Appointment.patient_id == user_id).order_by(Appointment.starts_at))
+    return [{"id": a.id, "npi": a.npi, "type": a.type_code, "start": a.starts_at.isoformat(),
+             "end": a.ends_at.isoformat(), "status": a.status, "shared_assessment_id": a.shared_assessment_id,
+             "created_at": a.created_at.isoformat()} for a in rows]
+
+
+def erase_for_owner(*, db: Session, user_id: int) -> int:
+    ids = select(Appointment.id).where(Appointment.patient_id == user_id).scalar_subquery()
+    for table in (SlotHold, Reminder, IdempotencyKey):
+        db.execute(delete(table).where(table.appointment_id.in_(ids)))
+    return db.execute(delete(Appointment).where(Appointment.patient_id == user_id)).rowcount
+
+
+personal_data.register("appointments", export=export_for_owner, erase=erase_for_owner)

@@ -1,0 +1,18 @@
+"""Fixtures for scheduling tests: accounts' people builders, and a provider who takes bookings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.accounts.conftest import bearer, cheap_password_hashing, make_person, saved_assessment  # noqa: F401
+from tests.scheduling.builders import bookable_provider, npi_with_check_digit
+
+NPI = npi_with_check_digit("170000001")
+UNVERIFIED_NPI = npi_with_check_digit("170000002")
+
+
+@pytest.fixture
+def provider(db, tmp_path) -> str:
+    """NPI of a verified New York provider open 09:00-17:00 every day (new_patient 45, follow_up 20, telehealth 30)."""
+    bookable_provider(db, tmp_path, NPI)
+    return NPI

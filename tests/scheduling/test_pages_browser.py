@@ -1,0 +1,74 @@
+"""In real Chromium: a patient books from the profile page, gets the calendar file, cancels; the provider sees it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.scheduling.builders import PASSWORD
+
+pytestmark = pytest.mark.browser
+SCREENSHOTS = Path(os.environ["FUSIONCARE_SCREENSHOT_DIR"]) if os.environ.get("FUSIONCARE_SCREENSHOT_DIR") else None
+
+
+@pytest.fixture(autouse=True)
+def _one_database_is_enough(db_engine):
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("browser runs use SQLite; the scheduling routes are covered on PostgreSQL through TestClient")
+
+
+def _shot(page, name: str) -> None:
+    if SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _sign_in(page, base: str, email: str, target: str) -> None:
+    page.goto(f"{base}/account/sign-in?next={target}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("viewport", ["page", "phone_page"])
+def test_patient_books_downloads_the_calendar_cancels_and_the_provider_sees_it(viewport, request, live_server,
+                                                                               provider, make_person, browser):
+    page = request.getfixturevalue(viewport)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    patient = make_person("ann")
+    base = live_server.url
+
+    _sign_in(page, base, patient.email, f"/doctors/{provider}")
+    page.get_by_role("link", name="See open times and book").click()
+    page.get_by_label("Kind of visit").select_option("telehealth")
+    page.get_by_role("button", name="Show times").click()
+    page.locator(".slot-choice label").first.click()
+    _shot(page, f"book-{viewport}")
+    page.get_by_role("button", name="Request this time").click()
+
+    assert page.get_by_role("heading", name="My appointments").is_visible()
+    assert page.get_by_text("requested").is_visible()
+    _shot(page, f"mine-{viewport}")
+    ics_href = page.get_by_role("link", name="Add to my calendar (.ics)").get_attribute("href")
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    ics = httpx.get(f"{base}{ics_href}", cookies=cookies)
+    assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
+
+    doctor = browser.new_context(viewport=page.viewport_size).new_page()
+    _sign_in(doctor, base, f"dr{provider}@example.org", "/provider/schedule?view=week")
+    start_day = ics.text.split("DTSTART:")[1][:8]
+    doctor.goto(f"{base}/provider/schedule?view=week&day={start_day[:4]}-{start_day[4:6]}-{start_day[6:]}")
+    assert doctor.get_by_text("requested").is_visible()
+    _shot(doctor, f"schedule-{viewport}")
+
+    page.get_by_role("button", name="Cancel this appointment").click()
+    assert page.get_by_text("cancelled").is_visible()
+    doctor.reload()
+    assert doctor.get_by_text("cancelled").is_visible(), "the provider sees the cancellation"
+    doctor.context.close()
+    assert not problems, problems
