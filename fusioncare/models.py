@@ -6,5 +6,6 @@ from fusioncare.db import Base
 import fusioncare.accounts.models  # noqa: E402,F401
 import fusioncare.triage.models  # noqa: E402,F401
 import fusioncare.directory.models  # noqa: E402,F401
+import fusioncare.recovery.models  # noqa: E402,F401
 
 __all__ = ["Base"]

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from fusioncare.accounts import routes as accounts_routes
 from fusioncare.deps import DbSession
 from fusioncare.directory.routes import router as directory_router
+from fusioncare.recovery.routes import router as recovery_router
 from fusioncare.triage import record_routes as triage_record_routes
 from fusioncare.triage.routes import router as triage_router
 
@@ -14,6 +15,7 @@ api_router.include_router(triage_router)
 api_router.include_router(accounts_routes.router)
 api_router.include_router(triage_record_routes.router)
 api_router.include_router(directory_router)
+api_router.include_router(recovery_router)
 
 
 @api_router.get("/health", tags=["operations"])

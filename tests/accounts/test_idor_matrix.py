@@ -25,6 +25,8 @@ class HealthRoute:
 HEALTH_DATA_ROUTES = [
     HealthRoute("GET", "/api/v1/assessments/{id}", "saved_assessment", 200),
     HealthRoute("DELETE", "/api/v1/assessments/{id}", "saved_assessment", 204),
+    HealthRoute("GET", "/api/v1/diary/entries/{id}", "diary_entry", 200),
+    HealthRoute("GET", "/api/v1/questionnaires/{id}", "questionnaire_response", 200),
 ]
 
 INTRUDERS = ["another_patient", "provider_without_booking", "admin", "anonymous"]
