@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from fusioncare.accounts.deps import CurrentUser, RequestActor
@@ -88,10 +89,12 @@ def read_questionnaire_response(response_id: RecordId, actor: RequestActor, db: 
     return response_read(service.read_questionnaire(db, actor=actor, response_id=response_id))
 
 
-@router.get("/recovery/trends", response_model=TrendsRead, responses=_401)
-def recovery_trends(user: CurrentUser, db: DbSession) -> TrendsRead:
+@router.get("/recovery/trends", response_model=TrendsRead, responses={**_401, **_422})
+def recovery_trends(user: CurrentUser, db: DbSession, baseline_from: Annotated[date | None, Query(
+        description="Use the first record on or after this day as the baseline (default: the first record).")] = None,
+) -> TrendsRead:
     """Change from baseline per measure, judged against its minimal clinically important difference."""
-    return service.trends(db, owner_id=user.id)
+    return service.trends(db, owner_id=user.id, baseline_from=baseline_from)
 
 
 @router.get("/recovery/summary.pdf", response_class=Response, responses={

@@ -237,20 +237,21 @@ def _trend(measure: Measure, unit: str, points: list[tuple[date, float]], curren
     return base
 
 
-def trends(db: Session, *, owner_id: int) -> TrendsRead:
+def trends(db: Session, *, owner_id: int, baseline_from: date | None = None) -> TrendsRead:
     """Each measure's change from baseline judged against its MCID, with weekly averages and treatment markers.
 
     For daily pain the latest value is the mean of the last 7 days of entries, so one bad day does not
-    decide the judgement.
+    decide the judgement. ``baseline_from`` lets the patient pick the baseline: the first record on or after it.
     """
     measures = get_measures()
-    entries = _entries(db, owner_id=owner_id)
+    entries = [e for e in _entries(db, owner_id=owner_id) if baseline_from is None or e.entry_date >= baseline_from]
     result: list[MeasureTrend] = []
     for code in ("leg_pain", "back_pain"):
         points = [(e.entry_date, float(getattr(e, code))) for e in entries]
         recent = [v for d, v in points if points and d > points[-1][0] - timedelta(days=7)]
         result.append(_trend(measures.measure(code), "points", points, fmean(recent) if recent else None))
-    responses = _responses(db, owner_id=owner_id)
+    responses = [r for r in _responses(db, owner_id=owner_id)
+                 if baseline_from is None or r.completed_at.date() >= baseline_from]
     for code, unit in (("odi", "percent"), ("peg", "points")):
         points = [(r.completed_at.date(), r.score) for r in responses if r.instrument == code]
         result.append(_trend(measures.measure(code), unit, points, None))

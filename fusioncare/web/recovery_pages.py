@@ -3,7 +3,7 @@ the management plan and the printable visit summary. Signed-in patients only; fo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -60,12 +60,18 @@ def _entry_context(form_values: dict[str, Any] | None = None, problems: dict[str
 
 
 @router.get("/recovery")
-def tracker_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "") -> Response:
-    trends = service.trends(db, owner_id=user.id)
+def tracker_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "",
+                 baseline_from: str = "") -> Response:
+    try:
+        picked = date.fromisoformat(baseline_from) if baseline_from else None
+    except ValueError:
+        picked = None
+    trends = service.trends(db, owner_id=user.id, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
     return _page(request, "tracker.html", saved=saved, safety=service.latest_safety(db, owner_id=user.id),
-                 trends=trends, charts=chart_list, latest=service.latest_responses(db, owner_id=user.id))
+                 trends=trends, charts=chart_list, latest=service.latest_responses(db, owner_id=user.id),
+                 baseline_from=picked.isoformat() if picked else "")
 
 
 @router.get("/recovery/today")

@@ -161,3 +161,17 @@ def test_my_data_export_and_account_deletion_include_the_recovery_tracker(client
     assert len(exported["diary_entries"]) == 1 and len(exported["questionnaire_responses"]) == 1
     assert client.delete("/api/v1/me", headers=patient[1]).status_code in (200, 204)
     assert _count(db, DiaryEntry) == 0 and _count(db, QuestionnaireResponse) == 0
+
+
+def test_patient_can_pick_a_later_baseline_for_the_trends(client, post_entry, patient):
+    for days_ago, leg in ((40, 9), (30, 5), (20, 5), (10, 4), (0, 4)):
+        post_entry(TODAY - dt.timedelta(days=days_ago), leg, 3)
+    default = client.get("/api/v1/recovery/trends", headers=patient[1]).json()["measures"][0]
+    assert default["baseline"] == 9 and default["judgement"] == "improved"
+    picked_day = TODAY - dt.timedelta(days=32)
+    picked = client.get(f"/api/v1/recovery/trends?baseline_from={picked_day.isoformat()}",
+                        headers=patient[1]).json()["measures"][0]
+    assert picked["baseline"] == 5 and picked["baseline_date"] == (TODAY - dt.timedelta(days=30)).isoformat()
+    assert picked["judgement"] == "no_meaningful_change"
+    bad = client.get("/api/v1/recovery/trends?baseline_from=soon", headers=patient[1])
+    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "baseline_from"
