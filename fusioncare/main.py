@@ -22,6 +22,7 @@ from fusioncare.web import account_pages
 from fusioncare.web import directory_pages
 from fusioncare.web import matching_pages
 from fusioncare.web import scheduling_pages
+from fusioncare.web import recovery_pages
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(directory_pages.router)
     app.include_router(matching_pages.router)
     app.include_router(scheduling_pages.router)
+    app.include_router(recovery_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     get_library()  # a bad article file stops start-up here, naming the file and the field
     return app

@@ -7,5 +7,6 @@ import fusioncare.accounts.models  # noqa: E402,F401
 import fusioncare.triage.models  # noqa: E402,F401
 import fusioncare.directory.models  # noqa: E402,F401
 import fusioncare.scheduling.models  # noqa: E402,F401
+import fusioncare.recovery.models  # noqa: E402,F401
 
 __all__ = ["Base"]

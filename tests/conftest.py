@@ -144,3 +144,33 @@ def phone_page(browser):
     p = context.new_page()
     yield p
     context.close()
+
+
+@pytest.fixture
+def diary_entry(db: Session):
+    """diary_entry(person) -> id of a diary entry that person saved (for the IDOR matrix)."""
+    import datetime as dt
+
+    from fusioncare.accounts.audit import Actor
+    from fusioncare.recovery import service as recovery
+    from fusioncare.recovery.schemas import DiaryEntryCreate
+
+    def make(person) -> str:
+        data = DiaryEntryCreate(date=dt.date(2026, 3, 2), leg_pain=6, back_pain=3)
+        return recovery.save_entry(db, actor=Actor.of(person.user, "test"), data=data)[0].id
+
+    return make
+
+
+@pytest.fixture
+def questionnaire_response(db: Session):
+    """questionnaire_response(person) -> id of an ODI that person completed (for the IDOR matrix)."""
+    from fusioncare.accounts.audit import Actor
+    from fusioncare.recovery import service as recovery
+    from fusioncare.recovery.schemas import QuestionnaireCreate
+
+    def make(person) -> str:
+        data = QuestionnaireCreate(instrument="odi", answers=[2, 1, 2, 1, 2, 1, 2, 1, 2, 2])
+        return recovery.save_questionnaire(db, actor=Actor.of(person.user, "test"), data=data).id
+
+    return make

@@ -8,6 +8,7 @@ from fusioncare.deps import DbSession
 from fusioncare.directory.routes import router as directory_router
 from fusioncare.matching.routes import router as matching_router
 from fusioncare.scheduling.routes import router as scheduling_router
+from fusioncare.recovery.routes import router as recovery_router
 from fusioncare.triage import record_routes as triage_record_routes
 from fusioncare.triage.routes import router as triage_router
 
@@ -18,6 +19,7 @@ api_router.include_router(triage_record_routes.router)
 api_router.include_router(directory_router)
 api_router.include_router(matching_router)
 api_router.include_router(scheduling_router)
+api_router.include_router(recovery_router)
 
 
 @api_router.get("/health", tags=["operations"])

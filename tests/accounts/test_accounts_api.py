@@ -217,9 +217,8 @@ def test_delete_me_erases_health_data_and_leaves_a_tombstone_without_it(client, 
     headers = bearer(ann)
     deleted = client.delete("/api/v1/me", headers=headers)
     assert deleted.status_code == 200, deleted.text
-    erased = deleted.json()["erased_records"]
-    assert erased["saved_assessments"] == 2
-    assert not {name: n for name, n in erased.items() if name != "saved_assessments" and n}, "ann had nothing else"
+    erased = deleted.json()["erased_records"]  # every registered domain reports a count; ann owned only these
+    assert erased["saved_assessments"] == 2 and sum(erased.values()) == 2
 
     assert db.scalars(select(SavedAssessment.id)).all() == [bobs]
     assert db.scalar(select(User.id).where(User.id == ann.id)) is None

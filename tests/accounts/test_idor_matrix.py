@@ -28,6 +28,8 @@ HEALTH_DATA_ROUTES = [
     HealthRoute("GET", "/api/v1/appointments/{id}", "appointment", 200),
     HealthRoute("GET", "/api/v1/appointments/{id}.ics", "appointment", 200),
     HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200),
+    HealthRoute("GET", "/api/v1/diary/entries/{id}", "diary_entry", 200),
+    HealthRoute("GET", "/api/v1/questionnaires/{id}", "questionnaire_response", 200),
 ]
 
 INTRUDERS = ["another_patient", "provider_without_booking", "admin", "anonymous"]

@@ -1,0 +1,120 @@
+"""Pydantic shapes at the edges of the recovery tracker (diary entries, questionnaires, trends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fusioncare.recovery.scoring import Change, Instrument
+from fusioncare.triage.schemas import AssessmentResult, PainScore, Symptom, Treatment
+
+# The last calendar date anywhere on Earth (UTC+14): a diary date after it is in the future for everyone.
+LATEST_UTC_OFFSET = dt.timedelta(hours=14)
+
+
+def latest_possible_today() -> dt.date:
+    return (dt.datetime.now(dt.UTC) + LATEST_UTC_OFFSET).date()
+
+
+Medication = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class DiaryEntryCreate(BaseModel):
+    """One day's diary. Unknown fields are bad input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: dt.date = Field(description="The day this entry is about (not in the future).")
+    leg_pain: PainScore = Field(description="Leg (sciatic) pain today, 0-10.")
+    back_pain: PainScore = Field(description="Back pain today, 0-10.")
+    symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom))
+    medications: list[Medication] = Field(default_factory=list, max_length=20,
+                                          description="Medications taken today, as the patient names them.")
+    treatments_started: list[Treatment] = Field(default_factory=list, max_length=len(Treatment))
+    treatments_stopped: list[Treatment] = Field(default_factory=list, max_length=len(Treatment))
+    exercise_minutes: int | None = Field(default=None, ge=0, le=1440, strict=True)
+    sleep_quality: int | None = Field(default=None, ge=1, le=5, strict=True,
+                                      description="1 very poor, 2 poor, 3 fair, 4 good, 5 very good.")
+    note: str = Field(default="", max_length=2000)
+
+    @field_validator("date")
+    @classmethod
+    def _not_in_future(cls, value: dt.date) -> dt.date:
+        if value > latest_possible_today():
+            raise ValueError("must not be in the future")
+        return value
+
+
+class DiaryEntryRead(BaseModel):
+    id: str
+    date: dt.date
+    leg_pain: int
+    back_pain: int
+    symptoms: list[str]
+    medications: list[str]
+    treatments_started: list[str]
+    treatments_stopped: list[str]
+    exercise_minutes: int | None
+    sleep_quality: int | None
+    note: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    updated_existing: bool = Field(default=False, description="True when this POST replaced the entry already "
+                                                              "saved for the same day.")
+    message: str = ""
+    safety: AssessmentResult | None = Field(default=None, description="The assessment result when this entry "
+                                            "triggered a safety re-check (red-flag symptom or meaningful worsening).")
+
+
+class QuestionnaireCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: Instrument
+    answers: list[int | None] = Field(min_length=1, max_length=10, description=(
+        "peg: 3 items 0-10; pgic: 1 item 1-7; odi: 10 section scores 0-5, null for a skipped section."))
+
+
+class QuestionnaireRead(BaseModel):
+    id: str
+    instrument: Instrument
+    answers: list[int | None]
+    score: float
+    band: str | None = None
+    interpretation: str
+    completed_at: dt.datetime
+
+
+class WeeklyAverage(BaseModel):
+    week_start: dt.date
+    value: float
+    entries: int
+
+
+class MeasureTrend(BaseModel):
+    measure: str
+    name: str
+    unit: Literal["points", "percent"]
+    baseline: float | None
+    baseline_date: dt.date | None
+    latest: float | None
+    latest_date: dt.date | None
+    change: float | None
+    judgement: Change | None
+    summary: str
+    meaningful_change_points: float
+    meaningful_change_percent: float | None
+    source: str
+    weekly: list[WeeklyAverage]
+
+
+class TreatmentMarker(BaseModel):
+    date: dt.date
+    treatment: str
+    event: Literal["started", "stopped"]
+
+
+class TrendsRead(BaseModel):
+    measures: list[MeasureTrend]
+    treatments: list[TreatmentMarker]

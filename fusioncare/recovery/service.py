@@ -1,0 +1,406 @@
+"""Recovery tracker: diary entries with the safety re-check, questionnaires, trends, CSV export, export/erase.
+
+Registered with accounts' personal-data registry, so "download my data" and "delete my account" include it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import fmean
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from fusioncare.accounts import audit, personal_data
+from fusioncare.accounts.audit import Actor, Outcome
+from fusioncare.accounts.models import utcnow
+from fusioncare.accounts.permissions import Action, authorize
+from fusioncare.knowledge.loader import get_pack
+from fusioncare.recovery import scoring
+from fusioncare.recovery.measures import Measure, get_measures
+from fusioncare.recovery.models import DiaryEntry, PlanItem, QuestionnaireResponse
+from fusioncare.recovery.schemas import (
+    DiaryEntryCreate,
+    MeasureTrend,
+    QuestionnaireCreate,
+    TreatmentMarker,
+    TrendsRead,
+    WeeklyAverage,
+)
+from fusioncare.triage import records as saved_assessments
+from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Trend
+from fusioncare.triage.service import assess
+
+DIARY_ENTRY = "diary_entry"
+QUESTIONNAIRE = "questionnaire_response"
+# The worsening check compares an entry with the week that ended two weeks before it (days 14 to 20 earlier).
+WORSENING_WINDOW_DAYS = (14, 20)
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _require_owner(actor: Actor) -> int:
+    if actor.user_id is None:
+        raise ValueError("the recovery tracker needs a signed-in owner")
+    return actor.user_id
+
+
+# --- diary entries -------------------------------------------------------------------------------
+
+
+def _entries(db: Session, *, owner_id: int) -> list[DiaryEntry]:
+    return list(db.scalars(select(DiaryEntry).where(DiaryEntry.owner_id == owner_id)
+                           .order_by(DiaryEntry.entry_date)))
+
+
+def pain_trend(*, history: Sequence[DiaryEntry], entry_date: date, leg_pain: float, back_pain: float) -> Trend:
+    """Worsening when leg or back pain rose by at least the MCID against the week ending two weeks earlier."""
+    first, last = WORSENING_WINDOW_DAYS
+    window = [e for e in history if entry_date - timedelta(days=last) <= e.entry_date <= entry_date - timedelta(days=first)]
+    if not window:
+        return Trend.stable
+    measures = get_measures()
+    changes = [scoring.judge(measures.measure("leg_pain"), baseline=fmean(e.leg_pain for e in window), current=leg_pain),
+               scoring.judge(measures.measure("back_pain"), baseline=fmean(e.back_pain for e in window), current=back_pain)]
+    if scoring.Change.worsened in changes:
+        return Trend.worsening
+    return Trend.improving if scoring.Change.improved in changes else Trend.stable
+
+
+def _months_since_surgery(db: Session, *, owner_id: int, on: date) -> float:
+    """From the patient's latest saved assessment (moved on by the time since); 0 when there is none.
+
+    0 keeps the early-recovery rules (wound infection, clots) in play, the cautious choice when unknown.
+    """
+    saved = saved_assessments.export_for_owner(db=db, user_id=owner_id)
+    if not saved:
+        return 0.0
+    latest = saved[-1]
+    since = (on - datetime.fromisoformat(latest["created_at"]).date()).days / DAYS_PER_MONTH
+    return max(0.0, min(600.0, float(latest["request"].get("months_since_surgery", 0.0)) + since))
+
+
+def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
+                 history: Sequence[DiaryEntry]) -> AssessmentResult | None:
+    """Run the assessment with the entry's data when it reports a red flag or a meaningful worsening."""
+    red_flags = set(data.symptoms) & set(get_pack().red_flag_symptoms)
+    others = [e for e in history if e.entry_date != data.date]
+    trend = pain_trend(history=others, entry_date=data.date, leg_pain=data.leg_pain, back_pain=data.back_pain)
+    if not red_flags and trend is not Trend.worsening:
+        return None
+    tried = {t for e in others if e.entry_date <= data.date for t in e.treatments_started} | set(data.treatments_started)
+    request = AssessmentRequest(
+        months_since_surgery=_months_since_surgery(db, owner_id=owner_id, on=data.date),
+        leg_pain=data.leg_pain, back_pain=data.back_pain, trend=trend, symptoms=list(data.symptoms),
+        treatments_tried=sorted(tried),
+    )
+    return assess(request=request)
+
+
+def save_entry(db: Session, *, actor: Actor, data: DiaryEntryCreate) -> tuple[DiaryEntry, bool]:
+    """Create the day's entry, or replace the one already saved for that day; returns (entry, updated_existing)."""
+    owner_id = _require_owner(actor)
+    history = _entries(db, owner_id=owner_id)
+    safety = safety_check(db, owner_id=owner_id, data=data, history=history)
+    entry = next((e for e in history if e.entry_date == data.date), None)
+    updated = entry is not None
+    if entry is None:
+        entry = DiaryEntry(owner_id=owner_id, entry_date=data.date)
+        db.add(entry)
+    fields = data.model_dump(exclude={"date"}, mode="json")
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    entry.safety = safety.model_dump(mode="json") if safety else None
+    entry.updated_at = utcnow()
+    db.commit()
+    audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.{'update' if updated else 'create'}", record_type=DIARY_ENTRY,
+                 record_id=entry.id, outcome=Outcome.allowed)
+    return entry, updated
+
+
+def get_entry(db: Session, *, entry_id: str) -> DiaryEntry | None:
+    """Unchecked lookup; routes use ``read_entry``."""
+    return db.get(DiaryEntry, entry_id) if len(entry_id) <= 32 else None
+
+
+def read_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry:
+    entry = get_entry(db, entry_id=entry_id)
+    authorize(db, actor=actor, action=Action.read, record_type=DIARY_ENTRY, record_id=entry_id,
+              owner_id=entry.owner_id if entry else None)
+    return entry
+
+
+def list_entries(db: Session, *, actor: Actor) -> list[DiaryEntry]:
+    """The actor's own diary, newest first."""
+    entries = list(reversed(_entries(db, owner_id=_require_owner(actor))))
+    audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.list", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
+                 detail=f"{len(entries)} records")
+    return entries
+
+
+def latest_safety(db: Session, *, owner_id: int) -> tuple[DiaryEntry, AssessmentResult] | None:
+    """The most recent entry's safety re-check result, if that entry triggered one."""
+    entries = _entries(db, owner_id=owner_id)
+    if not entries or entries[-1].safety is None:
+        return None
+    return entries[-1], AssessmentResult.model_validate(entries[-1].safety)
+
+
+# --- questionnaires ------------------------------------------------------------------------------
+
+
+def save_questionnaire(db: Session, *, actor: Actor, data: QuestionnaireCreate) -> QuestionnaireResponse:
+    owner_id = _require_owner(actor)
+    result = scoring.score(data.instrument, data.answers)  # raises AnswersInvalid before anything is stored
+    response = QuestionnaireResponse(owner_id=owner_id, instrument=data.instrument.value, answers=list(data.answers),
+                                     score=result.score, band=result.band, interpretation=result.interpretation,
+                                     completed_at=utcnow())
+    db.add(response)
+    db.commit()
+    audit.record(db, actor=actor, action=f"{QUESTIONNAIRE}.create", record_type=QUESTIONNAIRE,
+                 record_id=response.id, outcome=Outcome.allowed)
+    return response
+
+
+def read_questionnaire(db: Session, *, actor: Actor, response_id: str) -> QuestionnaireResponse:
+    response = db.get(QuestionnaireResponse, response_id) if len(response_id) <= 32 else None
+    authorize(db, actor=actor, action=Action.read, record_type=QUESTIONNAIRE, record_id=response_id,
+              owner_id=response.owner_id if response else None)
+    return response
+
+
+def _responses(db: Session, *, owner_id: int) -> list[QuestionnaireResponse]:
+    return list(db.scalars(select(QuestionnaireResponse).where(QuestionnaireResponse.owner_id == owner_id)
+                           .order_by(QuestionnaireResponse.completed_at)))
+
+
+def latest_responses(db: Session, *, owner_id: int) -> dict[str, QuestionnaireResponse]:
+    return {r.instrument: r for r in _responses(db, owner_id=owner_id)}
+
+
+# --- trends --------------------------------------------------------------------------------------
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_averages(points: Iterable[tuple[date, float]]) -> list[WeeklyAverage]:
+    """Mean per week (Monday to Sunday), oldest first: smooths day-to-day noise."""
+    weeks: dict[date, list[float]] = defaultdict(list)
+    for day, value in points:
+        weeks[week_start(day)].append(value)
+    return [WeeklyAverage(week_start=w, value=round(fmean(v), 1), entries=len(v)) for w, v in sorted(weeks.items())]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def describe(measure: Measure, *, baseline: float, baseline_date: date, latest: float, unit: str) -> tuple[str, scoring.Change]:
+    judgement = scoring.judge(measure, baseline=baseline, current=latest)
+    suffix = "%" if unit == "percent" else ""
+    since = f"{baseline_date.day} {baseline_date:%B %Y}"
+    rule = f"{_fmt(measure.min_points)} points" + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
+    numbers = f"from {_fmt(baseline)}{suffix} to {_fmt(latest)}{suffix}; a change of {rule} is meaningful"
+    words = {
+        scoring.Change.improved: f"Your {measure.name} has improved meaningfully since {since}",
+        scoring.Change.worsened: f"Your {measure.name} is meaningfully worse than on {since}",
+        scoring.Change.no_meaningful_change: f"Your {measure.name} has not changed meaningfully since {since}",
+    }
+    return f"{words[judgement]} ({numbers}).", judgement
+
+
+def _trend(measure: Measure, unit: str, points: list[tuple[date, float]], current: float | None) -> MeasureTrend:
+    """Baseline: the first value; latest: ``current`` (a smoothed value) or the last value."""
+    source = get_measures().source(measure.source)
+    base = MeasureTrend(measure=measure.code, name=measure.name, unit=unit, baseline=None, baseline_date=None,
+                        latest=None, latest_date=None, change=None, judgement=None,
+                        summary=f"No {measure.name} recorded yet.", meaningful_change_points=measure.min_points,
+                        meaningful_change_percent=measure.min_percent,
+                        source=f"{source.title} ({source.year})", weekly=weekly_averages(points))
+    if not points:
+        return base
+    (first_day, first), (last_day, last) = points[0], points[-1]
+    latest = round(current if current is not None else last, 1)
+    base.baseline, base.baseline_date, base.latest, base.latest_date = first, first_day, latest, last_day
+    if len(points) == 1:
+        base.summary = f"One {measure.name} record so far ({_fmt(first)}); the next ones will show the trend."
+        return base
+    base.change = round(latest - first, 1)
+    base.summary, base.judgement = describe(measure, baseline=first, baseline_date=first_day, latest=latest, unit=unit)
+    return base
+
+
+def trends(db: Session, *, owner_id: int, baseline_from: date | None = None) -> TrendsRead:
+    """Each measure's change from baseline judged against its MCID, with weekly averages and treatment markers.
+
+    For daily pain the latest value is the mean of the last 7 days of entries, so one bad day does not
+    decide the judgement. ``baseline_from`` lets the patient pick the baseline: the first record on or after it.
+    """
+    measures = get_measures()
+    entries = [e for e in _entries(db, owner_id=owner_id) if baseline_from is None or e.entry_date >= baseline_from]
+    result: list[MeasureTrend] = []
+    for code in ("leg_pain", "back_pain"):
+        points = [(e.entry_date, float(getattr(e, code))) for e in entries]
+        recent = [v for d, v in points if points and d > points[-1][0] - timedelta(days=7)]
+        result.append(_trend(measures.measure(code), "points", points, fmean(recent) if recent else None))
+    responses = [r for r in _responses(db, owner_id=owner_id)
+                 if baseline_from is None or r.completed_at.date() >= baseline_from]
+    for code, unit in (("odi", "percent"), ("peg", "points")):
+        points = [(r.completed_at.date(), r.score) for r in responses if r.instrument == code]
+        result.append(_trend(measures.measure(code), unit, points, None))
+    markers = [TreatmentMarker(date=e.entry_date, treatment=t, event=event)
+               for e in entries for event, codes in (("started", e.treatments_started), ("stopped", e.treatments_stopped))
+               for t in codes]
+    return TrendsRead(measures=result, treatments=markers)
+
+
+# --- CSV export ----------------------------------------------------------------------------------
+
+CSV_COLUMNS = ["date", "leg_pain", "back_pain", "symptoms", "medications", "treatments_started", "treatments_stopped",
+               "exercise_minutes", "sleep_quality", "note"]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(value)
+    text = str(value)
+    # A spreadsheet would run a cell starting with one of these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def diary_csv(db: Session, *, actor: Actor) -> str:
+    owner_id = _require_owner(actor)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    entries = _entries(db, owner_id=owner_id)
+    for e in entries:
+        writer.writerow([e.entry_date.isoformat()] + [_cell(getattr(e, c)) for c in CSV_COLUMNS[1:]])
+    audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.export", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
+                 detail=f"{len(entries)} records as CSV")
+    return out.getvalue()
+
+
+# --- personal data -------------------------------------------------------------------------------
+
+
+def export_entries(*, db: Session, user_id: int) -> list[dict[str, Any]]:
+    return [{"id": e.id, "date": e.entry_date.isoformat(), "leg_pain": e.leg_pain, "back_pain": e.back_pain,
+             "symptoms": e.symptoms, "medications": e.medications, "treatments_started": e.treatments_started,
+             "treatments_stopped": e.treatments_stopped, "exercise_minutes": e.exercise_minutes,
+             "sleep_quality": e.sleep_quality, "note": e.note, "safety": e.safety,
+             "created_at": e.created_at.isoformat(), "updated_at": e.updated_at.isoformat()}
+            for e in _entries(db, owner_id=user_id)]
+
+
+def export_questionnaires(*, db: Session, user_id: int) -> list[dict[str, Any]]:
+    return [{"id": r.id, "instrument": r.instrument, "answers": r.answers, "score": r.score, "band": r.band,
+             "interpretation": r.interpretation, "completed_at": r.completed_at.isoformat()}
+            for r in _responses(db, owner_id=user_id)]
+
+
+def export_plan(*, db: Session, user_id: int) -> list[dict[str, Any]]:
+    return [{"id": p.id, "strategy_code": p.strategy_code, "adopted_at": p.adopted_at.isoformat(),
+             "check_ins": p.check_ins}
+            for p in db.scalars(select(PlanItem).where(PlanItem.owner_id == user_id).order_by(PlanItem.adopted_at))]
+
+
+def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanItem]):
+    def erase(*, db: Session, user_id: int) -> int:
+        return db.execute(delete(table).where(table.owner_id == user_id)).rowcount
+    return erase
+
+
+personal_data.register("diary_entries", export=export_entries, erase=_eraser(DiaryEntry))
+personal_data.register("questionnaire_responses", export=export_questionnaires, erase=_eraser(QuestionnaireResponse))
+personal_data.register("plan_items", export=export_plan, erase=_eraser(PlanItem))
+
+
+# --- visit summary -------------------------------------------------------------------------------
+
+# A treatment's effect: leg pain in the two weeks before it started against weeks 2 to 6 after.
+EFFECT_BEFORE_DAYS, EFFECT_AFTER_DAYS = 14, (14, 42)
+
+
+@dataclass(frozen=True)
+class TreatmentEffect:
+    treatment: str
+    started: date
+    summary: str
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    trends: TrendsRead
+    latest_scores: list[QuestionnaireResponse]
+    treatment_effects: list[TreatmentEffect]
+    current_medications: list[str]
+    latest_assessment: AssessmentResult | None
+    latest_assessment_date: date | None
+    entry_count: int
+    first_date: date | None
+    last_date: date | None
+
+
+def pgic_points() -> list[Any]:
+    return list(get_measures().pgic_points)
+
+
+def treatment_effects(entries: Sequence[DiaryEntry]) -> list[TreatmentEffect]:
+    leg = get_measures().measure("leg_pain")
+    effects = []
+    for marker in [(t, e.entry_date) for e in entries for t in e.treatments_started]:
+        treatment, start = marker
+        before = [e.leg_pain for e in entries if start - timedelta(days=EFFECT_BEFORE_DAYS) <= e.entry_date < start]
+        after = [e.leg_pain for e in entries
+                 if start + timedelta(days=EFFECT_AFTER_DAYS[0]) <= e.entry_date <= start + timedelta(days=EFFECT_AFTER_DAYS[1])]
+        name = treatment.replace("_", " ").capitalize()
+        if not before or not after:
+            summary = f"{name}: not enough diary entries before and 2 to 6 weeks after to judge its effect yet."
+        else:
+            b, a = fmean(before), fmean(after)
+            words = {scoring.Change.improved: "leg pain improved meaningfully",
+                     scoring.Change.worsened: "leg pain got meaningfully worse",
+                     scoring.Change.no_meaningful_change: "no meaningful change in leg pain"}
+            summary = (f"{name}: {words[scoring.judge(leg, baseline=b, current=a)]} "
+                       f"(average {_fmt(b)} in the 2 weeks before, {_fmt(a)} 2 to 6 weeks after).")
+        effects.append(TreatmentEffect(treatment=treatment, started=start, summary=summary))
+    return effects
+
+
+def visit_summary(db: Session, *, owner_id: int) -> VisitSummary:
+    """What the doctor needs on one page."""
+    entries = _entries(db, owner_id=owner_id)
+    with_safety = [e for e in entries if e.safety]
+    latest_result, latest_date = None, None
+    if with_safety:
+        latest_result, latest_date = AssessmentResult.model_validate(with_safety[-1].safety), with_safety[-1].entry_date
+    else:
+        saved = saved_assessments.export_for_owner(db=db, user_id=owner_id)
+        if saved:
+            latest_result = AssessmentResult.model_validate(saved[-1]["result"])
+            latest_date = datetime.fromisoformat(saved[-1]["created_at"]).date()
+    recent = [e for e in entries if entries and e.entry_date > entries[-1].entry_date - timedelta(days=7)]
+    medications = list(dict.fromkeys(m for e in recent for m in e.medications))
+    return VisitSummary(trends=trends(db, owner_id=owner_id), latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
+                        treatment_effects=treatment_effects(entries), current_medications=medications,
+                        latest_assessment=latest_result, latest_assessment_date=latest_date, entry_count=len(entries),
+                        first_date=entries[0].entry_date if entries else None,
+                        last_date=entries[-1].entry_date if entries else None)
+
+
+def visit_summary_for(db: Session, *, actor: Actor) -> VisitSummary:
+    """The actor's own visit summary, audited as an export of their diary."""
+    summary = visit_summary(db, owner_id=_require_owner(actor))
+    audit.record(db, actor=actor, action="visit_summary.export", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
+                 detail=f"{summary.entry_count} records")
+    return summary

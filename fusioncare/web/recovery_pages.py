@@ -1,0 +1,146 @@
+"""Recovery tracker pages: the tracker with its safety message and charts, the quick daily entry, questionnaires,
+the management plan and the printable visit summary. Signed-in patients only; forms carry the CSRF token."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from fusioncare.accounts.csrf import csrf_protect, install_template_globals
+from fusioncare.accounts.deps import CurrentUser, RequestActor
+from fusioncare.deps import DbSession
+from fusioncare.errors import InvalidInput
+from fusioncare.knowledge.loader import get_pack
+from fusioncare.recovery import charts, plan, service
+from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate
+from fusioncare.validation import problems_from
+from fusioncare.web.templating import templates
+
+install_template_globals(templates)
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
+
+_LIST_FIELDS = ("symptoms", "treatments_started", "treatments_stopped")
+_NUMBER_FIELDS = ("leg_pain", "back_pain", "exercise_minutes", "sleep_quality")
+SLEEP_WORDS = {1: "Very poor", 2: "Poor", 3: "Fair", 4: "Good", 5: "Very good"}
+
+
+def _page(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
+    return templates.TemplateResponse(request, f"recovery/{name}", context, status_code=status_code)
+
+
+def _diary_form_data(form: Any) -> dict[str, Any]:
+    """Form fields -> the DiaryEntryCreate shape; numbers stay strings when they are not numbers (so the
+    schema names the field), empty optional fields are left out."""
+    data: dict[str, Any] = {"date": form.get("date", "")}
+    for name in _NUMBER_FIELDS:
+        raw = (form.get(name) or "").strip()
+        if raw:
+            data[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+        elif name in ("leg_pain", "back_pain"):
+            data[name] = None
+    for name in _LIST_FIELDS:
+        data[name] = form.getlist(name)
+    medications = [m.strip() for m in (form.get("medications") or "").split(",") if m.strip()]
+    data["medications"] = medications
+    data["note"] = form.get("note") or ""
+    return data
+
+
+def _entry_context(form_values: dict[str, Any] | None = None, problems: dict[str, str] | None = None) -> dict[str, Any]:
+    pack = get_pack()
+    return {"symptoms": pack.symptoms, "red_flag_codes": set(pack.red_flag_symptoms), "treatments": pack.treatments,
+            "sleep_words": SLEEP_WORDS, "values": form_values or {}, "problems": problems or {},
+            "today": datetime.now(UTC).date().isoformat()}
+
+
+@router.get("/recovery")
+def tracker_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "",
+                 baseline_from: str = "") -> Response:
+    try:
+        picked = date.fromisoformat(baseline_from) if baseline_from else None
+    except ValueError:
+        picked = None
+    trends = service.trends(db, owner_id=user.id, baseline_from=picked)
+    chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
+                  for t in trends.measures if t.weekly]
+    return _page(request, "tracker.html", saved=saved, safety=service.latest_safety(db, owner_id=user.id),
+                 trends=trends, charts=chart_list, latest=service.latest_responses(db, owner_id=user.id),
+                 baseline_from=picked.isoformat() if picked else "")
+
+
+@router.get("/recovery/today")
+def entry_page(request: Request, user: CurrentUser) -> Response:
+    return _page(request, "entry.html", **_entry_context())
+
+
+@router.post("/recovery/today")
+async def save_entry_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    form = await request.form()
+    data = _diary_form_data(form)
+    try:
+        entry_data = DiaryEntryCreate.model_validate(data)
+    except ValidationError as exc:
+        found = {p.field.split("[")[0]: p.message for p in problems_from(exc, DiaryEntryCreate)}
+        values = {**data, "medications": form.get("medications") or ""}
+        return _page(request, "entry.html", status_code=400, **_entry_context(values, found))
+    _, updated = service.save_entry(db, actor=actor, data=entry_data)
+    return RedirectResponse(f"/recovery?saved={'updated' if updated else 'created'}", status_code=303)
+
+
+@router.get("/recovery/questionnaires")
+def questionnaires_page(request: Request, user: CurrentUser, db: DbSession) -> Response:
+    return _page(request, "questionnaires.html", latest=service.latest_responses(db, owner_id=user.id),
+                 problems={}, values={}, pgic=service.pgic_points())
+
+
+@router.post("/recovery/questionnaires")
+async def save_questionnaire_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    form = await request.form()
+    instrument = form.get("instrument", "")
+    count = {"peg": 3, "pgic": 1, "odi": 10}.get(instrument, 0)
+    raw = [(form.get(f"{instrument}_{i}") or "").strip() for i in range(count)]
+    answers = [int(a) if a.isdigit() else None for a in raw]
+    try:
+        data = QuestionnaireCreate.model_validate({"instrument": instrument, "answers": answers})
+        service.save_questionnaire(db, actor=actor, data=data)
+    except (ValidationError, InvalidInput) as exc:
+        message = (exc.message if isinstance(exc, InvalidInput)
+                   else "; ".join(str(p) for p in problems_from(exc, QuestionnaireCreate)))
+        return _page(request, "questionnaires.html", status_code=400, latest=service.latest_responses(db, owner_id=user.id),
+                     problems={instrument: message}, values={instrument: raw}, pgic=service.pgic_points())
+    return RedirectResponse("/recovery?saved=questionnaire", status_code=303)
+
+
+@router.get("/recovery/plan")
+def plan_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "") -> Response:
+    return _page(request, "plan.html", items=plan.checklist(db, owner_id=user.id), saved=saved,
+                 this_week=plan.current_week().isoformat(), check_in_words=plan.CHECK_IN_WORDS)
+
+
+@router.post("/recovery/plan")
+async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    form = await request.form()
+    adopted = form.getlist("adopted")
+    check_ins = {key.removeprefix("check_in_"): value for key, value in form.items()
+                 if key.startswith("check_in_") and value}
+    try:
+        plan.update(db, actor=actor, adopted=adopted, check_ins=check_ins)
+    except InvalidInput as exc:
+        return _page(request, "plan.html", status_code=400, items=plan.checklist(db, owner_id=user.id), saved="",
+                     this_week=plan.current_week().isoformat(), check_in_words=plan.CHECK_IN_WORDS,
+                     message=exc.message)
+    return RedirectResponse("/recovery/plan?saved=1", status_code=303)
+
+
+@router.get("/recovery/summary")
+def summary_page(request: Request, user: CurrentUser, db: DbSession) -> Response:
+    summary = service.visit_summary(db, owner_id=user.id)
+    chart_list = [(t, charts.render(t, summary.trends.treatments, chart_id=f"summary-{t.measure}"))
+                  for t in summary.trends.measures if t.weekly][:2]
+    return _page(request, "summary.html", summary=summary, charts=chart_list)

@@ -1,0 +1,63 @@
+"""The visit summary PDF opens: its first page is rendered with pdftoppm and inspected."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+TODAY = dt.date.today()
+BRAND_BLUE = (11, 92, 138)
+
+
+def _history(post_entry):
+    start = TODAY - dt.timedelta(days=42)
+    for i in range(0, 43, 2):
+        post_entry(start + dt.timedelta(days=i), 7 if i < 14 else 3, 4, medications=["naproxen", "gabapentin"],
+                   treatments_started=["physical_therapy"] if i == 14 else [], note="Zoë's dose – halved")
+
+
+def test_summary_pdf_renders_a_first_page_with_the_chart(client, post_entry, patient, tmp_path):
+    _history(post_entry)
+    client.post("/api/v1/questionnaires", headers=patient[1], json={"instrument": "odi", "answers": [2] * 10})
+    response = client.get("/api/v1/recovery/summary.pdf", headers=patient[1])
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    pdf_path = tmp_path / "summary.pdf"
+    pdf_path.write_bytes(response.content)
+
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf_path), str(tmp_path / "page")],
+                   check=True, timeout=60)
+    png = next(tmp_path.glob("page*.png"))
+    image = Image.open(png).convert("RGB")
+    width, height = image.size
+    assert abs(height / width - 297 / 210) < 0.02, "an A4 page"
+    raw = image.tobytes()
+    pixels = [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
+    inked = sum(1 for p in pixels if sum(p) < 600) / len(pixels)
+    assert 0.01 < inked < 0.5, "text and a chart, not a blank or black page"
+    assert sum(1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, BRAND_BLUE))) > 50, "the trend line"
+    if shot_dir := os.environ.get("FUSIONCARE_SCREENSHOT_DIR"):
+        Path(shot_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(png, Path(shot_dir) / "summary-pdf-page1.png")
+
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
+    assert "Recovery summary for my doctor" in text
+    assert "leg pain has improved meaningfully" in text
+    assert "naproxen, gabapentin" in text
+    assert "ODI" in text and "40% disability (moderate)" in text
+
+
+def test_summary_pdf_needs_a_signed_in_patient(client):
+    assert client.get("/api/v1/recovery/summary.pdf").status_code == 401
+
+
+@pytest.fixture(autouse=True)
+def _poppler():
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm is missing: run `make test`, which installs poppler-utils")
