@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
@@ -38,13 +38,25 @@ def parse_near(value: str) -> str | tuple[float, float]:
     raise ValueError(f"must be {NEAR_HELP}")
 
 
+
+def _checked_near(value: str) -> str:
+    try:
+        parse_near(value)
+    except ValueError as exc:
+        raise PydanticCustomError("near", str(exc)) from None
+    return value.strip()
+
+
+# A ZIP or "lat,lon", checked where it comes in; the directory search and matching both take it.
+Near = Annotated[str, AfterValidator(_checked_near), Field(description=NEAR_HELP)]
+
 class ProviderSearch(BaseModel):
     """GET /api/v1/providers query parameters (also what the CLI and the search page build)."""
 
     model_config = ConfigDict(extra="forbid")
 
     specialty: SpecialtyCode
-    near: str = Field(description=NEAR_HELP)
+    near: Near
     radius_miles: float = Field(default=25, ge=1, le=100)
     q: str | None = Field(default=None, max_length=100, description="Part of a name; forgiving of case, accents, "
                                                                      "word order and small typos.")
@@ -55,15 +67,6 @@ class ProviderSearch(BaseModel):
     sort: Literal["distance", "name"] = "distance"
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=500)
-
-    @field_validator("near")
-    @classmethod
-    def _near(cls, value: str) -> str:
-        try:
-            parse_near(value)
-        except ValueError as exc:
-            raise PydanticCustomError("near", str(exc)) from None
-        return value.strip()
 
     @field_validator("q", "cursor")
     @classmethod

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from fusioncare.directory.schemas import NEAR_HELP, InsurancePlan, Language, ProviderLocation, parse_near
+from fusioncare.directory.schemas import InsurancePlan, Language, Near, ProviderLocation
 from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Specialty, Urgency
 
 
@@ -31,21 +30,12 @@ class MatchRequest(BaseModel):
 
     assessment: Assessment = Field(description="An assessment request (the answers; it is assessed first) or a "
                                                "result returned by POST /api/v1/assessments.")
-    near: str = Field(description=NEAR_HELP)
+    near: Near
     radius_miles: float = Field(default=25, ge=1, le=100, allow_inf_nan=False)
     insurance: InsurancePlan | None = Field(default=None, description="Only providers who accept this plan.")
     language: Language | None = Field(default=None, description="Providers who speak it rank higher (ISO 639-1).")
     telehealth: bool | None = Field(default=None, description="true: only providers offering telehealth visits.")
     limit_per_group: int = Field(default=10, ge=1, le=50)
-
-    @field_validator("near")
-    @classmethod
-    def _near(cls, value: str) -> str:
-        try:
-            parse_near(value)
-        except ValueError as exc:
-            raise PydanticCustomError("near", str(exc)) from None
-        return value.strip()
 
 
 class MatchedSpecialty(BaseModel):
