@@ -372,7 +372,7 @@ def treatment_effects(entries: Sequence[DiaryEntry]) -> list[TreatmentEffect]:
                      scoring.Change.worsened: "leg pain got meaningfully worse",
                      scoring.Change.no_meaningful_change: "no meaningful change in leg pain"}
             summary = (f"{name}: {words[scoring.judge(leg, baseline=b, current=a)]} "
-                       f"(average {_fmt(b)} in the 2 weeks before, {_fmt(a)} 2 to 6 weeks after).")
+                       f"(average {_fmt(b)} in the 2 weeks before, {_fmt(a)} in weeks 2 to 6 after).")
         effects.append(TreatmentEffect(treatment=treatment, started=start, summary=summary))
     return effects
 
