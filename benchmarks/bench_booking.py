@@ -50,13 +50,14 @@ def _setup(url: str, patients: int) -> tuple[str, list[str]]:
     """A provider open around the clock (so every slot is in the future) and bearer tokens for the patients."""
     from argon2 import PasswordHasher
 
-    from tests.scheduling.builders import add_directory_provider, npi_with_check_digit
+    from fusioncare.directory.npi import with_check_digit
+    from tests.scheduling.builders import add_directory_provider
 
     passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
     engine = make_engine(url)
     migrate.upgrade(engine)
     db = make_session_factory(engine)()
-    npi = npi_with_check_digit("190000001")
+    npi = with_check_digit("190000001")
     with tempfile.TemporaryDirectory() as tmp:
         from pathlib import Path
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from fusioncare.directory.npi import is_valid_npi
 from fusioncare.accounts import audit, personal_data, ratelimit
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
@@ -261,22 +262,10 @@ def delete_account(db: Session, *, user: User, client_address: str | None) -> di
     return erased
 
 
-def _npi_check_digit_ok(npi: str) -> bool:
-    """NPI check digit: Luhn over the number prefixed with the card issuer code 80840."""
-    digits = [int(c) for c in "80840" + npi]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return total % 10 == 0
-
-
 def claim_provider(db: Session, *, user: User, npi: str, client_address: str | None) -> User:
     """Link the account to an NPI; it becomes a provider account awaiting an admin's verification."""
     npi = npi.strip()
-    if not (len(npi) == 10 and npi.isdigit() and _npi_check_digit_ok(npi)):
+    if not is_valid_npi(npi):
         raise InvalidInput("npi", "must be a 10-digit National Provider Identifier with a valid check digit")
     if user.role == Role.admin:
         raise Conflict("An admin account cannot also be a provider account.")

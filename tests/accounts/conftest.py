@@ -106,9 +106,10 @@ def appointment(db: Session, tmp_path):
     from datetime import UTC, datetime, time, timedelta
 
     from fusioncare.scheduling import service as scheduling
-    from tests.scheduling.builders import bookable_provider, future_day, npi_with_check_digit
+    from fusioncare.directory.npi import with_check_digit
+    from tests.scheduling.builders import bookable_provider, future_day
 
-    npi = npi_with_check_digit("170000009")
+    npi = with_check_digit("170000009")
     bookable_provider(db, tmp_path, npi)
 
     def book(person: Person) -> str:

@@ -20,18 +20,6 @@ TYPES = [AppointmentTypeCreate(code="new_patient", name="New-patient consult", d
          AppointmentTypeCreate(code="telehealth", name="Telehealth visit", duration_minutes=30)]
 
 
-def npi_with_check_digit(first_nine: str) -> str:
-    """A valid NPI: Luhn over '80840' + the first nine digits."""
-    digits = [int(d) for d in "80840" + first_nine]
-    total = 0
-    for index, digit in enumerate(reversed(digits)):
-        if index % 2 == 0:
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
-        total += digit
-    return first_nine + str((10 - total % 10) % 10)
-
-
 def add_directory_provider(db: Session, tmp_path: Path, npi: str, *, postal: str = "10001") -> None:
     path = write_nppes(tmp_path / f"npidata_{npi}.csv", [provider_row(npi, postal=postal)])
     import_nppes(db=db, path=path)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.accounts.conftest import bearer, cheap_password_hashing, make_person, saved_assessment  # noqa: F401
-from tests.scheduling.builders import bookable_provider, npi_with_check_digit
+from fusioncare.directory.npi import with_check_digit
+from tests.scheduling.builders import bookable_provider
 
-NPI = npi_with_check_digit("170000001")
-UNVERIFIED_NPI = npi_with_check_digit("170000002")
+NPI = with_check_digit("170000001")
+UNVERIFIED_NPI = with_check_digit("170000002")
 
 
 @pytest.fixture
