@@ -13,20 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from fusioncare import migrate
@@ -35,15 +31,12 @@ from fusioncare.accounts import service as accounts
 from fusioncare.accounts.models import Role, TokenKind
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.scheduling import service
-from fusioncare.scheduling.models import Appointment, SlotHold
 from fusioncare.scheduling.schemas import AppointmentTypeCreate, WeeklyHoursCreate
 from fusioncare.settings import normalise_database_url
+from tests.scheduling import crash
+from tests.support import ServerProcess
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+ZONE = ZoneInfo("America/New_York")  # the test directory provider's ZIP 10001
 
 
 def _setup(url: str, patients: int) -> tuple[str, list[str]]:
@@ -80,42 +73,10 @@ def _setup(url: str, patients: int) -> tuple[str, list[str]]:
     return npi, tokens
 
 
-class Server:
-    def __init__(self, url: str, workers: int) -> None:
-        self.url, self.workers, self.port = url, workers, _free_port()
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "FUSIONCARE_DATABASE_URL": self.url, "FUSIONCARE_ENV": "test",
-               "FUSIONCARE_SECRET_KEY": "bench-" + "k" * 40, "FUSIONCARE_LOG_LEVEL": "WARNING"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "fusioncare.main:create_app", "--factory",
-                                      "--port", str(self.port), "--workers", str(self.workers), "--log-level",
-                                      "warning"], env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def kill9(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
-
-
 def _slot_starts(count: int, offset_days: int) -> list[str]:
     """Distinct 15-minute slots from local midnight, 90 a day (the provider is in New York)."""
-    zone = ZoneInfo("America/New_York")
-    first = datetime.now(zone).date() + timedelta(days=offset_days)
-    return [(datetime.combine(first + timedelta(days=i // 90), datetime.min.time(), tzinfo=zone)
-             + timedelta(minutes=15 * (i % 90))).isoformat() for i in range(count)]
+    return crash.slot_starts(count, first_day=datetime.now(ZONE).date() + timedelta(days=offset_days), zone=ZONE.key,
+                             minutes=15, per_day=90)
 
 
 def _post(http: httpx.Client, token: str, npi: str, start: str) -> int:
@@ -123,7 +84,7 @@ def _post(http: httpx.Client, token: str, npi: str, start: str) -> int:
         return http.post("/api/v1/appointments", headers={"Authorization": f"Bearer {token}"},
                          json={"npi": npi, "start": start, "type": "visit"}).status_code
     except httpx.HTTPError:
-        return -1  # connection refused or reset (the crash check)
+        return -1  # connection refused or reset
 
 
 def race(base: str, npi: str, tokens: list[str], clients: int = 100, slots: int = 10) -> dict:
@@ -165,53 +126,29 @@ def throughput(base: str, npi: str, tokens: list[str], clients: int = 50, per_cl
     return out
 
 
-def crash(server: Server, url: str, npi: str, tokens: list[str], clients: int = 20, per_client: int = 10) -> dict:
-    starts = _slot_starts(clients * per_client, offset_days=8)
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-
-    def book(i: int) -> None:
-        with httpx.Client(base_url=server_base(server), timeout=30) as http:
-            for k in range(per_client):
-                start = starts[i * per_client + k]
-                if _post(http, tokens[i], npi, start) == 201:
-                    with lock:
-                        acknowledged.append(start)
-
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    time.sleep(0.5)
-    server.kill9()
-    for t in threads:
-        t.join()
-    server.start()
+def crash_check(server: ServerProcess, url: str, npi: str, tokens: list[str], clients: int = 20,
+                per_client: int = 10) -> dict:
+    """The crash test's load, bigger: kill -9 after 25 acknowledged bookings, restart, check, retry the cut-off."""
     engine = make_engine(url)
-    with engine.connect() as conn:
-        stored = conn.execute(select(Appointment.starts_at).where(Appointment.npi == npi)).scalars().all()
-        holds = conn.scalar(select(func.count()).select_from(SlotHold).where(SlotHold.npi == npi))
-        distinct_holds = conn.scalar(select(func.count(func.distinct(SlotHold.cell_start_utc)))
-                                     .where(SlotHold.npi == npi))
-    engine.dispose()
-    stored_starts = {s.astimezone(UTC) if s.tzinfo else s.replace(tzinfo=UTC) for s in stored}
-    missing = [s for s in acknowledged if datetime.fromisoformat(s) not in stored_starts]
-    return {"acknowledged": len(acknowledged), "missing after restart": len(missing),
-            "duplicate holds": holds - distinct_holds}
-
-
-def server_base(server: Server) -> str:
-    return f"http://127.0.0.1:{server.port}"
+    try:
+        outcome, after_restart, retried, after_retry = crash.run(
+            server, engine, npi=npi, type_code="visit", tokens=tokens[:clients],
+            starts=_slot_starts(clients * per_client, offset_days=8), kill_after=25)
+    finally:
+        engine.dispose()
+    return {"acknowledged": len(outcome.acknowledged), "cut off": len(outcome.unanswered),
+            "stored after restart": after_restart.appointments, "problems after restart": after_restart.problems,
+            "retries answered 201": retried.count(201), "problems after retries": after_retry.problems}
 
 
 def run(url: str, workers: int) -> None:
     npi, tokens = _setup(url, patients=100)
-    server = Server(url, workers)
-    server.start()
+    server = ServerProcess(url, workers=workers).start()
     try:
         label = f"{make_url(url).get_backend_name()}, {workers} worker(s)"
-        print(f"[{label}] race 100 clients / 10 slots: {race(server_base(server), npi, tokens)}", flush=True)
-        print(f"[{label}] throughput at 50 clients: {throughput(server_base(server), npi, tokens)}", flush=True)
-        print(f"[{label}] kill -9 mid-load: {crash(server, url, npi, tokens)}", flush=True)
+        print(f"[{label}] race 100 clients / 10 slots: {race(server.url, npi, tokens)}", flush=True)
+        print(f"[{label}] throughput at 50 clients: {throughput(server.url, npi, tokens)}", flush=True)
+        print(f"[{label}] kill -9 mid-load: {crash_check(server, url, npi, tokens)}", flush=True)
     finally:
         server.stop()
 
