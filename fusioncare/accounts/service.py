@@ -6,10 +6,11 @@ No HTTP here: routes, pages, the CLI and tests all call these functions with a s
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from fusioncare.directory.npi import is_valid_npi
@@ -300,6 +301,37 @@ def verify_provider(db: Session, *, admin: User, user_id: int, client_address: s
     audit.record(db, actor=Actor.of(admin, client_address), action="provider.verify", record_type="user",
                  record_id=user.id, outcome=Outcome.allowed, detail=f"npi {user.provider_npi}")
     return user
+
+
+def verified_provider_npis(db: Session, *, npis: Iterable[str]) -> set[str]:
+    """Which of these NPIs have an account an admin has verified (one query, however many NPIs)."""
+    wanted = set(npis)
+    if not wanted:
+        return set()
+    return set(db.scalars(select(User.provider_npi).where(User.provider_npi.in_(wanted),
+                                                          User.provider_verified_at.is_not(None))))
+
+
+def contact_email(db: Session, *, user_id: int) -> str | None:
+    """Where to write to the person (reminders); None if the account is gone."""
+    return db.scalar(select(User.email).where(User.id == user_id))
+
+
+def ensure_demo_provider_accounts(db: Session, *, emails_by_npi: dict[str, str], password: str) -> int:
+    """Verified provider accounts for demo NPIs that have none, in one bulk insert with one shared password hash
+    (hashing per account would take minutes for the demo directory). Development demo data only; returns how
+    many accounts were made. NPIs already verified and e-mails already taken are left as they are."""
+    verified = verified_provider_npis(db, npis=emails_by_npi)
+    taken = set(db.scalars(select(User.email).where(User.email.in_(set(emails_by_npi.values())))))
+    wanted = {npi: email for npi, email in emails_by_npi.items() if npi not in verified and email not in taken}
+    if wanted:
+        now = utcnow()
+        password_hash = hash_password(password)
+        db.execute(insert(User), [{"email": email, "password_hash": password_hash, "role": Role.provider,
+                                   "provider_npi": npi, "provider_verified_at": now, "created_at": now,
+                                   "password_changed_at": now} for npi, email in wanted.items()])
+    db.commit()
+    return len(wanted)
 
 
 def create_admin(db: Session, *, email: str, password: str) -> User:

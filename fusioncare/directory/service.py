@@ -192,6 +192,13 @@ def get_provider(*, db: Session, npi: str) -> Provider:
     return provider
 
 
+def demo_practitioner_zones(*, db: Session) -> list[tuple[str, str]]:
+    """(NPI, IANA time zone) of every active demo practitioner (an individual) whose location has a zone."""
+    return [(npi, zone) for npi, zone in db.execute(select(Provider.npi, Provider.time_zone).where(
+        Provider.is_demo.is_(True), Provider.is_active.is_(True), Provider.entity_type == 1,
+        Provider.time_zone.is_not(None)).order_by(Provider.npi))]
+
+
 def distance_to(*, provider: Provider, place: Place) -> float | None:
     if provider.lat is None or provider.lon is None:
         return None

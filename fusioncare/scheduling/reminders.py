@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from fusioncare.accounts.models import User
+from fusioncare.accounts import service as accounts
 from fusioncare.directory import service as directory
 from fusioncare.notifications import Notifier
 from fusioncare.scheduling.models import Appointment, Reminder
@@ -64,10 +64,10 @@ def send_due(*, db: Session, notifier: Notifier, now: datetime | None = None, li
             continue
         reminder = db.get(Reminder, reminder_id)
         appointment = db.get(Appointment, reminder.appointment_id)
-        patient = db.get(User, appointment.patient_id)
+        to = accounts.contact_email(db, user_id=appointment.patient_id)
         try:
             subject, body = _message(db, appointment)
-            notifier.send(to=patient.email, subject=subject, body=body)
+            notifier.send(to=to, subject=subject, body=body)
         except Exception as exc:  # noqa: BLE001 - one bad address must not stop the batch
             log.warning("reminder %s not delivered: %s", reminder_id, type(exc).__name__)
             reminder.claimed_at, reminder.claimed_by, reminder.last_error = None, None, type(exc).__name__

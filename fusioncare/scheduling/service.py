@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import audit, personal_data
+from fusioncare.accounts import service as accounts
 from fusioncare.accounts.audit import Actor, Outcome
-from fusioncare.accounts.models import User
 from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.directory import service as directory
 from fusioncare.directory.geo import lookup_zip
@@ -48,7 +48,7 @@ from fusioncare.scheduling.schemas import (
     AppointmentTypeCreate,
     WeeklyHoursCreate,
 )
-from fusioncare.triage.models import SavedAssessment
+from fusioncare.triage import records as saved_assessments
 
 RECORD_TYPE = "appointment"
 MAX_RANGE = timedelta(days=60)
@@ -124,8 +124,7 @@ def appointment_types(*, db: Session, npi: str) -> list[AppointmentType]:
 
 def provider_is_bookable(*, db: Session, npi: str) -> bool:
     """A provider can be booked once an admin has verified an account for their NPI."""
-    return db.scalar(select(User.id).where(User.provider_npi == npi, User.provider_verified_at.is_not(None))
-                     .limit(1)) is not None
+    return npi in accounts.verified_provider_npis(db, npis=[npi])
 
 
 # ---- slots --------------------------------------------------------------------------------------------------
@@ -318,8 +317,7 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
         raise InvalidBooking("start", "you already have an appointment that overlaps this time")
     shared = None
     if share_latest_assessment:
-        shared = db.scalar(select(SavedAssessment.id).where(SavedAssessment.owner_id == actor.user_id)
-                           .order_by(SavedAssessment.created_at.desc()).limit(1))
+        shared = saved_assessments.latest_id_for_owner(db, owner_id=actor.user_id)
     db.commit()  # end the read phase: the write transaction below starts with an INSERT (see module docstring)
     appointment = Appointment(patient_id=actor.user_id, npi=npi, type_code=type_code, starts_at=starts_at,
                               ends_at=ends_at, time_zone=zone, status=AppointmentStatus.requested,
@@ -364,10 +362,7 @@ def read(*, db: Session, actor: Actor, appointment_id: str) -> Appointment:
 def shared_assessment_summary(*, db: Session, appointment: Appointment) -> dict | None:
     if appointment.shared_assessment_id is None:
         return None
-    record = db.get(SavedAssessment, appointment.shared_assessment_id)
-    if record is None:
-        return None
-    return {"urgency": str(record.result.get("urgency", "")), "headline": str(record.result.get("headline", ""))}
+    return saved_assessments.summary(db, assessment_id=appointment.shared_assessment_id)
 
 
 def list_for_patient(*, db: Session, actor: Actor) -> list[Appointment]:

@@ -61,6 +61,23 @@ def list_for_owner(db: Session, *, actor: Actor) -> list[SavedAssessment]:
     return records
 
 
+def latest_id_for_owner(db: Session, *, owner_id: int) -> str | None:
+    """The id of the owner's newest saved assessment (what a booking shares with consent), or None."""
+    return db.scalar(select(SavedAssessment.id).where(SavedAssessment.owner_id == owner_id)
+                     .order_by(SavedAssessment.created_at.desc()).limit(1))
+
+
+def summary(db: Session, *, assessment_id: str) -> dict[str, str] | None:
+    """Urgency and headline of a saved assessment, for a provider the owner shared it with; None if erased.
+
+    Unchecked: the caller has already authorized the read of the record that carries the share.
+    """
+    record = get(db, assessment_id=assessment_id)
+    if record is None:
+        return None
+    return {"urgency": str(record.result.get("urgency", "")), "headline": str(record.result.get("headline", ""))}
+
+
 def export_for_owner(*, db: Session, user_id: int) -> list[dict[str, Any]]:
     records = db.scalars(select(SavedAssessment).where(SavedAssessment.owner_id == user_id)
                          .order_by(SavedAssessment.created_at))

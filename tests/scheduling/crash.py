@@ -118,12 +118,19 @@ class StoredState:
         return {name: value for name, value in vars(self).items() if name != "appointments" and value}
 
 
-def stored_state(engine: Engine, *, npi: str, outcome: LoadOutcome, promised: list[Request]) -> StoredState:
+def stored_state(engine: Engine, *, npi: str, starts: list[str], outcome: LoadOutcome, promised: list[Request]
+                 ) -> StoredState:
+    """The provider's appointments and holds from the load's first slot to a day after its last (the benchmark
+    books other days of the same provider before the crash check)."""
+    first = min(datetime.fromisoformat(s) for s in starts).astimezone(UTC)
+    last = max(datetime.fromisoformat(s) for s in starts).astimezone(UTC) + timedelta(days=1)
     with engine.connect() as conn:
         rows = conn.execute(select(Appointment.id, Appointment.starts_at, Appointment.ends_at, Appointment.status)
-                            .where(Appointment.npi == npi)).all()
+                            .where(Appointment.npi == npi, Appointment.starts_at >= first,
+                                   Appointment.starts_at < last)).all()
         holds = conn.execute(select(SlotHold.cell_start_utc, SlotHold.appointment_id)
-                             .where(SlotHold.npi == npi)).all()
+                             .where(SlotHold.npi == npi, SlotHold.cell_start_utc >= first,
+                                    SlotHold.cell_start_utc < last)).all()
 
     def utc(moment: datetime) -> datetime:
         return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -165,9 +172,9 @@ def run(server: ServerProcess, engine: Engine, *, npi: str, type_code: str, toke
     outcome = book_then_kill(server, npi=npi, type_code=type_code, tokens=tokens, starts=starts,
                              kill_after=kill_after)
     server.start()
-    after_restart = stored_state(engine, npi=npi, outcome=outcome, promised=outcome.acknowledged)
+    after_restart = stored_state(engine, npi=npi, starts=starts, outcome=outcome, promised=outcome.acknowledged)
     retried = retry_unanswered(server.url, npi=npi, type_code=type_code, tokens=tokens, outcome=outcome)
-    after_retry = stored_state(engine, npi=npi, outcome=outcome,
+    after_retry = stored_state(engine, npi=npi, starts=starts, outcome=outcome,
                                promised=outcome.acknowledged + [r for r, s in zip(outcome.unanswered, retried,
                                                                                   strict=True) if s == 201])
     return outcome, after_restart, retried, after_retry
