@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -44,6 +45,17 @@ class MatchedSpecialty(BaseModel):
     why: str
 
 
+class SoonestOpening(BaseModel):
+    """The provider's soonest free slot to book through FusionCare, within 14 days."""
+
+    start: datetime = Field(description="ISO 8601 in the practice location's time zone, with its offset.")
+    end: datetime
+    type: str = Field(description="The appointment type code of that slot.")
+    time_zone: str
+    label: str = Field(description="The start as people say it, in the location's zone: 'Tue 3 Dec, 9:00 am'.")
+    book_path: str = Field(description="The page that books it: /doctors/{npi}/book?type=...")
+
+
 class MatchedProvider(BaseModel):
     """One doctor in a group, with the ranking signals and the reasons in plain words."""
 
@@ -63,6 +75,8 @@ class MatchedProvider(BaseModel):
     location: ProviderLocation
     phone: str | None
     is_demo: bool
+    soonest_opening: SoonestOpening | None = Field(
+        default=None, description="Only for providers who take bookings here and have a free slot within 14 days.")
 
 
 class MatchGroup(BaseModel):

@@ -4,13 +4,16 @@ Ranking (docs/matching.md has the table): profiles the provider confirmed come b
 each tier the score decides, then distance, then NPI, so the same inputs always give the same order. The score
 adds specialty fit (primary taxonomy 40, secondary 20), the assessment's treatment options the provider offers
 (10 each, at most 30), closeness (up to 20, linear to zero at the radius), speaking the asked language (10) and
-accepting new patients (10, or -10 when they say they are not). Soonest availability is not a signal yet:
-scheduling does not exist, so nothing is faked in its place. Insurance and telehealth are filters.
+accepting new patients (10, or -10 when they say they are not) and the soonest opening to book (up to 10: 10 now,
+falling linearly to 0 at 14 days; nothing without an open slot). Every bonus but the specialty fit is at most
+half the 20 points between a primary and a secondary fit. Insurance and telehealth are filters.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -31,7 +34,9 @@ from fusioncare.matching.schemas import (
     MatchPlace,
     MatchRequest,
     MatchResponse,
+    SoonestOpening,
 )
+from fusioncare.scheduling import service as scheduling
 from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, RecommendedSpecialty, Urgency
 from fusioncare.triage.service import assess
 
@@ -43,6 +48,7 @@ CLOSENESS = 20.0
 LANGUAGE = 10.0
 ACCEPTING_NEW = 10.0
 NOT_ACCEPTING_NEW = -10.0
+SOONEST_OPENING = 10.0  # for an opening right now, falling linearly to 0 at scheduling.SOONEST_HORIZON
 # How many of the nearest matching providers per specialty are ranked (pages of the directory search).
 MAX_CANDIDATES = 300
 EMERGENCY_RADIUS_MILES = 50
@@ -55,9 +61,14 @@ class _Ranked:
     provider: MatchedProvider
 
 
-def match(*, db: Session, request: MatchRequest, pack: Pack | None = None) -> MatchResponse:
-    """Doctors for the assessment near the place, grouped in the assessment's specialty order."""
+def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: datetime | None = None,
+          use_openings: bool = True) -> MatchResponse:
+    """Doctors for the assessment near the place, grouped in the assessment's specialty order.
+
+    ``use_openings=False`` leaves out the soonest-opening lookup (the benchmark measures what it costs).
+    """
     pack = pack or get_pack()
+    now = now or datetime.now(UTC)
     result = _result_of(request.assessment, pack)
     try:
         place = resolve_place(near=request.near)
@@ -69,9 +80,13 @@ def match(*, db: Session, request: MatchRequest, pack: Pack | None = None) -> Ma
         out.emergency = _emergency(db=db, result=result, near=request.near)
         return out
     treatments = {option.code.value: option.name for option in result.treatment_options}
-    for specialty in result.recommended_specialties:
-        hits = _candidates(db=db, request=request, specialty=specialty.code.value)
-        ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request) for hit in hits),
+    candidates = [(specialty, _candidates(db=db, request=request, specialty=specialty.code.value))
+                  for specialty in result.recommended_specialties]
+    openings = scheduling.soonest_openings(
+        db=db, npis={hit.provider.npi for _, hits in candidates for hit in hits}, now=now) if use_openings else {}
+    for specialty, hits in candidates:
+        ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request,
+                               opening=openings.get(hit.provider.npi), now=now) for hit in hits),
                         key=lambda r: r.key)
         out.groups.append(MatchGroup(
             specialty=MatchedSpecialty(code=specialty.code, name=specialty.name, why=specialty.why),
@@ -99,7 +114,7 @@ def _candidates(*, db: Session, request: MatchRequest, specialty: str) -> list[S
 
 
 def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[str, str],
-          request: MatchRequest) -> _Ranked:
+          request: MatchRequest, opening: scheduling.Opening | None, now: datetime) -> _Ranked:
     p: Provider = hit.provider
     distance = hit.distance_miles
     taxonomies = set(specialty.taxonomy_codes)
@@ -130,6 +145,12 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         reasons.append("Not accepting new patients at the moment")
     if p.telehealth:
         reasons.append("Offers telehealth visits")
+    soonest = None
+    if opening is not None:
+        soonest = _soonest(p.npi, opening)
+        wait = (opening.slot.start - now) / scheduling.SOONEST_HORIZON
+        score += SOONEST_OPENING * min(1.0, max(0.0, 1 - wait))
+        reasons.append(f"Soonest opening: {soonest.label}")
     if not p.profile_confirmed:
         reasons.append("Profile not confirmed by the provider: insurance, languages and services may be out of date")
     score = round(score, 2)
@@ -139,8 +160,22 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         distance_miles=round(distance, 2), primary_specialty_match=primary, matching_services=offered,
         accepting_new=p.accepting_new, telehealth=p.telehealth, insurance=list(p.insurance_plans),
         languages=list(p.languages), profile_confirmed=p.profile_confirmed, location=summary.location,
-        phone=p.phone, is_demo=p.is_demo)
+        phone=p.phone, is_demo=p.is_demo, soonest_opening=soonest)
     return _Ranked(key=(not p.profile_confirmed, -score, distance, p.npi), provider=provider)
+
+
+def opening_label(moment: datetime) -> str:
+    """'Tue 3 Dec, 9:00 am': the day and the clock time people say, in the moment's own zone."""
+    hour = moment.hour % 12 or 12
+    return f"{moment:%a} {moment.day} {moment:%b}, {hour}:{moment:%M} {'am' if moment.hour < 12 else 'pm'}"
+
+
+def _soonest(npi: str, opening: scheduling.Opening) -> SoonestOpening:
+    zone = ZoneInfo(opening.time_zone)
+    start = opening.slot.start.astimezone(zone)
+    return SoonestOpening(start=start, end=opening.slot.end.astimezone(zone), type=opening.slot.type_code,
+                          time_zone=opening.time_zone, label=opening_label(start),
+                          book_path=f"/doctors/{npi}/book?type={opening.slot.type_code}")
 
 
 def _emergency(*, db: Session, result: AssessmentResult, near: str) -> EmergencyGuidance:

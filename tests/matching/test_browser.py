@@ -20,6 +20,7 @@ from fusioncare.db import make_engine, make_session_factory
 from fusioncare.directory import demo
 from fusioncare.knowledge.articles import get_library
 from fusioncare.main import create_app
+from fusioncare.scheduling import demo as scheduling_demo
 from fusioncare.settings import Settings
 from tests.support import LiveServer
 
@@ -39,8 +40,8 @@ SOON_QUERY = ("surgery_time_amount=8&surgery_time_unit=months&fusion_region=lumb
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """One real server with the demo directory and one patient account (SQLite; page routes run on both
-    databases through TestClient in test_pages.py)."""
+    """One real server with the demo directory, its demo hours (so matches show soonest openings) and one patient
+    account (SQLite; page routes run on both databases through TestClient in test_pages.py)."""
     folder = tmp_path_factory.mktemp("matching-pages")
     settings = Settings(env="test", data_dir=folder, database_url=f"sqlite:///{folder / 'pages.sqlite3'}",
                         secret_key="test-secret-key-" + "x" * 32)
@@ -48,6 +49,7 @@ def demo_server(tmp_path_factory) -> Iterator[LiveServer]:
     migrate.upgrade(engine)
     with make_session_factory(engine)() as db:
         demo.load(db=db, console=Console(quiet=True))
+        scheduling_demo.load(db=db, console=Console(quiet=True))
         accounts.ensure_account(db, email=EMAIL, password=PASSWORD, role=Role.patient)
         db.commit()
     with LiveServer(create_app(settings, engine=engine)) as server:
@@ -167,8 +169,14 @@ def test_result_and_match_pages_screenshots(browser, demo_server, viewport):
     page.get_by_role("button", name="Find doctors near me").click()
     expect(page.locator(".match-group").first).to_be_visible()
     expect(page.locator(".match-sketch svg")).to_be_visible()
+    expect(page.locator(".soonest-opening").first).to_contain_text(re.compile(r"Soonest opening: \w{3} \d{1,2} \w{3}, "
+                                                                              r"\d{1,2}:\d\d [ap]m"))
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["viewport"]["width"]
     screenshot(page, "matches")
+    with page.expect_navigation():
+        page.locator(".soonest-opening a").first.click()
+    assert re.search(r"/doctors/\d{10}/book\?type=\w+$", page.url), page.url
+    expect(page.locator("input[name=start]").first).to_be_visible()
     page.goto(f"{demo_server.url}/matches?{SOON_QUERY}&symptoms=saddle_numbness&near=10001")
     expect(page.get_by_role("heading", name="Nearest emergency departments")).to_be_visible()
     screenshot(page, "matches-emergency")
