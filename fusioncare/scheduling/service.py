@@ -120,6 +120,18 @@ def add_exception(*, db: Session, npi: str, kind: str, starts_at: datetime, ends
     return row
 
 
+def weekly_hours(*, db: Session, npi: str) -> list[WeeklyHours]:
+    return list(db.scalars(select(WeeklyHours).where(WeeklyHours.npi == npi)
+                           .order_by(WeeklyHours.weekday, WeeklyHours.start_minute)))
+
+
+def upcoming_exceptions(*, db: Session, npi: str, now: datetime | None = None) -> list[AvailabilityException]:
+    """Time off and extra hours that have not ended yet, soonest first."""
+    return list(db.scalars(select(AvailabilityException).where(
+        AvailabilityException.npi == npi, AvailabilityException.ends_at > (now or utcnow()))
+        .order_by(AvailabilityException.starts_at)))
+
+
 def appointment_types(*, db: Session, npi: str) -> list[AppointmentType]:
     return list(db.scalars(select(AppointmentType).where(AppointmentType.npi == npi)
                            .order_by(AppointmentType.duration_minutes, AppointmentType.code)))

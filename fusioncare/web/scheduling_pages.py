@@ -19,6 +19,7 @@ from fusioncare.directory.errors import ProviderNotFound
 from fusioncare.errors import DomainError, InvalidInput
 from fusioncare.scheduling import service
 from fusioncare.scheduling.errors import SlotTaken
+from fusioncare.web import availability_form
 from fusioncare.web.templating import templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -133,3 +134,60 @@ def respond(db: DbSession, provider: CurrentProvider, actor: RequestActor,
     appointment = service.respond(db=db, actor=actor, appointment_id=appointment_id, decision=decision)
     local_day = appointment.starts_at.astimezone(ZoneInfo(appointment.time_zone)).date()
     return RedirectResponse(f"/provider/schedule?day={local_day.isoformat()}", status_code=303)
+
+
+def _availability_page(request: Request, db, provider, form: availability_form.AvailabilityForm, *,
+                       exception_errors: dict[str, str] | None = None, exception_values: dict[str, str] | None = None,
+                       message: str = "", status_code: int = 200) -> Response:
+    npi = provider.verified_npi
+    zone_name = service.location_time_zone(db=db, npi=npi)
+    zone = ZoneInfo(zone_name)
+    exceptions = [{"kind": availability_form.EXCEPTION_KINDS[e.kind], "start": e.starts_at.astimezone(zone),
+                   "end": e.ends_at.astimezone(zone)} for e in service.upcoming_exceptions(db=db, npi=npi)]
+    errors = {**form.errors, **(exception_errors or {})}
+    return templates.TemplateResponse(request, "scheduling/availability.html", {
+        "user": provider, "zone": zone_name, "form": form, "weekdays": availability_form.WEEKDAYS,
+        "kinds": availability_form.EXCEPTION_KINDS, "exceptions": exceptions, "errors": errors,
+        "exception_values": exception_values or {}, "message": message,
+        "field_label": availability_form.field_label}, status_code=status_code)
+
+
+@router.get("/provider/availability")
+def availability_page(request: Request, db: DbSession, provider: CurrentProvider,
+                      saved: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    npi = provider.verified_npi
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    message = {"hours": "Your hours and kinds of visit are saved.", "exception": "Saved."}.get(saved or "", "")
+    return _availability_page(request, db, provider, form, message=message)
+
+
+@router.post("/provider/availability")
+async def save_availability(request: Request, db: DbSession, provider: CurrentProvider) -> Response:
+    values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = availability_form.parse(values)
+    if not form.errors:
+        try:
+            service.set_availability(db=db, npi=provider.verified_npi, hours=[w for _, w in form.parsed_hours],
+                                     appointment_types=[t for _, t in form.parsed_types])
+            return RedirectResponse("/provider/availability?saved=hours", status_code=303)
+        except InvalidInput as exc:
+            db.rollback()
+            form.errors[form.row_field(exc.field) or "hours-0-0-start"] = exc.field_message
+    return _availability_page(request, db, provider, form.with_blank_rows(), status_code=422)
+
+
+@router.post("/provider/availability/exceptions")
+async def add_exception(request: Request, db: DbSession, provider: CurrentProvider) -> Response:
+    values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    npi = provider.verified_npi
+    data, errors = availability_form.parse_exception(values, service.location_time_zone(db=db, npi=npi))
+    if data is not None:
+        try:
+            service.add_exception(db=db, npi=npi, kind=data.kind, starts_at=data.start, ends_at=data.end)
+            return RedirectResponse("/provider/availability?saved=exception", status_code=303)
+        except InvalidInput as exc:
+            db.rollback()
+            errors[f"exception-{exc.field}" if exc.field in ("start", "end") else "exception-end"] = exc.field_message
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    return _availability_page(request, db, provider, form, exception_errors=errors, exception_values=values,
+                              status_code=422)
