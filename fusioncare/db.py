@@ -48,8 +48,34 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+WROTE = "fusioncare.wrote"  # Session.info key: this transaction has written (flushed or executed DML)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_flush", _mark_written)
+    event.listen(factory, "do_orm_execute", _mark_dml)
+    event.listen(factory, "after_commit", _clear_written)
+    event.listen(factory, "after_rollback", _clear_written)
+    return factory
+
+
+def _mark_written(session: Session, _flush_context) -> None:
+    session.info[WROTE] = True
+
+
+def _mark_dml(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[WROTE] = True
+
+
+def _clear_written(session: Session) -> None:
+    session.info.pop(WROTE, None)
+
+
+def holds_only_reads(session: Session) -> bool:
+    """True when ending the session's transaction now would lose no write: nothing flushed, executed or pending."""
+    return not (session.info.get(WROTE) or session.new or session.dirty or session.deleted)
 
 
 @contextmanager
