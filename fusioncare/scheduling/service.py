@@ -20,8 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import audit, personal_data
+from fusioncare.accounts import service as accounts
 from fusioncare.accounts.audit import Actor, Outcome
-from fusioncare.accounts.models import User
 from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.directory import service as directory
 from fusioncare.directory.geo import lookup_zip
@@ -124,8 +124,7 @@ def appointment_types(*, db: Session, npi: str) -> list[AppointmentType]:
 
 def provider_is_bookable(*, db: Session, npi: str) -> bool:
     """A provider can be booked once an admin has verified an account for their NPI."""
-    return db.scalar(select(User.id).where(User.provider_npi == npi, User.provider_verified_at.is_not(None))
-                     .limit(1)) is not None
+    return accounts.has_verified_provider(db, npi=npi)
 
 
 # ---- slots --------------------------------------------------------------------------------------------------
