@@ -19,6 +19,7 @@ from fusioncare.accounts import service as accounts
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.directory import service as directory
+from fusioncare.directory.names import display_case
 from fusioncare.directory.npi import is_valid_npi
 from fusioncare.errors import InvalidInput, NotFound
 from fusioncare.recovery import service
@@ -50,7 +51,7 @@ def _owner(actor: Actor) -> int:
 
 def provider_name(db: Session, *, npi: str) -> str:
     try:
-        return directory.get_provider(db=db, npi=npi).display_name
+        return display_case(directory.get_provider(db=db, npi=npi).display_name)
     except NotFound:
         return f"NPI {npi}"
 

@@ -1,0 +1,74 @@
+"""Sharing in real Chromium at 360 and 1280 px: the patient shares on the sharing page, the chosen provider
+finds them from the schedule and opens the visit summary; axe-core finds no serious or critical violation."""
+
+from __future__ import annotations
+
+import pytest
+
+from fusioncare.directory.npi import with_check_digit
+from tests.accounts.conftest import PASSWORD
+from tests.conftest import SHARED_NPI_NINE
+from tests.matching.test_browser import AXE, axe_problems
+from tests.recovery.test_browser import _history, _shot, _watch_console
+from tests.scheduling.builders import bookable_provider
+
+pytestmark = pytest.mark.browser
+NPI = with_check_digit(SHARED_NPI_NINE)
+
+
+@pytest.fixture(autouse=True)
+def _one_database_is_enough(db_engine):
+    if db_engine.dialect.name != "sqlite":
+        pytest.skip("browser runs use SQLite; the page routes are covered on PostgreSQL in test_sharing.py")
+
+
+def _sign_in(page, base: str, email: str, next_path: str) -> None:
+    page.goto(f"{base}/account/sign-in?next={next_path}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("viewport", ["phone_page", "page"])
+def test_patient_shares_and_the_provider_reads_the_summary(viewport, request, browser, live_server, make_person,
+                                                           db, tmp_path):
+    assert AXE.exists(), "run `make test` (it runs `npm ci` for axe-core)"
+    page = request.getfixturevalue(viewport)
+    problems = _watch_console(page)
+    width = "phone" if viewport == "phone_page" else "desktop"
+    bookable_provider(db, tmp_path, NPI)
+    patient = make_person("sharer")
+    _history(db, patient)
+    found: list[str] = []
+
+    _sign_in(page, live_server.url, patient.email, "/recovery")
+    page.get_by_role("link", name="Share with my doctor").click()
+    found.extend(axe_problems(page))
+    page.get_by_label("Enter the provider's NPI").fill(NPI)
+    page.get_by_role("button", name="Share my recovery record").click()
+    assert page.get_by_text("Shared. That provider can now read your recovery record.").is_visible()
+    assert page.get_by_role("button", name="Stop sharing with").is_visible()
+    found.extend(axe_problems(page))
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    _shot(page, f"sharing-{width}")
+
+    context = browser.new_context(viewport=page.viewport_size)
+    doctor = context.new_page()
+    _sign_in(doctor, live_server.url, f"dr{NPI}@example.org", "/provider/schedule")
+    doctor.get_by_role("link", name="Patients sharing their recovery with you").click()
+    assert doctor.get_by_text(patient.email).is_visible()
+    found.extend(axe_problems(doctor))
+    _shot(doctor, f"shared-with-me-{width}")
+    doctor.get_by_role("link", name="Visit summary").click()
+    assert doctor.locator("li", has_text="Physical therapy: leg pain improved meaningfully").is_visible()
+    assert doctor.locator("svg.trend-chart").count() == 2
+    assert doctor.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    found.extend(axe_problems(doctor))
+    _shot(doctor, f"shared-summary-{width}")
+    summary_url = doctor.url
+
+    page.get_by_role("button", name="Stop sharing with").click()
+    assert page.get_by_text("Only you.").is_visible()
+    assert doctor.goto(summary_url).status == 404
+    context.close()
+    assert found == [] and problems == []
