@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from fusioncare.recovery import service
+from tests.matching.test_browser import axe_problems
 from tests.recovery.test_browser import _shot, _watch_console
 
 pytestmark = pytest.mark.browser
@@ -66,6 +67,7 @@ def test_a_typical_daily_entry_takes_four_taps_on_a_phone(phone_page, live_serve
     thumb.tap("text=Add today's entry")
     page.wait_for_url("**/recovery/today")
     _shot(page, "quick-entry-phone")
+    assert axe_problems(page) == []
     thumb.tap("#leg_pain-4")
     thumb.tap("#back_pain-2")
     thumb.tap("button:text-is('Save')")
