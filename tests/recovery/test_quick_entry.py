@@ -10,6 +10,7 @@ import pytest
 from fusioncare.recovery import service
 from tests.matching.test_browser import axe_problems
 from tests.recovery.test_browser import _shot, _watch_console
+from tests.support import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -50,18 +51,11 @@ class Thumb:
         return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
-def _sign_in(page, live_server, person, next_path: str) -> None:
-    page.goto(f"{live_server.url}/account/sign-in?next={next_path}")
-    page.get_by_label("E-mail address").fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_typical_daily_entry_takes_four_taps_on_a_phone(phone_page, live_server, make_person, db):
     page = phone_page
     problems = _watch_console(page)
     person = make_person("thumb")
-    _sign_in(page, live_server, person, "/recovery")
+    browser_sign_in(page, live_server.url, person.email, person.password, "/recovery")
     thumb = Thumb(page)
 
     thumb.tap("text=Add today's entry")
@@ -83,7 +77,7 @@ def test_a_typical_daily_entry_takes_four_taps_on_a_phone(phone_page, live_serve
 def test_an_entry_with_a_medication_stays_under_twenty_interactions(phone_page, live_server, make_person, db):
     page = phone_page
     person = make_person("thumb2")
-    _sign_in(page, live_server, person, "/recovery/today")
+    browser_sign_in(page, live_server.url, person.email, person.password, "/recovery/today")
     thumb = Thumb(page)
 
     thumb.tap("#leg_pain-5")

@@ -11,6 +11,7 @@ from tests.conftest import SHARED_NPI_NINE
 from tests.matching.test_browser import AXE, axe_problems
 from tests.recovery.test_browser import _history, _shot, _watch_console
 from tests.scheduling.builders import bookable_provider
+from tests.support import browser_sign_in
 
 pytestmark = pytest.mark.browser
 NPI = with_check_digit(SHARED_NPI_NINE)
@@ -20,13 +21,6 @@ NPI = with_check_digit(SHARED_NPI_NINE)
 def _one_database_is_enough(db_engine):
     if db_engine.dialect.name != "sqlite":
         pytest.skip("browser runs use SQLite; the page routes are covered on PostgreSQL in test_sharing.py")
-
-
-def _sign_in(page, base: str, email: str, next_path: str) -> None:
-    page.goto(f"{base}/account/sign-in?next={next_path}")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.mark.parametrize("viewport", ["phone_page", "page"])
@@ -41,7 +35,7 @@ def test_patient_shares_and_the_provider_reads_the_summary(viewport, request, br
     _history(db, patient)
     found: list[str] = []
 
-    _sign_in(page, live_server.url, patient.email, "/recovery")
+    browser_sign_in(page, live_server.url, patient.email, PASSWORD, "/recovery")
     page.get_by_role("link", name="Share with my doctor").click()
     found.extend(axe_problems(page))
     page.get_by_label("Enter the provider's NPI").fill(NPI)
@@ -54,7 +48,7 @@ def test_patient_shares_and_the_provider_reads_the_summary(viewport, request, br
 
     context = browser.new_context(viewport=page.viewport_size)
     doctor = context.new_page()
-    _sign_in(doctor, live_server.url, f"dr{NPI}@example.org", "/provider/schedule")
+    browser_sign_in(doctor, live_server.url, f"dr{NPI}@example.org", PASSWORD, "/provider/schedule")
     doctor.get_by_role("link", name="Patients sharing their recovery with you").click()
     assert doctor.get_by_text(patient.email).is_visible()
     found.extend(axe_problems(doctor))
