@@ -209,3 +209,21 @@ def test_provider_pages_list_shared_patients_and_show_the_summary(client, patien
 
     other = bearer(make_person("dr-other", npi=OTHER_NPI, verified=True))
     assert client.get(f"/provider/shared/{share_id}", headers={**other, **HTML}).status_code == 404
+
+
+def test_the_sharing_page_offers_the_providers_i_have_appointments_with(signed_in_client, patient, chosen, db):
+    from tests.scheduling.builders import future_day
+
+    client, token = signed_in_client
+    start = dt.datetime.combine(future_day(), dt.time(15), tzinfo=dt.UTC).isoformat()
+    assert client.post("/api/v1/appointments", headers=patient[1],
+                       json={"npi": NPI, "start": start, "type": "telehealth"}).status_code == 201
+    page = client.get("/recovery/sharing", headers=HTML)
+    assert f'name="choice" value="{NPI}"' in page.text and "Or enter the provider" in page.text
+
+    done = client.post("/recovery/sharing", headers=HTML, follow_redirects=False,
+                       data={"csrf_token": token(page.text), "choice": NPI, "npi": ""})
+
+    assert done.headers["location"] == "/recovery/sharing?done=shared"
+    assert db.scalar(select(RecoveryShare.npi)) == NPI
+    assert 'name="choice"' not in client.get("/recovery/sharing", headers=HTML).text, "no longer offered"

@@ -3,14 +3,18 @@ finds them from the schedule and opens the visit summary; axe-core finds no seri
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from fusioncare.accounts.audit import Actor
 from fusioncare.directory.npi import with_check_digit
+from fusioncare.scheduling import service as scheduling
 from tests.accounts.conftest import PASSWORD
 from tests.conftest import SHARED_NPI_NINE
 from tests.matching.test_browser import AXE, axe_problems
 from tests.recovery.test_browser import _history, _shot, _watch_console
-from tests.scheduling.builders import bookable_provider
+from tests.scheduling.builders import bookable_provider, future_day
 from tests.support import browser_sign_in
 
 pytestmark = pytest.mark.browser
@@ -33,12 +37,15 @@ def test_patient_shares_and_the_provider_reads_the_summary(viewport, request, br
     bookable_provider(db, tmp_path, NPI)
     patient = make_person("sharer")
     _history(db, patient)
+    start = dt.datetime.combine(future_day(), dt.time(14), tzinfo=dt.UTC)
+    scheduling.book(db=db, actor=Actor.of(patient.user, "test"), npi=NPI, start=start, type_code="telehealth")
     found: list[str] = []
 
     browser_sign_in(page, live_server.url, patient.email, PASSWORD, "/recovery")
     page.get_by_role("link", name="Share with my doctor").click()
     found.extend(axe_problems(page))
-    page.get_by_label("Enter the provider's NPI").fill(NPI)
+    _shot(page, f"sharing-offer-{width}")
+    page.get_by_role("radio", name=f"(NPI {NPI})").check()
     page.get_by_role("button", name="Share my recovery record").click()
     assert page.get_by_text("Shared. That provider can now read your recovery record.").is_visible()
     assert page.get_by_role("button", name="Stop sharing with").is_visible()
