@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.api.errors import documented
@@ -121,7 +122,7 @@ def _pdf_response(summary: service.VisitSummary) -> Response:
 # --- sharing with a provider the patient chose ---------------------------------------------------
 
 
-def share_read(db: DbSession, found: RecoveryShare) -> ShareRead:
+def share_read(db: Session, found: RecoveryShare) -> ShareRead:
     return ShareRead(id=found.id, npi=found.npi, provider_name=sharing.provider_name(db, npi=found.npi),
                      created_at=found.created_at)
 

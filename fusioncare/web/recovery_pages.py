@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from fusioncare.accounts.audit import Actor
 from fusioncare.accounts.csrf import csrf_protect, install_template_globals
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.deps import DbSession
@@ -154,7 +156,7 @@ def _summary(request: Request, summary: service.VisitSummary, *, heading: str, p
 # --- sharing with a provider the patient chose ---------------------------------------------------
 
 
-def _sharing_page(request: Request, db: DbSession, actor: RequestActor, *, done: str = "", npi: str = "",
+def _sharing_page(request: Request, db: Session, actor: Actor, *, done: str = "", npi: str = "",
                   problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
     shares = [{"id": s.id, "npi": s.npi, "name": sharing.provider_name(db, npi=s.npi), "since": s.created_at}
               for s in sharing.list_shares(db, actor=actor)]
