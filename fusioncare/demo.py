@@ -60,3 +60,16 @@ def _load_scheduling(*, db: Session, console: Console) -> None:
 
 
 LOADERS.append(("scheduling", _load_scheduling))
+
+
+def _load_recovery(*, db: Session, console: Console) -> None:
+    from fusioncare.recovery import demo as recovery_demo
+    from fusioncare.settings import get_settings
+
+    if get_settings().env != "development":
+        console.print("The demo recovery diary is only created when FUSIONCARE_ENV=development; skipped.")
+        return
+    recovery_demo.load(db=db, console=console, email=DEMO_PATIENT_EMAIL)
+
+
+LOADERS.append(("recovery", _load_recovery))

@@ -174,3 +174,24 @@ def questionnaire_response(db: Session):
         return recovery.save_questionnaire(db, actor=Actor.of(person.user, "test"), data=data).id
 
     return make
+
+
+SHARED_NPI_NINE = "170000025"  # the chosen provider of the recovery_share fixture (check digit added)
+
+
+@pytest.fixture
+def recovery_share(db: Session, tmp_path):
+    """recovery_share(person) -> id of that person's share of their recovery record (diary entry and ODI
+    included) with a verified directory provider, whose account is dr<NPI>@example.org (for the IDOR matrix)."""
+    from fusioncare.accounts.audit import Actor
+    from fusioncare.directory.npi import with_check_digit
+    from fusioncare.recovery import sharing
+    from tests.scheduling.builders import bookable_provider
+
+    npi = with_check_digit(SHARED_NPI_NINE)
+    bookable_provider(db, tmp_path, npi)
+
+    def make(person) -> str:
+        return sharing.share(db, actor=Actor.of(person.user, "test"), npi=npi)[0].id
+
+    return make

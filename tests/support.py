@@ -93,3 +93,11 @@ class ServerProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def browser_sign_in(page, base: str, email: str, password: str, next_path: str) -> None:
+    """Sign in through the real sign-in page in Chromium and land on ``next_path``."""
+    page.goto(f"{base}/account/sign-in?next={next_path}")
+    page.get_by_label("E-mail address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -283,6 +283,11 @@ def claim_provider(db: Session, *, user: User, npi: str, client_address: str | N
     return user
 
 
+def has_verified_provider(db: Session, *, npi: str) -> bool:
+    """Whether an admin has verified an account for this NPI (so someone can act as that provider)."""
+    return npi in verified_provider_npis(db, npis=[npi])
+
+
 def providers_awaiting_verification(db: Session) -> list[User]:
     return list(db.scalars(select(User).where(User.role == Role.provider, User.provider_verified_at.is_(None))
                            .order_by(User.created_at)))

@@ -74,3 +74,19 @@ class PlanItem(Base):
     adopted_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # {"2026-11-23": "most_days", ...}: week start (Monday) -> how the week went
     check_ins: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class RecoveryShare(Base):
+    """The patient lets one provider (by NPI) read their recovery record; revoking deletes the row, at once."""
+
+    __tablename__ = "recovery_shares"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "npi"),
+        CheckConstraint("length(npi) = 10", name="npi_ten_digits"),
+    )
+
+    # Opaque and random: provider routes are keyed by it, never by the patient's user id.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_record_id)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    npi: Mapped[str] = mapped_column(String(10), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -1,4 +1,4 @@
-"""Recovery tracker API: diary entries, questionnaires, trends and the diary as CSV."""
+"""Recovery tracker API: diary entries, questionnaires, trends, the diary as CSV, and sharing with a provider."""
 
 from __future__ import annotations
 
@@ -7,17 +7,22 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
-from fusioncare.accounts.deps import CurrentUser, RequestActor
+from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.api.errors import documented
 from fusioncare.deps import DbSession
-from fusioncare.recovery import pdf, service
-from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse
+from fusioncare.recovery import pdf, service, sharing
+from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse, RecoveryShare
 from fusioncare.recovery.schemas import (
     DiaryEntryCreate,
     DiaryEntryRead,
+    ProviderChoiceRead,
     QuestionnaireCreate,
     QuestionnaireRead,
+    ShareCreate,
+    SharedPatientRead,
+    ShareRead,
     TrendsRead,
 )
 from fusioncare.triage.schemas import AssessmentResult
@@ -28,6 +33,8 @@ _401 = documented(401, "Not signed in, or the bearer token is invalid, expired o
 _404_ENTRY = documented(404, "No such diary entry, or not yours.")
 _404_RESPONSE = documented(404, "No such questionnaire response, or not yours.")
 _422 = documented(422, "Bad input; the message names the field and what is allowed. Nothing was stored.")
+_404_SHARE = documented(404, "No such share: never made, revoked, or not shared with you.")
+_404_PROVIDER = documented(404, "Not a verified provider.")
 RecordId = Annotated[str, Path(min_length=1, max_length=32, description="A record's id.")]
 
 
@@ -89,18 +96,94 @@ def read_questionnaire_response(response_id: RecordId, actor: RequestActor, db: 
     return response_read(service.read_questionnaire(db, actor=actor, response_id=response_id))
 
 
+BaselineFrom = Annotated[date | None, Query(
+    description="Use the first record on or after this day as the baseline (default: the first record).")]
+
+
 @router.get("/recovery/trends", response_model=TrendsRead, responses={**_401, **_422})
-def recovery_trends(user: CurrentUser, db: DbSession, baseline_from: Annotated[date | None, Query(
-        description="Use the first record on or after this day as the baseline (default: the first record).")] = None,
-) -> TrendsRead:
+def recovery_trends(user: CurrentUser, actor: RequestActor, db: DbSession, baseline_from: BaselineFrom = None,
+                    ) -> TrendsRead:
     """Change from baseline per measure, judged against its minimal clinically important difference."""
-    return service.trends(db, owner_id=user.id, baseline_from=baseline_from)
+    return service.trends_for(db, actor=actor, baseline_from=baseline_from)
 
 
 @router.get("/recovery/summary.pdf", response_class=Response, responses={
     200: {"description": "The visit summary as a PDF file.", "content": {"application/pdf": {}}}, **_401})
 def visit_summary_pdf(user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
     """One page for the doctor: trends, the leg pain chart, latest scores, treatments, medications, assessment."""
-    summary = service.visit_summary_for(db, actor=actor)
+    return _pdf_response(service.visit_summary_for(db, actor=actor))
+
+
+def _pdf_response(summary: service.VisitSummary) -> Response:
     return Response(pdf.visit_summary_pdf(summary), media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="fusioncare-visit-summary.pdf"'})
+
+
+# --- sharing with a provider the patient chose ---------------------------------------------------
+
+
+def share_read(db: Session, found: RecoveryShare) -> ShareRead:
+    return ShareRead(id=found.id, npi=found.npi, provider_name=sharing.provider_name(db, npi=found.npi),
+                     created_at=found.created_at)
+
+
+@router.get("/recovery/shares", response_model=list[ShareRead], responses=_401)
+def list_shares(user: CurrentUser, actor: RequestActor, db: DbSession) -> list[ShareRead]:
+    """The providers who can read my recovery record now."""
+    return [share_read(db, s) for s in sharing.list_shares(db, actor=actor)]
+
+
+@router.get("/recovery/shares/suggestions", response_model=list[ProviderChoiceRead], responses=_401)
+def share_suggestions(user: CurrentUser, actor: RequestActor, db: DbSession) -> list[ProviderChoiceRead]:
+    """Verified providers I have appointments with and do not share with yet."""
+    return [ProviderChoiceRead(npi=c.npi, name=c.name) for c in sharing.suggestions(db, actor=actor)]
+
+
+@router.post("/recovery/shares", status_code=201, response_model=ShareRead, responses={
+    200: {"description": "Already shared with this provider; the existing share.", "model": ShareRead},
+    **_401, **_422})
+def create_share(body: ShareCreate, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    """Let a verified provider (by NPI) read my diary, questionnaires, trends and visit summary."""
+    found, created = sharing.share(db, actor=actor, npi=body.npi)
+    return JSONResponse(share_read(db, found).model_dump(mode="json"), status_code=201 if created else 200)
+
+
+@router.delete("/recovery/shares/{share_id}", status_code=204, responses={**_404_SHARE, **_401})
+def revoke_share(share_id: RecordId, actor: RequestActor, db: DbSession) -> Response:
+    """Stop sharing; the provider loses access at once."""
+    sharing.revoke(db, actor=actor, share_id=share_id)
+    return Response(status_code=204)
+
+
+@router.get("/provider/shared", response_model=list[SharedPatientRead], responses={**_404_PROVIDER, **_401})
+def shared_with_me(provider: CurrentProvider, actor: RequestActor, db: DbSession) -> list[SharedPatientRead]:
+    """For a verified provider: the patients who share their recovery record with them."""
+    return [SharedPatientRead(share_id=p.share_id, patient_email=p.patient_email, shared_since=p.shared_since)
+            for p in sharing.shared_with_me(db, actor=actor)]
+
+
+@router.get("/provider/shared/{share_id}/trends", response_model=TrendsRead, responses={**_404_SHARE, **_401, **_422})
+def shared_trends(share_id: RecordId, actor: RequestActor, db: DbSession, baseline_from: BaselineFrom = None,
+                  ) -> TrendsRead:
+    return sharing.shared_trends(db, actor=actor, share_id=share_id, baseline_from=baseline_from)
+
+
+@router.get("/provider/shared/{share_id}/entries", response_model=list[DiaryEntryRead],
+            responses={**_404_SHARE, **_401})
+def shared_entries(share_id: RecordId, actor: RequestActor, db: DbSession) -> list[DiaryEntryRead]:
+    """The patient's diary, newest first (each entry also at GET /diary/entries/{id})."""
+    return [entry_read(e) for e in sharing.shared_entries(db, actor=actor, share_id=share_id)]
+
+
+@router.get("/provider/shared/{share_id}/questionnaires", response_model=list[QuestionnaireRead],
+            responses={**_404_SHARE, **_401})
+def shared_questionnaires(share_id: RecordId, actor: RequestActor, db: DbSession) -> list[QuestionnaireRead]:
+    """The patient's questionnaires, newest first."""
+    return [response_read(r) for r in sharing.shared_questionnaires(db, actor=actor, share_id=share_id)]
+
+
+@router.get("/provider/shared/{share_id}/summary.pdf", response_class=Response, responses={
+    200: {"description": "The patient's visit summary as a PDF file.", "content": {"application/pdf": {}}},
+    **_404_SHARE, **_401})
+def shared_summary_pdf(share_id: RecordId, actor: RequestActor, db: DbSession) -> Response:
+    return _pdf_response(sharing.shared_summary(db, actor=actor, share_id=share_id))

@@ -118,3 +118,28 @@ class TreatmentMarker(BaseModel):
 class TrendsRead(BaseModel):
     measures: list[MeasureTrend]
     treatments: list[TreatmentMarker]
+
+
+class ShareCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    npi: str = Field(min_length=1, max_length=20, description="The provider's 10-digit NPI: one you have an "
+                     "appointment with (GET /recovery/shares/suggestions) or any verified provider in the directory.")
+
+
+class ShareRead(BaseModel):
+    id: str = Field(description="The share's opaque id; the provider's reads are keyed by it.")
+    npi: str
+    provider_name: str
+    created_at: dt.datetime
+
+
+class ProviderChoiceRead(BaseModel):
+    npi: str
+    name: str
+
+
+class SharedPatientRead(BaseModel):
+    share_id: str
+    patient_email: str
+    shared_since: dt.datetime

@@ -24,7 +24,7 @@ from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import scoring
 from fusioncare.recovery.measures import Measure, get_measures
-from fusioncare.recovery.models import DiaryEntry, PlanItem, QuestionnaireResponse
+from fusioncare.recovery.models import DiaryEntry, PlanItem, QuestionnaireResponse, RecoveryShare
 from fusioncare.recovery.schemas import (
     DiaryEntryCreate,
     MeasureTrend,
@@ -48,6 +48,11 @@ def _require_owner(actor: Actor) -> int:
     if actor.user_id is None:
         raise ValueError("the recovery tracker needs a signed-in owner")
     return actor.user_id
+
+
+def shared_npis(db: Session, *, owner_id: int) -> list[str]:
+    """The NPIs of the providers the owner shares their recovery record with now (see recovery.sharing)."""
+    return list(db.scalars(select(RecoveryShare.npi).where(RecoveryShare.owner_id == owner_id)))
 
 
 # --- diary entries -------------------------------------------------------------------------------
@@ -131,13 +136,19 @@ def get_entry(db: Session, *, entry_id: str) -> DiaryEntry | None:
 def read_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry:
     entry = get_entry(db, entry_id=entry_id)
     authorize(db, actor=actor, action=Action.read, record_type=DIARY_ENTRY, record_id=entry_id,
-              owner_id=entry.owner_id if entry else None)
+              owner_id=entry.owner_id if entry else None,
+              shared_with_npis=shared_npis(db, owner_id=entry.owner_id) if entry else ())
     return entry
+
+
+def entries_newest_first(db: Session, *, owner_id: int) -> list[DiaryEntry]:
+    """Unchecked and unaudited; callers audit (``list_entries``, recovery.sharing)."""
+    return list(reversed(_entries(db, owner_id=owner_id)))
 
 
 def list_entries(db: Session, *, actor: Actor) -> list[DiaryEntry]:
     """The actor's own diary, newest first."""
-    entries = list(reversed(_entries(db, owner_id=_require_owner(actor))))
+    entries = entries_newest_first(db, owner_id=_require_owner(actor))
     audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.list", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
                  detail=f"{len(entries)} records")
     return entries
@@ -170,7 +181,8 @@ def save_questionnaire(db: Session, *, actor: Actor, data: QuestionnaireCreate) 
 def read_questionnaire(db: Session, *, actor: Actor, response_id: str) -> QuestionnaireResponse:
     response = db.get(QuestionnaireResponse, response_id) if len(response_id) <= 32 else None
     authorize(db, actor=actor, action=Action.read, record_type=QUESTIONNAIRE, record_id=response_id,
-              owner_id=response.owner_id if response else None)
+              owner_id=response.owner_id if response else None,
+              shared_with_npis=shared_npis(db, owner_id=response.owner_id) if response else ())
     return response
 
 
@@ -181,6 +193,19 @@ def _responses(db: Session, *, owner_id: int) -> list[QuestionnaireResponse]:
 
 def latest_responses(db: Session, *, owner_id: int) -> dict[str, QuestionnaireResponse]:
     return {r.instrument: r for r in _responses(db, owner_id=owner_id)}
+
+
+def list_questionnaires(db: Session, *, owner_id: int) -> list[QuestionnaireResponse]:
+    """Newest first; callers audit (see recovery.sharing)."""
+    return list(reversed(_responses(db, owner_id=owner_id)))
+
+
+def latest_responses_for(db: Session, *, actor: Actor) -> dict[str, QuestionnaireResponse]:
+    """The actor's own latest score per instrument, audited as a list read."""
+    found = latest_responses(db, owner_id=_require_owner(actor))
+    audit.record(db, actor=actor, action=f"{QUESTIONNAIRE}.list", record_type=QUESTIONNAIRE, outcome=Outcome.allowed,
+                 detail=f"{len(found)} records")
+    return found
 
 
 # --- trends --------------------------------------------------------------------------------------
@@ -261,6 +286,14 @@ def trends(db: Session, *, owner_id: int, baseline_from: date | None = None) -> 
     return TrendsRead(measures=result, treatments=markers)
 
 
+def trends_for(db: Session, *, actor: Actor, baseline_from: date | None = None) -> TrendsRead:
+    """The actor's own trends, audited like the other list reads."""
+    found = trends(db, owner_id=_require_owner(actor), baseline_from=baseline_from)
+    audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.trends", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
+                 detail=f"{len(found.measures)} measures")
+    return found
+
+
 # --- CSV export ----------------------------------------------------------------------------------
 
 CSV_COLUMNS = ["date", "leg_pain", "back_pain", "symptoms", "medications", "treatments_started", "treatments_stopped",
@@ -314,7 +347,13 @@ def export_plan(*, db: Session, user_id: int) -> list[dict[str, Any]]:
             for p in db.scalars(select(PlanItem).where(PlanItem.owner_id == user_id).order_by(PlanItem.adopted_at))]
 
 
-def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanItem]):
+def export_shares(*, db: Session, user_id: int) -> list[dict[str, Any]]:
+    return [{"id": s.id, "npi": s.npi, "created_at": s.created_at.isoformat()}
+            for s in db.scalars(select(RecoveryShare).where(RecoveryShare.owner_id == user_id)
+                                .order_by(RecoveryShare.created_at))]
+
+
+def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanItem] | type[RecoveryShare]):
     def erase(*, db: Session, user_id: int) -> int:
         return db.execute(delete(table).where(table.owner_id == user_id)).rowcount
     return erase
@@ -323,6 +362,7 @@ def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanIte
 personal_data.register("diary_entries", export=export_entries, erase=_eraser(DiaryEntry))
 personal_data.register("questionnaire_responses", export=export_questionnaires, erase=_eraser(QuestionnaireResponse))
 personal_data.register("plan_items", export=export_plan, erase=_eraser(PlanItem))
+personal_data.register("recovery_shares", export=export_shares, erase=_eraser(RecoveryShare))
 
 
 # --- visit summary -------------------------------------------------------------------------------

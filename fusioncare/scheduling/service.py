@@ -139,7 +139,7 @@ def appointment_types(*, db: Session, npi: str) -> list[AppointmentType]:
 
 def provider_is_bookable(*, db: Session, npi: str) -> bool:
     """A provider can be booked once an admin has verified an account for their NPI."""
-    return npi in accounts.verified_provider_npis(db, npis=[npi])
+    return accounts.has_verified_provider(db, npi=npi)
 
 
 # ---- slots --------------------------------------------------------------------------------------------------

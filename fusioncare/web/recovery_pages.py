@@ -1,22 +1,25 @@
 """Recovery tracker pages: the tracker with its safety message and charts, the quick daily entry, questionnaires,
-the management plan and the printable visit summary. Signed-in patients only; forms carry the CSRF token."""
+the management plan, the printable visit summary and sharing it with a provider; and, for a provider the patient
+chose, the shared patients and their summary. Signed-in users only; forms carry the CSRF token."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from fusioncare.accounts.audit import Actor
 from fusioncare.accounts.csrf import csrf_protect, install_template_globals
-from fusioncare.accounts.deps import CurrentUser, RequestActor
+from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.deps import DbSession
 from fusioncare.errors import InvalidInput
 from fusioncare.knowledge.loader import get_pack
-from fusioncare.recovery import charts, plan, service
+from fusioncare.recovery import charts, plan, service, sharing
 from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate
 from fusioncare.validation import problems_from
 from fusioncare.web.templating import templates
@@ -60,17 +63,17 @@ def _entry_context(form_values: dict[str, Any] | None = None, problems: dict[str
 
 
 @router.get("/recovery")
-def tracker_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "",
+def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, saved: str = "",
                  baseline_from: str = "") -> Response:
     try:
         picked = date.fromisoformat(baseline_from) if baseline_from else None
     except ValueError:
         picked = None
-    trends = service.trends(db, owner_id=user.id, baseline_from=picked)
+    trends = service.trends_for(db, actor=actor, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
     return _page(request, "tracker.html", saved=saved, safety=service.latest_safety(db, owner_id=user.id),
-                 trends=trends, charts=chart_list, latest=service.latest_responses(db, owner_id=user.id),
+                 trends=trends, charts=chart_list, latest=service.latest_responses_for(db, actor=actor),
                  baseline_from=picked.isoformat() if picked else "")
 
 
@@ -94,8 +97,8 @@ async def save_entry_form(request: Request, user: CurrentUser, actor: RequestAct
 
 
 @router.get("/recovery/questionnaires")
-def questionnaires_page(request: Request, user: CurrentUser, db: DbSession) -> Response:
-    return _page(request, "questionnaires.html", latest=service.latest_responses(db, owner_id=user.id),
+def questionnaires_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    return _page(request, "questionnaires.html", latest=service.latest_responses_for(db, actor=actor),
                  problems={}, values={}, pgic=service.pgic_points())
 
 
@@ -139,8 +142,62 @@ async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActo
 
 
 @router.get("/recovery/summary")
-def summary_page(request: Request, user: CurrentUser, db: DbSession) -> Response:
-    summary = service.visit_summary(db, owner_id=user.id)
+def summary_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    return _summary(request, service.visit_summary_for(db, actor=actor), heading="Recovery summary for my doctor",
+                    pdf_url="/api/v1/recovery/summary.pdf")
+
+
+def _summary(request: Request, summary: service.VisitSummary, *, heading: str, pdf_url: str) -> Response:
     chart_list = [(t, charts.render(t, summary.trends.treatments, chart_id=f"summary-{t.measure}"))
                   for t in summary.trends.measures if t.weekly][:2]
-    return _page(request, "summary.html", summary=summary, charts=chart_list)
+    return _page(request, "summary.html", summary=summary, charts=chart_list, heading=heading, pdf_url=pdf_url)
+
+
+# --- sharing with a provider the patient chose ---------------------------------------------------
+
+
+def _sharing_page(request: Request, db: Session, actor: Actor, *, done: str = "", npi: str = "",
+                  problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
+    shares = [{"id": s.id, "npi": s.npi, "name": sharing.provider_name(db, npi=s.npi), "since": s.created_at}
+              for s in sharing.list_shares(db, actor=actor)]
+    return _page(request, "sharing.html", status_code=status_code, shares=shares, done=done, npi=npi,
+                 suggestions=sharing.suggestions(db, actor=actor), problems=problems or {})
+
+
+@router.get("/recovery/sharing")
+def sharing_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, done: str = "") -> Response:
+    return _sharing_page(request, db, actor, done=done)
+
+
+@router.post("/recovery/sharing")
+async def share_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    form = await request.form()
+    npi = str(form.get("npi") or "").strip()[:20] or str(form.get("choice") or "")[:20]
+    if not npi:
+        return _sharing_page(request, db, actor, status_code=400,
+                             problems={"npi": "choose a provider or enter their 10-digit NPI"})
+    try:
+        _, created = sharing.share(db, actor=actor, npi=npi)
+    except InvalidInput as exc:
+        return _sharing_page(request, db, actor, npi=npi, problems={"npi": exc.field_message}, status_code=400)
+    return RedirectResponse(f"/recovery/sharing?done={'shared' if created else 'already'}", status_code=303)
+
+
+@router.post("/recovery/sharing/{share_id}/revoke")
+def revoke_form(share_id: Annotated[str, Path(max_length=32)], user: CurrentUser, actor: RequestActor,
+                db: DbSession) -> Response:
+    sharing.revoke(db, actor=actor, share_id=share_id)
+    return RedirectResponse("/recovery/sharing?done=revoked", status_code=303)
+
+
+@router.get("/provider/shared")
+def shared_with_me_page(request: Request, provider: CurrentProvider, actor: RequestActor, db: DbSession) -> Response:
+    return _page(request, "shared_with_me.html", patients=sharing.shared_with_me(db, actor=actor))
+
+
+@router.get("/provider/shared/{share_id}")
+def shared_summary_page(request: Request, share_id: Annotated[str, Path(max_length=32)], user: CurrentUser,
+                        actor: RequestActor, db: DbSession) -> Response:
+    summary = sharing.shared_summary(db, actor=actor, share_id=share_id)
+    return _summary(request, summary, heading="Recovery summary shared by your patient",
+                    pdf_url=f"/api/v1/provider/shared/{share_id}/summary.pdf")

@@ -30,6 +30,11 @@ HEALTH_DATA_ROUTES = [
     HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200),
     HealthRoute("GET", "/api/v1/diary/entries/{id}", "diary_entry", 200),
     HealthRoute("GET", "/api/v1/questionnaires/{id}", "questionnaire_response", 200),
+    HealthRoute("DELETE", "/api/v1/recovery/shares/{id}", "recovery_share", 204),
+    HealthRoute("GET", "/api/v1/provider/shared/{id}/trends", "recovery_share", 200),
+    HealthRoute("GET", "/api/v1/provider/shared/{id}/entries", "recovery_share", 200),
+    HealthRoute("GET", "/api/v1/provider/shared/{id}/questionnaires", "recovery_share", 200),
+    HealthRoute("GET", "/api/v1/provider/shared/{id}/summary.pdf", "recovery_share", 200),
 ]
 
 INTRUDERS = ["another_patient", "provider_without_booking", "admin", "anonymous"]

@@ -69,7 +69,7 @@ def test_patient_adds_a_quick_entry_and_sees_charts_without_csp_errors(viewport,
     page.locator("#leg_pain-3").click()
     page.locator("#back_pain-4").click()
     _shot(page, f"entry-{viewport}")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
 
     assert page.get_by_text("Saved today's entry.").is_visible()
     charts = page.locator("svg.trend-chart")

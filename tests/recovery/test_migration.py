@@ -1,4 +1,4 @@
-"""Migration 0006_recovery: matches the models, and downgrades and upgrades cleanly (on each test database)."""
+"""Migrations 0006_recovery and 0007_recovery_shares: match the models, and downgrades and upgrades cleanly (on each test database)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from fusioncare import migrate
 from fusioncare.db import Base
 
-RECOVERY_TABLES = {"diary_entries", "questionnaire_responses", "plan_items"}
+RECOVERY_TABLES = {"diary_entries", "questionnaire_responses", "plan_items", "recovery_shares"}
 
 
 def table_of(diff) -> str:

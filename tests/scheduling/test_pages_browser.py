@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.scheduling.builders import PASSWORD
+from tests.support import browser_sign_in
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(os.environ["FUSIONCARE_SCREENSHOT_DIR"]) if os.environ.get("FUSIONCARE_SCREENSHOT_DIR") else None
@@ -27,10 +28,7 @@ def _shot(page, name: str) -> None:
 
 
 def _sign_in(page, base: str, email: str, target: str) -> None:
-    page.goto(f"{base}/account/sign-in?next={target}")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    browser_sign_in(page, base, email, PASSWORD, target)
 
 
 @pytest.mark.parametrize("viewport", ["page", "phone_page"])
