@@ -224,7 +224,8 @@ def import_nppes(
         with progress:
             task = progress.add_task(f"Importing {file.name}", total=None)
             report = run_import(db=session, path=file, all_taxonomies=all_taxonomies, is_demo=demo,
-                                on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+                                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                                cache_dir=get_settings().data_dir / "cache")
     except UnreadableImportFile as exc:
         _fail_on_bad_input(exc)
     finally:

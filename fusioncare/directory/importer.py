@@ -1,21 +1,23 @@
 """NPPES importer: streams a monthly or weekly file (CSV or the CMS .zip) into the directory.
 
-The file is cut into newline-aligned chunks of a few MB; pyarrow parses each chunk (all columns as
-strings, only the used ones converted) and the taxonomy filter runs vectorised, so Python only touches
-rows the directory keeps. Rows pyarrow refuses (wrong number of fields) are recorded by its invalid-row
-handler and located by their text, so every row, good or bad, keeps its exact line number; a chunk
-pyarrow can't read at all (invalid UTF-8) is read line by line with the csv module. Rows filed exactly as
-we hold them are recognised by digest and left alone. Each chunk is one transaction.
+A reading thread cuts the file into newline-aligned chunks of 8 MB, has pyarrow parse each (only the used
+columns converted), drops rows out of scope with a vectorised taxonomy filter and builds the records column
+by column (``records.build_chunk``); the calling thread looks up which NPIs we already hold and writes.
+Rows pyarrow refuses (wrong number of fields) come to its invalid-row handler with their row numbers, so
+every row, good or bad, keeps its exact line number; a chunk pyarrow can't read at all (invalid UTF-8) is
+read line by line with the csv module. Rows filed exactly as we hold them are recognised by digest and left
+alone. See docs/directory.md, "How it stays fast and bounded".
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
+from array import array
 import json
 import queue
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,28 +29,25 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import String, any_, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Index, select, update
 from sqlalchemy.orm import Session
 
-from fusioncare.directory import nppes
+from fusioncare.directory import nppes, records
 from fusioncare.directory.errors import UnreadableImportFile
-from fusioncare.directory.geo import ZipPlace, lat_band, zip_table
 from fusioncare.directory.models import Provider, SearchIndexEntry
-from fusioncare.directory.names import normalise
-from fusioncare.directory.npi import is_valid_npi
-from fusioncare.directory.specialties import KEPT_TAXONOMIES, codes_for_taxonomies
+from fusioncare.directory.specialties import KEPT_TAXONOMIES
 
-CHUNK_BYTES = 4 * 1024 * 1024
-# One transaction per this much input on SQLite, where each commit may checkpoint the WAL; PostgreSQL
-# commits every chunk, which costs it little.
-SQLITE_COMMIT_BYTES = 64 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
+# One transaction per this much input: each commit may checkpoint SQLite's WAL or flush PostgreSQL's, and
+# per-chunk commits measured slower on both.
+COMMIT_BYTES = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 10_000  # the count in "rejected" stays exact beyond this
-_LOOKUP_CHUNK = 900  # NPIs per IN (...) lookup, under every SQLite build's bound-parameter limit
 
 # Positions in the tuple each row is reduced to (the order of nppes.USED_COLUMNS).
 _POS = {name: i for i, name in enumerate(nppes.USED_COLUMNS)}
 _TAX_POS = [(_POS[t], _POS[s]) for t, s in zip(nppes.TAXONOMY_COLUMNS, nppes.PRIMARY_SWITCH_COLUMNS, strict=True)]
+_DEACTIVATION = _POS[nppes.DEACTIVATION_DATE]
+_EMPTY = pa.scalar("", pa.string())
 
 
 @dataclass
@@ -80,10 +79,6 @@ class ImportReport:
         return {"rows": self.rows, "imported": self.imported, "updated": self.updated,
                 "deactivated": self.deactivated, "skipped": self.skipped, "rejected": self.rejected,
                 "errors": [{"line": e.line, "npi": e.npi, "reason": e.reason} for e in self.errors]}
-
-
-class _Rejected(Exception):
-    pass
 
 
 # -- opening the file ------------------------------------------------------------------------------------
@@ -131,22 +126,30 @@ def _read_header(stream: IO[bytes], file_name: str) -> tuple[list[str], dict[str
     return names, mapping
 
 
-def _chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
-    """Newline-aligned pieces of the stream (after the header line)."""
+def _chunks(stream: IO[bytes], size: int) -> Iterator[memoryview]:
+    """Newline-aligned pieces of the stream (after the header line).
+
+    Each piece lives in a buffer of its own (pyarrow's parsed strings may point into it) and is read into
+    it directly: slicing and concatenating bytes would copy every chunk three times, holding the GIL.
+    """
     leftover = b""
     while True:
-        data = stream.read(size)
-        if not data:
+        buffer = bytearray(len(leftover) + size)
+        buffer[:len(leftover)] = leftover
+        view = memoryview(buffer)
+        filled = len(leftover)
+        while filled < len(buffer) and (got := stream.readinto(view[filled:])):
+            filled += got
+        if filled == len(leftover):  # end of the stream
             if leftover.strip():
-                yield leftover if leftover.endswith(b"\n") else leftover + b"\n"
+                yield memoryview(leftover if leftover.endswith(b"\n") else leftover + b"\n")
             return
-        data = leftover + data
-        cut = data.rfind(b"\n")
+        cut = buffer.rfind(b"\n", 0, filled)
         if cut < 0:
-            leftover = data
+            leftover = bytes(view[:filled])
             continue
-        leftover = data[cut + 1:]
-        yield data[:cut + 1]
+        leftover = bytes(view[cut + 1:filled])
+        yield view[:cut + 1]
 
 
 # -- parsing one chunk -------------------------------------------------------------------------------------
@@ -160,24 +163,27 @@ class _ChunkParser:
         self.kept = pa.array(sorted(KEPT_TAXONOMIES), pa.string())
         self.positions = [header.index(mapping[c]) if c in mapping else None for c in nppes.USED_COLUMNS]
 
-    def parse(self, chunk: bytes, first_line: int, line_count: int, report: ImportReport) -> list[tuple[int, tuple]]:
-        """Rows to process as (line, values); bad rows go into the report with their line numbers."""
-        if not chunk.isascii():
-            try:
-                chunk.decode("utf-8")
-            except UnicodeDecodeError:
-                # pyarrow can't even hand such a row to the invalid-row handler; go line by line.
-                return self.slow(chunk, first_line, report)
-        invalid: list[str] = []
+    def parse(self, chunk: memoryview, first_line: int,
+              report: ImportReport) -> tuple[pa.Table, list[int], int]:
+        """The chunk's rows to build (columns named as nppes.USED_COLUMNS), the file line of each, and the
+        number of lines in the chunk; bad rows and rows out of scope go into the report, bad ones with their
+        line numbers."""
+        if not _is_utf8(chunk):
+            # pyarrow can't even hand such a row to the invalid-row handler; go line by line.
+            return self.slow(bytes(chunk), first_line, report)
+        invalid: list[tuple[int | None, str]] = []
 
         def on_invalid(row) -> str:
-            invalid.append(row.text)
+            invalid.append((row.number, row.text))
             return "skip"
 
         try:
+            # One block per chunk and no threads: the chunk is small, the other core is writing, and row
+            # numbers of refused rows are only known when one thread reads the block in order.
             table = pacsv.read_csv(
-                pa.BufferReader(chunk),
-                read_options=pacsv.ReadOptions(column_names=self.header, block_size=1 << 22),
+                pa.BufferReader(pa.py_buffer(chunk)),
+                read_options=pacsv.ReadOptions(column_names=self.header, block_size=len(chunk) + 1,
+                                               use_threads=False),
                 parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=self.file_columns,
@@ -185,15 +191,17 @@ class _ChunkParser:
                     strings_can_be_null=False, quoted_strings_can_be_null=False),
             )
         except (pa.ArrowInvalid, UnicodeDecodeError):
-            return self.slow(chunk, first_line, report)
+            return self.slow(bytes(chunk), first_line, report)
         n = table.num_rows
+        line_count = _buffer_of(chunk).count(b"\n", 0, len(chunk))
         if invalid or n != line_count:
-            # pyarrow skipped rows (or blank lines): find which lines they were, so line numbers stay exact.
-            lines = self._line_numbers(chunk, first_line, invalid, n, report)
+            # pyarrow refused rows or passed over empty lines: find which lines they were, so line numbers
+            # stay exact.
+            lines = self._line_numbers(chunk, first_line, line_count, invalid, n, report)
             if lines is None:
-                return self.slow(chunk, first_line, report)
+                return self.slow(bytes(chunk), first_line, report)
         else:
-            lines = range(first_line, first_line + n)
+            lines = list(range(first_line, first_line + n))
         report.rows += n
         if not self.all_taxonomies:
             mask = None
@@ -203,17 +211,52 @@ class _ChunkParser:
                     mask = hit if mask is None else pc.or_(mask, hit)
             if nppes.DEACTIVATION_DATE in self.mapping:
                 # Deactivations carry no taxonomy, but they may hide a provider we hold.
-                mask = pc.or_(mask, pc.not_equal(table[self.mapping[nppes.DEACTIVATION_DATE]], ""))
+                mask = pc.or_(mask, pc.not_equal(table[self.mapping[nppes.DEACTIVATION_DATE]], _EMPTY))
             keep = pc.indices_nonzero(mask)
             report.skipped += n - len(keep)
             table = table.take(keep)
-            lines = [lines[i] for i in keep.to_pylist()]
-        blank = [""] * table.num_rows
-        columns = [table[self.mapping[c]].to_pylist() if c in self.mapping else blank for c in nppes.USED_COLUMNS]
-        return list(zip(lines, zip(*columns, strict=True), strict=True))
+            lines = records.pick(lines, keep.to_pylist())
+        empty = pa.repeat(_EMPTY, table.num_rows)
+        named = pa.table([table[self.mapping[c]] if c in self.mapping else empty for c in nppes.USED_COLUMNS],
+                         names=list(nppes.USED_COLUMNS))
+        return named, lines, line_count
 
-    def _line_numbers(self, chunk: bytes, first_line: int, invalid: list[str], parsed: int,
-                      report: ImportReport) -> list[int] | None:
+    def _line_numbers(self, chunk: memoryview, first_line: int, line_count: int,
+                      invalid: list[tuple[int | None, str]], parsed: int, report: ImportReport) -> list[int] | None:
+        """Line numbers of the rows pyarrow kept; the rows it refused are reported. None when they can't be
+        placed (the caller then reads the chunk line by line)."""
+        # pyarrow numbers the rows it reads, good or refused, passing over empty lines without a number; a
+        # lone carriage return also ends a row for it, and then its rows and our lines disagree.
+        buffer, end = _buffer_of(chunk), len(chunk)
+        lone_cr = buffer.find(b"\r", 0, end) >= 0 and buffer.count(b"\r", 0, end) != buffer.count(b"\r\n", 0, end)
+        if any(number is None for number, _ in invalid) or lone_cr:
+            return self._line_numbers_by_text(bytes(chunk), first_line, [text for _, text in invalid], parsed,
+                                              report)
+        if parsed + len(invalid) == line_count:
+            rows = list(range(first_line, first_line + line_count))
+        else:
+            data = bytes(chunk)
+            rows = [first_line + offset for offset, text in enumerate(data.split(b"\n")[:-1])
+                    if text not in (b"", b"\r")]
+            if len(rows) != parsed + len(invalid):
+                return None
+        if any(not 0 < number <= len(rows) for number, _ in invalid):
+            return None
+        refused = {rows[number - 1]: text for number, text in invalid}
+        for line, text in refused.items():
+            self._refuse(line, text, report)
+        return [line for line in rows if line not in refused]
+
+    def _refuse(self, line: int, text: str, report: ImportReport) -> None:
+        report.rows += 1
+        try:
+            found = f"found {len(next(csv.reader([text])))}"
+        except (csv.Error, StopIteration):
+            found = "the row is not valid CSV"
+        report.reject(line, _npi_guess(text.encode()), f"expected {len(self.header)} fields, {found}")
+
+    def _line_numbers_by_text(self, chunk: bytes, first_line: int, invalid: list[str], parsed: int,
+                              report: ImportReport) -> list[int] | None:
         """Line numbers of the rows pyarrow kept, given the texts of the rows it refused (in file order)."""
         pending = iter(invalid)
         expected = next(pending, None)
@@ -230,19 +273,14 @@ class _ChunkParser:
                 kept.append(first_line + offset)
         if expected is not None or len(kept) != parsed:
             return None
-        width = len(self.header)
         for line, text in refused:
-            report.rows += 1
-            try:
-                found = f"found {len(next(csv.reader([text])))}"
-            except (csv.Error, StopIteration):
-                found = "the row is not valid CSV"
-            report.reject(line, _npi_guess(text.encode()), f"expected {width} fields, {found}")
+            self._refuse(line, text, report)
         return kept
 
-    def slow(self, chunk: bytes, first_line: int, report: ImportReport) -> list[tuple[int, tuple]]:
+    def slow(self, chunk: bytes, first_line: int, report: ImportReport) -> tuple[pa.Table, list[int], int]:
         """Line-by-line fallback for a chunk pyarrow can't parse at all (e.g. invalid UTF-8)."""
-        out: list[tuple[int, tuple]] = []
+        lines: list[int] = []
+        rows: list[tuple] = []
         width = len(self.header)
         for offset, raw in enumerate(chunk.split(b"\n")[:-1]):
             line = first_line + offset
@@ -262,12 +300,31 @@ class _ChunkParser:
                 report.reject(line, _npi_guess(raw), f"expected {width} fields, found {len(fields)}")
                 continue
             values = tuple(fields[p] if p is not None else "" for p in self.positions)
-            if not self.all_taxonomies and not values[_POS[nppes.DEACTIVATION_DATE]] and not any(
+            if not self.all_taxonomies and not values[_DEACTIVATION] and not any(
                     values[t] in KEPT_TAXONOMIES for t, _ in _TAX_POS):
                 report.skipped += 1
                 continue
-            out.append((line, values))
-        return out
+            lines.append(line)
+            rows.append(values)
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(nppes.USED_COLUMNS)
+        table = pa.table([pa.array(c, pa.string()) for c in columns], names=list(nppes.USED_COLUMNS))
+        return table, lines, chunk.count(b"\n")
+
+
+def _is_utf8(chunk: memoryview) -> bool:
+    """Checked by Arrow on the bytes in place: decoding a chunk to a str would briefly hold up to four times
+    its size."""
+    offsets = pa.py_buffer(array("i", [0, len(chunk)]).tobytes())
+    try:
+        pa.StringArray.from_buffers(1, offsets, pa.py_buffer(chunk)).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _buffer_of(chunk: memoryview) -> bytes | bytearray:
+    """The buffer a chunk starts at the beginning of (searched up to len(chunk)), without a copy."""
+    return chunk.obj if isinstance(chunk.obj, (bytes, bytearray)) else bytes(chunk)
 
 
 def _npi_guess(raw: bytes) -> str | None:
@@ -275,136 +332,25 @@ def _npi_guess(raw: bytes) -> str | None:
     return head if head.isdigit() else None
 
 
-# -- turning a row into a record ---------------------------------------------------------------------------
-
-def _date(value: str, column: str) -> date | None:
-    if not value:
-        return None
-    # Sliced by hand: strptime costs ten times more and this runs for every kept row.
-    try:
-        if len(value) != 10 or value[2] != "/" or value[5] != "/":
-            raise ValueError
-        return date(int(value[6:]), int(value[:2]), int(value[3:5]))
-    except ValueError:
-        raise _Rejected(f"{column} {value!r} is not a date in MM/DD/YYYY form") from None
-
-
-@dataclass(slots=True)
-class _Deactivation:
-    npi: str
-    deactivation_date: date
-    reactivation_date: date | None
-
-
-def build_record(values: tuple, *, all_taxonomies: bool,
-                 zips: dict[str, ZipPlace]) -> tuple | _Deactivation | None:
-    """The registry fields of one provider from one file row (a tuple in ``_RECORD_COLUMNS`` order); a
-    _Deactivation; None when out of scope.
-
-    Raises _Rejected with the reason for a row that can't be trusted. Names and addresses are stored as
-    filed (the registry uses capitals); pages and the API present them in display case.
-    """
-    v = values
-    npi = v[_NPI]
-    if not is_valid_npi(npi):
-        raise _Rejected(f"NPI {npi!r} is not 10 digits with a valid check digit")
-    deactivated_on = _date(v[_DEACTIVATION], nppes.DEACTIVATION_DATE)
-    reactivated_on = _date(v[_REACTIVATION], nppes.REACTIVATION_DATE)
-    if deactivated_on and not (reactivated_on and reactivated_on > deactivated_on):
-        return _Deactivation(npi, deactivated_on, reactivated_on)
-    taxonomies = tuple((v[t], v[s] == "Y") for t, s in _TAX_POS if v[t])
-    specialties = _specialties_of(tuple(code for code, _ in taxonomies))
-    if not specialties and not all_taxonomies:
-        return None
-    entity = v[_ENTITY]
-    if entity not in ("1", "2"):
-        raise _Rejected(f"{nppes.ENTITY_TYPE} {entity!r} is not 1 (individual) or 2 (organization)")
-    organization = v[_ORG]
-    if entity == "1":
-        if not v[_LAST]:
-            raise _Rejected(f"{nppes.LAST_NAME} is empty")
-        display = " ".join(p for p in (v[_FIRST], v[_MIDDLE], v[_LAST], v[_SUFFIX]) if p)
-        searchable = f"{display} {organization}" if organization else display
-    else:
-        if not organization:
-            raise _Rejected(f"{nppes.ORGANIZATION_NAME} is empty")
-        display = searchable = organization
-    postal = v[_POSTAL]
-    country = v[_COUNTRY] or "US"
-    zip5 = lat = lon = tz = None
-    if country == "US":
-        if not (len(postal) in (5, 9) and postal.isascii() and postal.isdigit()):
-            raise _Rejected(f"practice ZIP {postal!r} is not 5 or 9 digits")
-        zip5 = postal[:5]
-        place = zips.get(zip5)
-        if place is not None:  # a ZIP the offline table lacks is kept, just not placed on the map
-            lat, lon, tz = place.lat, place.lon, place.time_zone
-    # A tuple in _RECORD_COLUMNS order: a dict per row costs more than the parse at registry scale.
-    return (
-        npi, int(entity), display[:200], normalise(searchable)[:300], organization or None, v[_LAST] or None,
-        v[_FIRST] or None, v[_MIDDLE] or None, v[_PREFIX] or None, v[_SUFFIX] or None, v[_CREDENTIAL] or None,
-        v[_SEX][:1] or None, taxonomies, specialties, v[_ADDRESS1] or None, v[_ADDRESS2] or None,
-        v[_CITY] or None, v[_STATE] or None, postal or None, zip5, country[:2], v[_PHONE] or None, lat, lon, tz,
-        _date(v[_ENUMERATED], nppes.ENUMERATION_DATE), _date(v[_UPDATED], nppes.LAST_UPDATE_DATE),
-        deactivated_on, reactivated_on, True, _digest(v),
-    )
-
-
-@lru_cache(maxsize=65536)
-def _specialties_of(taxonomy_codes: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(codes_for_taxonomies(taxonomy_codes))
-
-
-@lru_cache(maxsize=65536)
-def _taxonomies_json(taxonomies: tuple[tuple[str, bool], ...]) -> str:
-    # Few distinct combinations recur across millions of rows, so each is serialised once.
-    return json.dumps([{"code": code, "primary": primary} for code, primary in taxonomies])
-
-
-@lru_cache(maxsize=4096)
-def _list_json(items: tuple[str, ...]) -> str:
-    return json.dumps(list(items))
-
-
-def _digest(values: tuple) -> str:
-    """The filed values decide every registry field, so their digest tells "unchanged" on a re-import."""
-    return hashlib.md5("\x1f".join(values).encode(), usedforsecurity=False).hexdigest()
-
-
-(_NPI, _ENTITY, _ORG, _LAST, _FIRST, _MIDDLE, _PREFIX, _SUFFIX, _CREDENTIAL, _ADDRESS1, _ADDRESS2, _CITY, _STATE,
- _POSTAL, _COUNTRY, _PHONE, _ENUMERATED, _UPDATED, _DEACTIVATION, _REACTIVATION, _SEX) = (
-    _POS[c] for c in (nppes.NPI, nppes.ENTITY_TYPE, nppes.ORGANIZATION_NAME, nppes.LAST_NAME, nppes.FIRST_NAME,
-                      nppes.MIDDLE_NAME, nppes.NAME_PREFIX, nppes.NAME_SUFFIX, nppes.CREDENTIAL, nppes.ADDRESS_LINE1,
-                      nppes.ADDRESS_LINE2, nppes.CITY, nppes.STATE, nppes.POSTAL_CODE, nppes.COUNTRY_CODE,
-                      nppes.PHONE, nppes.ENUMERATION_DATE, nppes.LAST_UPDATE_DATE, nppes.DEACTIVATION_DATE,
-                      nppes.REACTIVATION_DATE, nppes.SEX))
-
-
 # -- writing -------------------------------------------------------------------------------------------------
 
 # Registry columns an import writes; provider-managed fields are never touched by one.
-_REGISTRY_COLUMNS = ("npi", "entity_type", "display_name", "name_search", "organization_name", "last_name",
-                     "first_name", "middle_name", "name_prefix", "name_suffix", "credential", "sex", "taxonomies",
-                     "specialties", "address_line1", "address_line2", "city", "state", "postal_code", "zip_code",
-                     "country_code", "phone", "lat", "lon", "time_zone", "enumeration_date", "last_update_date",
-                     "deactivation_date", "reactivation_date", "is_active", "source_digest", "source_file",
-                     "imported_at", "is_demo")
-# What build_record returns; the import adds source_file, imported_at and is_demo.
-_RECORD_COLUMNS = _REGISTRY_COLUMNS[:_REGISTRY_COLUMNS.index("source_digest") + 1]
-_R_NPI, _R_SPECIALTIES, _R_LAT, _R_LON, _R_DIGEST = (
-    _RECORD_COLUMNS.index(c) for c in ("npi", "specialties", "lat", "lon", "source_digest"))
-_DATE_COLUMNS = {"enumeration_date", "last_update_date", "deactivation_date", "reactivation_date"}
-_NEW_PROVIDER_DEFAULTS = {"insurance_plans": "[]", "languages": "[]", "services": "[]", "profile_confirmed": False}
+_REGISTRY_COLUMNS = (*records.RECORD_COLUMNS, "source_file", "imported_at", "is_demo")
+# Provider-managed fields of a new provider, as SQL literals both databases read.
+_NEW_PROVIDER_DEFAULTS = {"insurance_plans": "'[]'", "languages": "'[]'", "services": "'[]'",
+                          "profile_confirmed": "false"}
 _INDEX_COLUMNS = ("specialty", "npi", "lat_band", "lat", "lon")
+_SQLITE_ROWS_PER_INSERT = 100  # x 34 values; larger statements measured no faster
 
 
 class _BulkWriter:
-    """Bulk upserts below the ORM: executemany on SQLite, COPY into a temporary table on PostgreSQL.
+    """Bulk upserts below the ORM: multi-row INSERTs on SQLite, COPY into a temporary table on PostgreSQL.
 
-    Going through the ORM or Core costs more than the whole pyarrow parse at this volume, so values are
-    adapted once here into the forms SQLAlchemy itself stores (ISO dates and JSON text on SQLite; native
-    values on PostgreSQL). ``INSERT ... ON CONFLICT (npi) DO UPDATE`` reads the same on both databases; on
-    PostgreSQL the rows arrive by COPY first, because executemany pays a round trip per row.
+    Going through the ORM or Core costs more than the whole pyarrow parse at this volume, so records arrive
+    already in the forms SQLAlchemy itself stores (ISO dates, JSON text). ``INSERT ... ON CONFLICT (npi) DO
+    UPDATE`` reads the same on both databases. On SQLite, binding values is the writer's main cost in Python,
+    so the values every row shares (active, provenance) are bound once per statement; on PostgreSQL the rows
+    arrive by COPY first, because executemany pays a round trip per row.
     """
 
     _BATCH_TABLE = "directory_import_batch"
@@ -414,63 +360,95 @@ class _BulkWriter:
         dialect = db.get_bind().dialect
         self.sqlite = dialect.name == "sqlite"
         self.postgresql = dialect.name == "postgresql"
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        registry = ", ".join(_REGISTRY_COLUMNS)
-        managed = ", ".join(_NEW_PROVIDER_DEFAULTS)
+        managed, defaults = ", ".join(_NEW_PROVIDER_DEFAULTS), ", ".join(_NEW_PROVIDER_DEFAULTS.values())
         updates = ", ".join(f"{c} = excluded.{c}" for c in _REGISTRY_COLUMNS if c != "npi")
-        conflict = f"ON CONFLICT (npi) DO UPDATE SET {updates}"
-        self.upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({registry}, {managed}) "
-                           f"VALUES ({', '.join([mark] * (len(_REGISTRY_COLUMNS) + len(_NEW_PROVIDER_DEFAULTS)))}) "
-                           f"{conflict}")
-        self.index_sql = (f"INSERT INTO {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) "
-                          f"VALUES ({', '.join([mark] * len(_INDEX_COLUMNS))})")
-        defaults_sql = "'[]', '[]', '[]', false"
+        self.conflict = f" ON CONFLICT (npi) DO UPDATE SET {updates}"
+        registry = ", ".join(_REGISTRY_COLUMNS)
         self.copy_upsert_sql = (f"INSERT INTO {Provider.__tablename__} ({registry}, {managed}) "
-                                f"SELECT {registry}, {defaults_sql} FROM {self._BATCH_TABLE} {conflict}")
-        self.defaults = tuple(_NEW_PROVIDER_DEFAULTS.values())
+                                f"SELECT {registry}, {defaults} FROM {self._BATCH_TABLE}{self.conflict}")
         # Provenance, the same for every row of the file.
         self.extra = (source_file, _sqlite_datetime(imported_at) if self.sqlite else imported_at, is_demo)
-        # (position, converter) for the values the driver should receive in another form.
-        self.converters: list[tuple[int, Callable[[Any], Any]]] = [
-            (_RECORD_COLUMNS.index("taxonomies"), _taxonomies_json),
-            (_RECORD_COLUMNS.index("specialties"), _list_json)]
-        if self.sqlite:
-            self.converters += [(i, date.isoformat) for i, c in enumerate(_RECORD_COLUMNS) if c in _DATE_COLUMNS]
+        # SQLite: the record columns that vary, then the shared ones as ?1-?3 and literals.
+        self.varying = [i for i, c in enumerate(records.RECORD_COLUMNS) if c != "is_active"]
+        columns = [records.RECORD_COLUMNS[i] for i in self.varying]
+        self.sqlite_head = (f"INSERT INTO {Provider.__tablename__} ({', '.join(columns)}, is_active, source_file, "
+                            f"imported_at, is_demo, {managed}) ")
+        self.sqlite_shared = f"true, ?1, ?2, ?3, {defaults}"
 
-    def _rows(self, records: list[tuple]) -> Iterator[tuple]:
-        for record in records:
-            values = list(record)
-            for i, convert in self.converters:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            yield (*values, *self.extra)
+    @lru_cache(maxsize=8)  # noqa: B019 - a handful of statement sizes per writer, the writer lives for one import
+    def _insert_sql(self, rows: int) -> str:
+        width = len(self.varying)
+        marks = (f"({', '.join(f'?{4 + r * width + j}' for j in range(width))}, {self.sqlite_shared})"
+                 for r in range(rows))
+        return f"{self.sqlite_head}VALUES {', '.join(marks)}{self.conflict}"
 
-    def upsert(self, records: list[tuple]) -> None:
+    @lru_cache(maxsize=8)  # noqa: B019
+    def _index_sql(self, rows: int) -> str:
+        marks = f"({', '.join(['?'] * len(_INDEX_COLUMNS))})"
+        return (f"INSERT INTO {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) "
+                f"VALUES {', '.join([marks] * rows)}")
+
+    def upsert(self, columns: list[list]) -> None:
+        """Insert or update records given column by column (records.ChunkRecords.columns)."""
+        n = len(columns[0])
+        if not n:
+            return
         if self.postgresql:
+            columns = [*columns, *([value] * n for value in self.extra)]
             cursor = self.db.connection().connection.driver_connection.cursor()
             # Same column types, none of the constraints: the upsert below applies those.
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._BATCH_TABLE} ON COMMIT DELETE ROWS AS "
                            f"SELECT {', '.join(_REGISTRY_COLUMNS)} FROM {Provider.__tablename__} WITH NO DATA")
             with cursor.copy(f"COPY {self._BATCH_TABLE} ({', '.join(_REGISTRY_COLUMNS)}) FROM STDIN") as copy:
-                for row in self._rows(records):
+                for row in zip(*columns, strict=True):
                     copy.write_row(row)
             cursor.execute(self.copy_upsert_sql)
             cursor.execute(f"DELETE FROM {self._BATCH_TABLE}")  # in case a transaction spans several chunks
             return
-        self.db.connection().exec_driver_sql(self.upsert_sql, [row + self.defaults for row in self._rows(records)])
+        self._sqlite_many(self._insert_sql, _row_major([columns[i] for i in self.varying]), len(self.varying),
+                          _SQLITE_ROWS_PER_INSERT, shared=list(self.extra))
 
-    def index(self, records: list[tuple]) -> None:
-        rows = [(code, r[_R_NPI], lat_band(r[_R_LAT]), r[_R_LAT], r[_R_LON])
-                for r in records if r[_R_LAT] is not None for code in r[_R_SPECIALTIES]]
-        if not rows:
+    def index(self, flat: list) -> None:
+        """Insert search-index rows given one after another in a flat list (specialty, npi, lat_band, lat, lon)."""
+        if not flat:
             return
+        width = len(_INDEX_COLUMNS)
         if self.postgresql:
             cursor = self.db.connection().connection.driver_connection.cursor()
             with cursor.copy(f"COPY {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for start in range(0, len(flat), width):
+                    copy.write_row(flat[start:start + width])
             return
-        self.db.connection().exec_driver_sql(self.index_sql, rows)
+        self._sqlite_many(self._index_sql, flat, width, 4 * _SQLITE_ROWS_PER_INSERT)
+
+    def _sqlite_many(self, statement: Callable[[int], str], flat: list, width: int, per_statement: int,
+                     shared: list | None = None) -> None:
+        """Many rows per statement (``shared`` first, then ``width`` values per row): sqlite3 releases the GIL
+        around every step, and with the reading thread busy in Python each re-acquisition can wait a whole
+        switch interval, so executemany's step per row costs far more inside the import than alone. Only a
+        few statement shapes (per_statement, a tenth of it, ..., 1), since sqlite3 keeps every distinct
+        statement it has compiled."""
+        cursor = self.db.connection().connection.driver_connection.cursor()
+        rows = len(flat) // width
+        shared = shared or []
+        try:
+            start, size = 0, per_statement
+            while start < rows:
+                while rows - start < size:
+                    size = max(1, size // 10)
+                cursor.execute(statement(size), shared + flat[start * width:(start + size) * width])
+                start += size
+        finally:
+            cursor.close()
+
+
+def _row_major(columns: list[list]) -> list:
+    """One flat list, row after row, built by slice assignment (no tuple per row)."""
+    width, n = len(columns), len(columns[0])
+    flat: list = [None] * (width * n)
+    for j, column in enumerate(columns):
+        flat[j::width] = column
+    return flat
 
 
 def _sqlite_datetime(value: datetime) -> str:
@@ -480,14 +458,15 @@ def _sqlite_datetime(value: datetime) -> str:
 
 @contextmanager
 def _bulk_session_settings(db: Session) -> Iterator[None]:
-    """On SQLite, a bigger page cache and rarer WAL checkpoints while importing; restored afterwards."""
+    """On SQLite, a fixed page cache and rarer WAL checkpoints while importing; restored afterwards."""
     if db.get_bind().dialect.name != "sqlite":
         yield
         return
     connection = db.connection()
     cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
     checkpoint = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
-    connection.exec_driver_sql("PRAGMA cache_size = -32768")  # 32 MiB
+    # 8 MiB: a bigger cache measured no faster and counts against the import's resident memory.
+    connection.exec_driver_sql("PRAGMA cache_size = -8192")
     connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 16384")  # pages, about 64 MiB of WAL
     try:
         yield
@@ -497,30 +476,57 @@ def _bulk_session_settings(db: Session) -> Iterator[None]:
         connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {int(checkpoint)}")
 
 
-def _npi_batches(db: Session, column, npis: list[str]) -> Iterator[Any]:
-    """``column IN npis`` conditions. On PostgreSQL one ``= ANY(array)``: psycopg prepares a statement run
-    often, and a generic plan for a long IN list, made while the table was small, turns into a sequential
-    scan as the import grows it; ``= ANY`` keeps the index. SQLite gets IN lists under its parameter limit."""
-    if db.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam("npis", npis, type_=postgresql.ARRAY(String(10))))
+def _cell_index() -> Index:
+    return next(i for i in SearchIndexEntry.__table__.indexes if i.name == "ix_directory_search_index_cell")
+
+
+@contextmanager
+def _search_index_built_afterwards(db: Session) -> Iterator[None]:
+    """Into an empty directory, fill the search index without its cell index and build that once at the end:
+    one sort instead of a B-tree insert per row. The index is first (re)created if missing, which repairs an
+    import killed while it was dropped."""
+    cell = _cell_index()
+    cell.create(db.connection(), checkfirst=True)
+    if db.execute(select(Provider.npi).limit(1)).first() is not None:
+        db.commit()
+        yield
         return
-    for i in range(0, len(npis), _LOOKUP_CHUNK):
-        yield column.in_(npis[i:i + _LOOKUP_CHUNK])
+    cell.drop(db.connection())
+    db.commit()
+    try:
+        yield
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        cell.create(db.connection(), checkfirst=True)
+        db.commit()
+
+
+def _among(db: Session, column: str, npis: list[str]) -> tuple[str, tuple]:
+    """A ``column`` condition matching ``npis`` and its parameters: one JSON array read by json_each on SQLite
+    (no bound-parameter limit), one ``= ANY(array)`` on PostgreSQL (an IN list prepared while the table was
+    small gets a plan that turns into a sequential scan as the import grows it; ``= ANY`` keeps the index)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return f"{column} = ANY(%s)", (npis,)
+    return f"{column} IN (SELECT value FROM json_each(?))", (json.dumps(npis),)
 
 
 def _existing(db: Session, npis: list[str]) -> dict[str, tuple[str, bool, date | None]]:
-    found: dict[str, tuple[str, bool, date | None]] = {}
-    for condition in _npi_batches(db, Provider.npi, npis):
-        rows = db.execute(select(Provider.npi, Provider.source_digest, Provider.is_active, Provider.deactivation_date)
-                          .where(condition))
-        for npi, digest, active, deactivated_on in rows:
-            found[npi] = (digest, active, deactivated_on)
-    return found
+    """npi -> (digest, active, deactivation date) of those we hold."""
+    if not npis:
+        return {}
+    condition, params = _among(db, "npi", npis)
+    rows = db.connection().exec_driver_sql(
+        f"SELECT npi, source_digest, is_active, deactivation_date FROM {Provider.__tablename__} WHERE {condition}",
+        params)
+    return {npi: (digest, bool(active), date.fromisoformat(day) if isinstance(day, str) else day)
+            for npi, digest, active, day in rows}
 
 
 def _drop_index_rows(db: Session, npis: list[str]) -> None:
-    for condition in _npi_batches(db, SearchIndexEntry.npi, npis):
-        db.execute(delete(SearchIndexEntry).where(condition))
+    condition, params = _among(db, "npi", npis)
+    db.connection().exec_driver_sql(f"DELETE FROM {SearchIndexEntry.__tablename__} WHERE {condition}", params)
 
 
 @dataclass
@@ -528,44 +534,52 @@ class _ImportContext:
     db: Session
     writer: _BulkWriter
     report: ImportReport
-    all_taxonomies: bool
     source_file: str
     imported_at: datetime
-    is_demo: bool
-    zips: dict[str, ZipPlace]
 
 
-def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
-    """Build, classify and store one chunk's rows (the caller commits)."""
-    report = ctx.report
-    records: dict[str, tuple] = {}
-    deactivations: dict[str, _Deactivation] = {}
-    existing = _existing(ctx.db, list({values[_NPI] for _, values in rows}))
-    for line, values in rows:
-        before = existing.get(values[_NPI])
-        if before is not None and before[1] and before[0] == _digest(values):
-            report.unchanged += 1  # filed exactly as we hold it: nothing to build or write
-            continue
-        try:
-            built = build_record(values, all_taxonomies=ctx.all_taxonomies, zips=ctx.zips)
-        except _Rejected as exc:
-            report.reject(line, values[_NPI], str(exc))
-            continue
-        if built is None:
-            report.skipped += 1
-        elif isinstance(built, _Deactivation):
-            records.pop(built.npi, None)
-            deactivations[built.npi] = built
+def _in_file_order(chunk: records.ChunkRecords) -> tuple[dict[str, int], dict[str, records.Deactivation]]:
+    """The last word on each NPI in the chunk: npi -> index of its record, npi -> deactivation (a later row
+    for the same NPI wins, whichever kind it is)."""
+    npis = chunk.columns[records.R_NPI]
+    if not chunk.deactivations:
+        return {npi: i for i, npi in enumerate(npis)}, {}
+    built: dict[str, int] = {}
+    deactivations: dict[str, records.Deactivation] = {}
+    events = sorted([(line, 1, i) for i, line in enumerate(chunk.lines)]
+                    + [(line, 0, i) for i, (line, _) in enumerate(chunk.deactivations)])
+    for _, is_record, i in events:
+        if is_record:
+            deactivations.pop(npis[i], None)
+            built[npis[i]] = i
         else:
-            deactivations.pop(built[_R_NPI], None)
-            records[built[_R_NPI]] = built  # a later row for the same NPI wins
+            d = chunk.deactivations[i][1]
+            built.pop(d.npi, None)
+            deactivations[d.npi] = d
+    return built, deactivations
+
+
+def _write(ctx: _ImportContext, chunk: records.ChunkRecords) -> None:
+    """Classify and store one chunk's records (the caller commits)."""
+    report = ctx.report
+    for line, npi, reason in chunk.rejected:
+        report.reject(line, npi, reason)
+    built, deactivations = _in_file_order(chunk)
+    existing = _existing(ctx.db, [*built, *deactivations, *(npi for npi, _ in chunk.skipped)])
+    for npi, row_digest in chunk.skipped:
+        before = existing.get(npi)
+        if before is not None and before[1] and before[0] == row_digest:
+            report.unchanged += 1  # held exactly as filed (e.g. by an --all-taxonomies import)
+        else:
+            report.skipped += 1
     new, changed = [], []
-    for npi, record in records.items():
+    npis, digests = chunk.columns[records.R_NPI], chunk.columns[records.R_DIGEST]
+    for npi, i in built.items():
         before = existing.get(npi)
         if before is None:
-            new.append(record)
-        elif before[0] != record[_R_DIGEST] or not before[1]:
-            changed.append(record)
+            new.append(i)
+        elif before[0] != digests[i] or not before[1]:
+            changed.append(i)
         else:
             report.unchanged += 1
     report.imported += len(new)
@@ -581,31 +595,41 @@ def _write(ctx: _ImportContext, rows: list[tuple[int, tuple]]) -> None:
             report.unchanged += 1
     report.deactivated += len(to_deactivate)
     if changed or to_deactivate:
-        _drop_index_rows(ctx.db, [r[_R_NPI] for r in changed] + [d.npi for d in to_deactivate])
+        _drop_index_rows(ctx.db, [npis[i] for i in changed] + [d.npi for d in to_deactivate])
     if new or changed:
         written = new + changed
-        ctx.writer.upsert(written)
-        ctx.writer.index(written)
-    for d in to_deactivate:
-        ctx.db.execute(update(Provider).where(Provider.npi == d.npi).values(
-            is_active=False, deactivation_date=d.deactivation_date, reactivation_date=d.reactivation_date,
-            source_file=ctx.source_file, imported_at=ctx.imported_at))
+        if len(written) == len(npis):  # every record (a fresh import): no need to pick them out
+            columns, written = chunk.columns, range(len(npis))
+        else:
+            columns = [records.pick(column, written) for column in chunk.columns]
+        ctx.writer.upsert(columns)
+        lats, lons = chunk.columns[records.R_LAT], chunk.columns[records.R_LON]
+        bands, specialties = chunk.lat_bands, chunk.specialties
+        ctx.writer.index([value for i in written if lats[i] is not None for code in specialties[i]
+                          for value in (code, npis[i], bands[i], lats[i], lons[i])])
+    if to_deactivate:
+        ctx.db.execute(update(Provider), [
+            {"npi": d.npi, "is_active": False, "deactivation_date": d.deactivation_date,
+             "reactivation_date": d.reactivation_date, "source_file": ctx.source_file,
+             "imported_at": ctx.imported_at} for d in to_deactivate])
 
 
-def _parsed_in_background(stream: IO[bytes], parser: _ChunkParser, report: ImportReport,
-                          chunk_bytes: int) -> Iterator[tuple[list[tuple[int, tuple]], int]]:
-    """(rows, chunk size) per chunk, parsed one chunk ahead in a thread.
+def _prepared_in_background(
+        stream: IO[bytes], file_name: str, parser: _ChunkParser, report: ImportReport, *, all_taxonomies: bool,
+        chunk_bytes: int, cache_dir: Path | None) -> Iterator[tuple[records.ChunkRecords, int]]:
+    """(built chunk, chunk size) per chunk, parsed and built one chunk ahead in a thread.
 
-    pyarrow and SQLite both release the GIL in their C code, so parsing the next chunk overlaps with
-    writing this one on a second core. At most two parsed chunks wait, so memory stays bounded.
+    pyarrow's kernels and SQLite both release the GIL in their C code, so preparing the next chunk
+    overlaps with writing this one on a second core. At most two prepared chunks wait, so memory stays
+    bounded.
     """
-    parsed: queue.Queue = queue.Queue(maxsize=2)
+    prepared: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
     def put(item) -> bool:
         while not stop.is_set():
             try:
-                parsed.put(item, timeout=0.1)
+                prepared.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
@@ -615,18 +639,21 @@ def _parsed_in_background(stream: IO[bytes], parser: _ChunkParser, report: Impor
         try:
             line = 2
             for chunk in _chunks(stream, chunk_bytes):
-                lines = chunk.count(b"\n")
-                if not put((parser.parse(chunk, line, lines, report), len(chunk))):
+                table, row_lines, lines = parser.parse(chunk, line, report)
+                if not put((records.build_chunk(table, row_lines, all_taxonomies=all_taxonomies), len(chunk))):
                     return
                 line += lines
             put(None)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc})"))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             put(exc)
 
-    thread = threading.Thread(target=work, name="nppes-parser", daemon=True)
+    thread = threading.Thread(target=work, name="nppes-reader", daemon=True)
     thread.start()
     try:
-        while (item := parsed.get()) is not None:
+        records.zip_columns(cache_dir)  # loaded here while the reader parses the first chunk
+        while (item := prepared.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -637,28 +664,28 @@ def _parsed_in_background(stream: IO[bytes], parser: _ChunkParser, report: Impor
 
 def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_demo: bool = False,
                  on_progress: Callable[[int, int], None] | None = None,
-                 chunk_bytes: int = CHUNK_BYTES) -> ImportReport:
+                 chunk_bytes: int = CHUNK_BYTES, cache_dir: Path | None = None) -> ImportReport:
     """Import one NPPES file and return the report.
 
-    Commits every chunk (every 64 MB of input on SQLite), so an interrupted import keeps what it finished
+    Commits every 64 MB of input, so an interrupted import keeps what it finished
     and a re-run completes the rest (re-importing is idempotent). ``is_demo`` marks every provider it writes as
-    demo data.
+    demo data. ``cache_dir`` keeps the ZIP table between imports (see records.zip_columns).
     """
-    commit_bytes = SQLITE_COMMIT_BYTES if db.get_bind().dialect.name == "sqlite" else 0
+    commit_bytes = COMMIT_BYTES
     report = ImportReport()
-    parse_report = ImportReport()  # filled by the parsing thread; merged at the end
+    parse_report = ImportReport()  # filled by the reading thread; merged at the end
     with open_nppes(path) as (stream, size, source_file):
         header, mapping = _read_header(stream, source_file)
         parser = _ChunkParser(header, mapping, all_taxonomies=all_taxonomies)
         imported_at = datetime.now(UTC)
         writer = _BulkWriter(db, source_file=source_file, imported_at=imported_at, is_demo=is_demo)
-        ctx = _ImportContext(db=db, writer=writer, report=report, all_taxonomies=all_taxonomies,
-                             source_file=source_file, imported_at=imported_at, is_demo=is_demo,
-                             zips=zip_table())
+        ctx = _ImportContext(db=db, writer=writer, report=report, source_file=source_file, imported_at=imported_at)
         done = uncommitted = 0
-        with _bulk_session_settings(db):
-            for rows, chunk_size in _parsed_in_background(stream, parser, parse_report, chunk_bytes):
-                _write(ctx, rows)
+        with _bulk_session_settings(db), _search_index_built_afterwards(db):
+            for chunk, chunk_size in _prepared_in_background(stream, source_file, parser, parse_report,
+                                                             all_taxonomies=all_taxonomies, chunk_bytes=chunk_bytes,
+                                                             cache_dir=cache_dir):
+                _write(ctx, chunk)
                 done += chunk_size
                 uncommitted += chunk_size
                 if uncommitted >= commit_bytes:

@@ -18,14 +18,14 @@ def _luhn_sum(digits: str, *, double_first: bool) -> int:
 
 
 # The prefix sits left of nine digits (an odd count), so its right-most digit is not doubled.
-_PREFIX_SUM = _luhn_sum(_PREFIX, double_first=False)
+PREFIX_SUM = _luhn_sum(_PREFIX, double_first=False)
 _DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
 def check_digit(first_nine: str) -> int:
     # Unrolled for the importer's hot loop; the digits next to the check digit (positions 9, 7, 5, 3, 1) double.
     d = [ord(c) - 48 for c in first_nine]
-    total = (_PREFIX_SUM + _DOUBLED[d[8]] + d[7] + _DOUBLED[d[6]] + d[5] + _DOUBLED[d[4]] + d[3]
+    total = (PREFIX_SUM + _DOUBLED[d[8]] + d[7] + _DOUBLED[d[6]] + d[5] + _DOUBLED[d[4]] + d[3]
              + _DOUBLED[d[2]] + d[1] + _DOUBLED[d[0]])
     return (10 - total % 10) % 10
 

@@ -176,13 +176,14 @@ def test_all_taxonomies_keeps_providers_outside_the_specialty_map(db, nppes_file
     assert db.get(Provider, B).specialties == [] and index_of(db, B) == []
 
 
-def test_line_numbers_stay_exact_across_chunks_blank_lines_and_invalid_utf8(db, tmp_path, run_import):
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_line_numbers_stay_exact_across_chunks_blank_lines_and_invalid_utf8(db, tmp_path, run_import, newline):
     good = [provider_row(make_npi(100 + i)) for i in range(40)]
     path = tmp_path / "npidata_pfile_chunks.csv"
     write_nppes(path, good[:10] + [""] + good[10:20] + ['"1234567893","1","x"'] + good[20:])
     raw = path.read_bytes().splitlines(keepends=True)
     raw.insert(30, b'"\xff\xfe broken","1"\n')  # becomes line 31
-    path.write_bytes(b"".join(raw))
+    path.write_bytes(b"".join(raw).replace(b"\n", newline))
 
     report = run_import(path, chunk_bytes=4096)
 
@@ -244,3 +245,135 @@ def test_cli_json_report_has_exactly_the_documented_keys(clean_engine, nppes_fil
     assert all(list(e) == ["line", "npi", "reason"] for e in report["errors"])
     assert (report["rows"], report["imported"], report["rejected"]) == (11, 6, 3)
     assert missing.exit_code == 2 and "does not exist" in missing.stderr and missing.stdout == ""
+
+
+def test_refused_rows_and_blank_lines_in_one_chunk_keep_their_lines(db, tmp_path, run_import):
+    """One chunk holding several refused rows and empty lines: pyarrow numbers rows, not lines."""
+    good = [provider_row(make_npi(300 + i)) for i in range(12)]
+    path = tmp_path / "npidata_pfile_mixed.csv"
+    write_nppes(path, [good[0], '"1234567893","1"', "", "", good[1], good[2], '"x"', "", good[3], *good[4:]])
+
+    report = run_import(path)
+
+    # Header is line 1; rows start at line 2.
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (3, "expected 330 fields, found 2"), (8, "expected 330 fields, found 1")]
+    assert (report.rows, report.imported, report.rejected) == (14, 12, 2)
+
+
+def test_chunks_are_whole_lines_however_the_stream_delivers_bytes():
+    import io
+
+    from fusioncare.directory.importer import _chunks
+
+    class Trickle(io.RawIOBase):
+        """Hands out at most 7 bytes per read, as a slow pipe or an archive member may."""
+
+        def __init__(self, data: bytes) -> None:
+            self.stream = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            piece = self.stream.read(min(7, len(buffer)))
+            buffer[:len(piece)] = piece
+            return len(piece)
+
+    data = b"".join(f'"{i}","{"x" * (i % 50)}"\n'.encode() for i in range(500)) + b'"last","no newline"'
+
+    pieces = [bytes(chunk) for chunk in _chunks(Trickle(data), 100)]
+
+    assert b"".join(pieces) == data + b"\n"
+    assert all(piece.endswith(b"\n") and piece.count(b"\n") >= 1 for piece in pieces)
+    assert len(pieces) > 10
+
+
+def test_a_damaged_archive_is_a_clear_error_not_a_traceback(db, nppes_file, run_import, tmp_path, clean_engine,
+                                                           monkeypatch):
+    from fusioncare.cli import app as cli_app
+    from fusioncare.settings import get_settings
+
+    rows = [provider_row(make_npi(500 + i), last=f"NAME{i}" * 5, first="A" * (i % 60)) for i in range(400)]
+    csv_path = nppes_file(rows, name="npidata_pfile_20250101-20250131.csv")
+    archive = tmp_path / "NPPES_Data_Dissemination_January_2025.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.write(csv_path, csv_path.name)
+    data = bytearray(archive.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)  # a scratched disk: the member's compressed bytes no longer check out
+    archive.write_bytes(bytes(data))
+
+    with pytest.raises(UnreadableImportFile, match="damaged and can't be read to the end"):
+        run_import(archive, chunk_bytes=4096)
+
+    _cli_env(clean_engine, monkeypatch)
+    try:
+        result = CliRunner().invoke(cli_app, ["import-nppes", str(archive), "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "damaged and can't be read to the end" in result.stderr and "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def _has_cell_index(db) -> bool:
+    from sqlalchemy import inspect
+
+    return "ix_directory_search_index_cell" in {i["name"] for i in inspect(db.connection()).get_indexes(
+        SearchIndexEntry.__tablename__)}
+
+
+def test_the_search_index_is_whole_after_a_fresh_import_and_repaired_after_a_killed_one(db, nppes_file,
+                                                                                        run_import):
+    from fusioncare.directory.importer import _cell_index
+
+    first = nppes_file([provider_row(make_npi(600 + i)) for i in range(30)])
+    run_import(first, chunk_bytes=4096)  # into an empty directory: the index is built at the end
+    assert _has_cell_index(db)
+
+    _cell_index().drop(db.connection())  # as an import killed between dropping and rebuilding it leaves it
+    db.commit()
+    assert not _has_cell_index(db)
+    report = run_import(nppes_file([provider_row(make_npi(700))]))
+
+    assert report.imported == 1 and _has_cell_index(db)
+    assert len(index_of(db, make_npi(700))) == 1
+
+
+def test_the_zip_table_cache_is_written_once_and_a_broken_one_is_rebuilt(tmp_path):
+    from fusioncare.directory import records
+
+    saved = list(records._zip_columns_cache)
+    try:
+        records._zip_columns_cache.clear()
+        built = records.zip_columns(tmp_path)
+        cached = list(tmp_path.glob("zip-centroids-zipcodes-*.arrow"))
+        assert len(cached) == 1 and not list(tmp_path.glob("*.partial"))
+
+        records._zip_columns_cache.clear()
+        assert records.zip_columns(tmp_path) == built  # read back from the file
+
+        cached[0].write_bytes(b"not an arrow file")
+        records._zip_columns_cache.clear()
+        assert records.zip_columns(tmp_path) == built
+        assert records._read_zip_cache(cached[0]) is not None  # rewritten whole
+
+        unwritable = tmp_path / "file-not-dir"
+        unwritable.write_text("x")
+        records._zip_columns_cache.clear()
+        assert records.zip_columns(unwritable) == built  # a cache that can't be written is only slower
+        assert built.get("10001").lat == pytest.approx(40.75, abs=0.05) and built.get("00000") is None
+    finally:
+        records._zip_columns_cache[:] = saved
+
+
+def test_a_value_longer_than_its_column_is_refused_with_its_row_on_both_databases(db, nppes_file, run_import):
+    long_name = "X" * 101
+    report = run_import(nppes_file([provider_row(A, last=long_name), provider_row(B, city="C" * 100),
+                                    provider_row(C, address="1 MAIN ST", phone="2" * 21)]))
+
+    assert [(e.line, e.npi, e.reason) for e in report.errors] == [
+        (2, A, f"{nppes.LAST_NAME} is longer than 100 characters"),
+        (4, C, f"{nppes.PHONE} is longer than 20 characters")]
+    assert report.imported == 1 and db.get(Provider, B).city == "C" * 100

@@ -1,0 +1,119 @@
+"""The column-wise chunk builder against the one-row rules it must reproduce exactly."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.directory.nppes_files import make_npi
+
+from fusioncare.directory import nppes, records
+from fusioncare.directory.geo import lat_band, zip_table
+from fusioncare.directory.npi import is_valid_npi
+
+_NPIS = st.one_of(
+    st.integers(0, 99_999_999).map(make_npi),  # valid
+    st.sampled_from(["1234567890", "123456789", "12345678933", "", "abcdefghij", "１２３４５６７８９３",
+                     "1234567893", "0000000000", " 123456789", "12345-7893"]),
+    st.text(alphabet="0123456789", min_size=10, max_size=10),  # mostly a wrong check digit
+)
+_DATES = st.sampled_from(["", "01/15/2010", "02/29/2024", "02/29/2023", "13/01/2020", "00/10/2020", "1/15/2010",
+                          "01/15/0000", "01/15/0999", "12/31/9999", "2020-01-15", "01/1_/2020", "01-15-2010",
+                          "03/01/2025", "04/01/2025", "06/01/2024", "０1/15/2010"])
+_NAMES = st.sampled_from(["", "SMITH", "O'BRIEN-JONES", "MUÑOZ", "JOSÉ", "VAN  DYKE", "  PADDED ", "DR.",
+                          "A" * 250, "ÅSTRÖM", "X-Y_Z", "1ST CHOICE CLINIC", "ß", "ﬁ"])
+_TAXONOMIES = st.sampled_from(["", "207Q00000X", "2081P2900X", "208VP0014X", "282N00000X", "207X00000X",
+                               "2084N0400X", "261QP2000X", "225100000X", "999999999X", "363L00000X"])
+_POSTALS = st.sampled_from(["", "10001", "100011234", "1000", "10001-1234", "ABCDE", "99999", "00000", "９0210",
+                            "60601", "021081234", "M5V 3L9"])
+
+
+def _mostly(usual: st.SearchStrategy[str], unusual: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Usually a good value, so most rows reach every check; sometimes a tricky one."""
+    return st.one_of(usual, usual, usual, usual, unusual)
+
+
+@st.composite
+def rows(draw) -> tuple[str, ...]:
+    value: dict[str, str] = {c: "" for c in nppes.USED_COLUMNS}
+    value[nppes.NPI] = draw(_mostly(st.integers(0, 99_999_999).map(make_npi), _NPIS))
+    value[nppes.ENTITY_TYPE] = draw(_mostly(st.sampled_from(["1", "2"]), st.sampled_from(["", "3", " 1"])))
+    plain = st.sampled_from(["SMITH", "B" * 250, "O'BRIEN-JONES", "VAN  DYKE", "  PADDED ", "DR.", "X-Y_Z",
+                             "1ST CHOICE", ""])
+    for column in (nppes.ORGANIZATION_NAME, nppes.LAST_NAME, nppes.FIRST_NAME, nppes.MIDDLE_NAME, nppes.NAME_SUFFIX):
+        value[column] = draw(_mostly(plain, _NAMES))
+    value[nppes.NAME_PREFIX] = draw(st.sampled_from(["", "DR.", "MS."]))
+    value[nppes.CREDENTIAL] = draw(st.sampled_from(["", "MD", "D.O.", "PT, DPT"]))
+    value[nppes.SEX] = draw(st.sampled_from(["", "F", "M", "FX"]))
+    value[nppes.ADDRESS_LINE1] = draw(_mostly(st.sampled_from(["", "1 MAIN ST"]), st.just("CALLE 5 Nº 3")))
+    value[nppes.CITY] = draw(_mostly(st.sampled_from(["", "NEW YORK"]), st.just("SAN JOSÉ")))
+    value[nppes.STATE] = draw(st.sampled_from(["", "NY", "ON"]))
+    value[nppes.POSTAL_CODE] = draw(_mostly(st.sampled_from(["10001", "100011234", "99999", "60601"]), _POSTALS))
+    value[nppes.COUNTRY_CODE] = draw(_mostly(st.sampled_from(["", "US"]), st.sampled_from(["CA", "USA", "D"])))
+    value[nppes.PHONE] = draw(st.sampled_from(["", "2125550100"]))
+    good_date = st.sampled_from(["01/15/2010", "02/29/2024", "06/01/2024", ""])
+    for column in (nppes.ENUMERATION_DATE, nppes.LAST_UPDATE_DATE):
+        value[column] = draw(_mostly(good_date, _DATES))
+    for column in (nppes.DEACTIVATION_DATE, nppes.REACTIVATION_DATE):
+        value[column] = draw(st.one_of(st.just(""), st.just(""), _DATES))
+    for slot in range(draw(st.integers(0, 4))):
+        value[nppes.TAXONOMY_COLUMNS[slot]] = draw(_mostly(st.sampled_from(["207Q00000X", "282N00000X"]), _TAXONOMIES))
+        value[nppes.PRIMARY_SWITCH_COLUMNS[slot]] = draw(st.sampled_from(["Y", "N", "", "X"]))
+    return tuple(value[c] for c in nppes.USED_COLUMNS)
+
+
+def one_by_one(chunk: list[tuple[str, ...]], lines: list[int], all_taxonomies: bool) -> records.ChunkRecords:
+    """What build_chunk must produce, from build_record row by row."""
+    out = records.ChunkRecords()
+    for line, values in zip(lines, chunk, strict=True):
+        try:
+            built = records.build_record(values, all_taxonomies=all_taxonomies, zips=zip_table())
+        except records.Rejected as exc:
+            out.rejected.append((line, values[0], str(exc)))
+            continue
+        if built is None:
+            out.skipped.append((values[0], records.digest(values)))
+        elif isinstance(built, records.Deactivation):
+            out.deactivations.append((line, built))
+        else:
+            out.add(line, built)
+    return out
+
+
+def as_table(chunk: list[tuple[str, ...]]) -> pa.Table:
+    columns = list(zip(*chunk, strict=True)) if chunk else [()] * len(nppes.USED_COLUMNS)
+    return pa.table([pa.array(c, pa.string()) for c in columns], names=list(nppes.USED_COLUMNS))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chunk=st.lists(rows(), max_size=25), all_taxonomies=st.booleans(), first_line=st.integers(2, 10_000))
+def test_a_chunk_builds_exactly_as_its_rows_do_one_by_one(chunk, all_taxonomies, first_line):
+    lines = [first_line + 2 * i for i in range(len(chunk))]  # not contiguous, as after refused rows
+
+    built = records.build_chunk(as_table(chunk), lines, all_taxonomies=all_taxonomies)
+
+    assert built == one_by_one(chunk, lines, all_taxonomies)
+
+
+def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
+    """Guards against a column-wise check that quietly sends every row down the one-row path."""
+    good = [tuple({nppes.NPI: make_npi(i), nppes.ENTITY_TYPE: "1", nppes.LAST_NAME: "SMITH", nppes.FIRST_NAME: "JO",
+                   nppes.POSTAL_CODE: "100011234", nppes.ENUMERATION_DATE: "01/15/2010",
+                   nppes.TAXONOMY_COLUMNS[0]: "207Q00000X", nppes.PRIMARY_SWITCH_COLUMNS[0]: "Y"}.get(c, "")
+                  for c in nppes.USED_COLUMNS) for i in range(50)]
+    table = as_table(good)
+    lines = list(range(2, 52))
+
+    fast = records.build_chunk(table, lines, all_taxonomies=False)
+
+    assert fast == one_by_one(good, lines, False)
+    assert fast.rows()[0][:4] == (make_npi(0), 1, "JO SMITH", "jo smith")
+    assert fast.rows()[0][records.RECORD_COLUMNS.index("zip_code")] == "10001"
+    assert fast.rows()[0][records.RECORD_COLUMNS.index("enumeration_date")] == "2010-01-15"
+    assert fast.lat_bands[0] == lat_band(zip_table()["10001"].lat)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_NPIS, min_size=1, max_size=40))
+def test_check_digits_column_wise_agree_with_the_one_value_rule(npis):
+    assert records.valid_npis(pa.array(npis, pa.string())).to_pylist() == [is_valid_npi(n) for n in npis]
