@@ -649,10 +649,10 @@ def _prepared_in_background(
         except BaseException as exc:  # handed to the consumer, which re-raises it
             put(exc)
 
+    records.zip_columns(cache_dir)  # before the reader needs it, so the cache is used and kept
     thread = threading.Thread(target=work, name="nppes-reader", daemon=True)
     thread.start()
     try:
-        records.zip_columns(cache_dir)  # loaded here while the reader parses the first chunk
         while (item := prepared.get()) is not None:
             if isinstance(item, BaseException):
                 raise item

@@ -99,7 +99,7 @@ def parse_date(value: str, column: str) -> date | None:
 
 
 def build_record(values: tuple, *, all_taxonomies: bool,
-                 zips: dict[str, ZipPlace]) -> tuple | Deactivation | None:
+                 zips: dict[str, ZipPlace] | _ZipColumns) -> tuple | Deactivation | None:
     """The registry fields of one provider from one file row (a tuple in ``RECORD_COLUMNS`` order); a
     Deactivation; None when out of scope.
 
@@ -228,6 +228,7 @@ _TRUE = pa.scalar(True)
 _INT = {k: pa.scalar(k, pa.int64()) for k in (0, 2, 4, 9, 10, PREFIX_SUM)}
 _BAND = pa.scalar(LAT_BAND_DEGREES, pa.float64())
 _LIMIT = {limit: pa.scalar(limit, pa.int32()) for limit in set(LENGTH_LIMITS.values())}
+
 
 class _Memo:
     """A value computed once per distinct input and looked up column-wise: ``index_in`` finds each row's
