@@ -491,7 +491,7 @@ def _search_index_built_afterwards(db: Session) -> Iterator[None]:
         db.commit()
         yield
         return
-    cell.drop(db.connection())
+    cell.drop(db.connection(), checkfirst=True)
     db.commit()
     try:
         yield

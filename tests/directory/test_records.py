@@ -21,7 +21,7 @@ _DATES = st.sampled_from(["", "01/15/2010", "02/29/2024", "02/29/2023", "13/01/2
                           "01/15/0000", "01/15/0999", "12/31/9999", "2020-01-15", "01/1_/2020", "01-15-2010",
                           "03/01/2025", "04/01/2025", "06/01/2024", "０1/15/2010"])
 _NAMES = st.sampled_from(["", "SMITH", "O'BRIEN-JONES", "MUÑOZ", "JOSÉ", "VAN  DYKE", "  PADDED ", "DR.",
-                          "A" * 250, "ÅSTRÖM", "X-Y_Z", "1ST CHOICE CLINIC", "ß", "ﬁ"])
+                          "A" * 250, "É" * 100, "ÅSTRÖM", "X-Y_Z", "1ST CHOICE CLINIC", "ß", "ﬁ"])
 _TAXONOMIES = st.sampled_from(["", "207Q00000X", "2081P2900X", "208VP0014X", "282N00000X", "207X00000X",
                                "2084N0400X", "261QP2000X", "225100000X", "999999999X", "363L00000X"])
 _POSTALS = st.sampled_from(["", "10001", "100011234", "1000", "10001-1234", "ABCDE", "99999", "00000", "９0210",
@@ -38,7 +38,7 @@ def rows(draw) -> tuple[str, ...]:
     value: dict[str, str] = {c: "" for c in nppes.USED_COLUMNS}
     value[nppes.NPI] = draw(_mostly(st.integers(0, 99_999_999).map(make_npi), _NPIS))
     value[nppes.ENTITY_TYPE] = draw(_mostly(st.sampled_from(["1", "2"]), st.sampled_from(["", "3", " 1"])))
-    plain = st.sampled_from(["SMITH", "B" * 250, "O'BRIEN-JONES", "VAN  DYKE", "  PADDED ", "DR.", "X-Y_Z",
+    plain = st.sampled_from(["SMITH", "B" * 100, "O'BRIEN-JONES", "VAN  DYKE", "  PADDED ", "DR.", "X-Y_Z",
                              "1ST CHOICE", ""])
     for column in (nppes.ORGANIZATION_NAME, nppes.LAST_NAME, nppes.FIRST_NAME, nppes.MIDDLE_NAME, nppes.NAME_SUFFIX):
         value[column] = draw(_mostly(plain, _NAMES))
@@ -101,6 +101,11 @@ def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
                    nppes.POSTAL_CODE: "100011234", nppes.ENUMERATION_DATE: "01/15/2010",
                    nppes.TAXONOMY_COLUMNS[0]: "207Q00000X", nppes.PRIMARY_SWITCH_COLUMNS[0]: "Y"}.get(c, "")
                   for c in nppes.USED_COLUMNS) for i in range(50)]
+    # Names at the edges: a display name over its 200 characters, and accents folded for search.
+    long_name = {nppes.FIRST_NAME: "B" * 100, nppes.MIDDLE_NAME: "É" * 60, nppes.LAST_NAME: "C" * 100}
+    accented = {nppes.FIRST_NAME: "JOSÉ", nppes.LAST_NAME: "MUÑOZ"}
+    for i, names in ((1, long_name), (2, accented)):
+        good[i] = tuple(names.get(column, value) for column, value in zip(nppes.USED_COLUMNS, good[i], strict=True))
     table = as_table(good)
     lines = list(range(2, 52))
 
@@ -108,6 +113,8 @@ def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
 
     assert fast == one_by_one(good, lines, False)
     assert fast.rows()[0][:4] == (make_npi(0), 1, "JO SMITH", "jo smith")
+    assert len(fast.rows()[1][2]) == 200 and fast.rows()[1][2].startswith("B" * 100 + " É")
+    assert fast.rows()[2][2:4] == ("JOSÉ MUÑOZ", "jose munoz")
     assert fast.rows()[0][records.RECORD_COLUMNS.index("zip_code")] == "10001"
     assert fast.rows()[0][records.RECORD_COLUMNS.index("enumeration_date")] == "2010-01-15"
     assert fast.lat_bands[0] == lat_band(zip_table()["10001"].lat)
