@@ -12,6 +12,7 @@ set, on PostgreSQL (2 workers) in a private schema.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import threading
@@ -19,6 +20,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -37,6 +39,7 @@ from tests.scheduling import crash
 from tests.support import ServerProcess
 
 ZONE = ZoneInfo("America/New_York")  # the test directory provider's ZIP 10001
+OUT = Path(__file__).parent / "out"
 
 
 def _setup(url: str, patients: int) -> tuple[str, list[str]]:
@@ -122,7 +125,8 @@ def throughput(base: str, npi: str, tokens: list[str], clients: int = 50, per_cl
             statuses = [s for batch in pool.map(job, range(clients)) for s in batch]
         elapsed = time.perf_counter() - began
         ok = sum(200 <= s < 300 for s in statuses)
-        out[name] = f"{ok / elapsed:.1f}/s ({ok} of {len(statuses)} ok in {elapsed:.2f} s)"
+        out[name] = {"per_second": round(ok / elapsed, 1), "ok": ok, "requests": len(statuses),
+                     "seconds": round(elapsed, 2)}
     return out
 
 
@@ -141,16 +145,23 @@ def crash_check(server: ServerProcess, url: str, npi: str, tokens: list[str], cl
             "retries answered 201": retried.count(201), "problems after retries": after_retry.problems}
 
 
-def run(url: str, workers: int) -> None:
+def run(url: str, workers: int) -> tuple[str, dict]:
+    """(label, figures) for one database: printed as they come, and returned for the JSON file."""
     npi, tokens = _setup(url, patients=100)
     server = ServerProcess(url, workers=workers).start()
     try:
         label = f"{make_url(url).get_backend_name()}, {workers} worker(s)"
-        print(f"[{label}] race 100 clients / 10 slots: {race(server.url, npi, tokens)}", flush=True)
-        print(f"[{label}] throughput at 50 clients: {throughput(server.url, npi, tokens)}", flush=True)
-        print(f"[{label}] kill -9 mid-load: {crash_check(server, url, npi, tokens)}", flush=True)
+        figures = {"race_100_clients_10_slots": race(server.url, npi, tokens)}
+        print(f"[{label}] race 100 clients / 10 slots: {figures['race_100_clients_10_slots']}", flush=True)
+        figures["throughput_50_clients"] = throughput(server.url, npi, tokens)
+        print(f"[{label}] throughput at 50 clients: " + ", ".join(
+            f"{name} {t['per_second']}/s ({t['ok']} of {t['requests']} ok in {t['seconds']} s)"
+            for name, t in figures["throughput_50_clients"].items()), flush=True)
+        figures["kill_9_mid_load"] = crash_check(server, url, npi, tokens)
+        print(f"[{label}] kill -9 mid-load: {figures['kill_9_mid_load']}", flush=True)
     finally:
         server.stop()
+    return label, figures
 
 
 def _postgres_schema_url(base: str) -> tuple[str, str]:
@@ -169,6 +180,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL (FUSIONCARE_TEST_DATABASE_URL)")
     args = parser.parse_args([] if __name__ != "__main__" else None)
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
         targets = [(args.database_url, args.workers or 2)] if args.database_url else [
             (f"sqlite:///{tmp}/bench.sqlite3", args.workers or 1)][args.skip_sqlite:]
@@ -180,13 +192,18 @@ def main() -> None:
             if url.startswith("postgresql") and not args.database_url:
                 url, schema = _postgres_schema_url(url)
             try:
-                run(url, workers)
+                label, figures = run(url, workers)
+                results[label] = figures
             finally:
                 if schema:
                     admin = make_engine(normalise_database_url(os.environ["FUSIONCARE_TEST_DATABASE_URL"]))
                     with admin.begin() as conn:
                         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                     admin.dispose()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_booking.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"JSON: {OUT / 'bench_booking.json'}", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ within 25 miles (four specialty groups). Alternating runs, median and 90th perce
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import text
@@ -28,11 +30,12 @@ from fusioncare.matching.service import match
 from fusioncare.scheduling import demo as scheduling_demo
 from fusioncare.settings import normalise_database_url
 
+OUT = Path(__file__).parent / "out"
 ANSWERS = {"months_since_surgery": 8, "leg_pain": 6, "back_pain": 3, "trend": "stable",
            "treatments_tried": ["medication", "physical_therapy"]}
 
 
-def measure(url: str, runs: int) -> None:
+def measure(url: str, runs: int) -> tuple[str, dict]:
     engine = make_engine(url)
     migrate.upgrade(engine)
     quiet = Console(quiet=True)
@@ -60,14 +63,21 @@ def measure(url: str, runs: int) -> None:
               f"p90 {found[int(len(found) * 0.9) - 1]:.1f} ms over {runs} runs", flush=True)
     print(f"[{label}] {ranked} providers ranked in the groups; {with_openings} of those shown have an opening",
           flush=True)
+    return label, {
+        "runs": runs, "providers_ranked": ranked, "shown_with_an_opening": with_openings,
+        **{key: {"median_ms": round(statistics.median(times[flag]), 2),
+                 "p90_ms": round(sorted(times[flag])[int(len(times[flag]) * 0.9) - 1], 2)}
+           for key, flag in (("without_soonest_opening", False), ("with_soonest_opening", True))}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=41)
     args = parser.parse_args([] if __name__ != "__main__" else None)
+    results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        measure(f"sqlite:///{tmp}/bench.sqlite3", args.runs)
+        label, figures = measure(f"sqlite:///{tmp}/bench.sqlite3", args.runs)
+        results[label] = figures
     base = os.environ.get("FUSIONCARE_TEST_DATABASE_URL")
     if base:
         base = normalise_database_url(base)
@@ -76,12 +86,16 @@ def main() -> None:
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
-            measure(make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-                hide_password=False), args.runs)
+            label, figures = measure(make_url(base).update_query_dict(
+                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False), args.runs)
+            results[label] = figures
         finally:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_matching.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"JSON: {OUT / 'bench_matching.json'}", flush=True)
 
 
 if __name__ == "__main__":
