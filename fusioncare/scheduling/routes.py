@@ -130,6 +130,15 @@ def add_exception(body: AvailabilityExceptionCreate, provider: CurrentProvider, 
     return {"id": row.id, "kind": row.kind, "start": row.starts_at, "end": row.ends_at}
 
 
+@router.delete("/me/availability/exceptions/{exception_id}", status_code=204,
+               responses={**documented(404, "Not a verified provider, or no such entry of theirs."),
+                          **UNAUTHENTICATED})
+def remove_exception(exception_id: int, provider: CurrentProvider, db: DbSession) -> Response:
+    """Remove one of the provider's time-off or extra-hours entries."""
+    service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
+    return Response(status_code=204)
+
+
 @router.get("/me/schedule", response_model=AppointmentList,
             responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
 def my_schedule(provider: CurrentProvider, actor: RequestActor, db: DbSession,

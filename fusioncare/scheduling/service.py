@@ -120,6 +120,17 @@ def add_exception(*, db: Session, npi: str, kind: str, starts_at: datetime, ends
     return row
 
 
+def remove_exception(*, db: Session, npi: str, exception_id: int) -> None:
+    """Delete one of this provider's time-off or extra-hours entries; another provider's, or an unknown id, is
+    NotFound (never which). Slots come back, or go, at once: they are computed from what is stored."""
+    row = db.scalar(select(AvailabilityException).where(AvailabilityException.id == exception_id,
+                                                        AvailabilityException.npi == npi))
+    if row is None:
+        raise NotFound("no such time off or extra hours")
+    db.delete(row)
+    db.commit()
+
+
 def weekly_hours(*, db: Session, npi: str) -> list[WeeklyHours]:
     return list(db.scalars(select(WeeklyHours).where(WeeklyHours.npi == npi)
                            .order_by(WeeklyHours.weekday, WeeklyHours.start_minute)))

@@ -142,8 +142,9 @@ def _availability_page(request: Request, db, provider, form: availability_form.A
     npi = provider.verified_npi
     zone_name = service.location_time_zone(db=db, npi=npi)
     zone = ZoneInfo(zone_name)
-    exceptions = [{"kind": availability_form.EXCEPTION_KINDS[e.kind], "start": e.starts_at.astimezone(zone),
-                   "end": e.ends_at.astimezone(zone)} for e in service.upcoming_exceptions(db=db, npi=npi)]
+    exceptions = [{"id": e.id, "kind": availability_form.EXCEPTION_KINDS[e.kind],
+                   "start": e.starts_at.astimezone(zone), "end": e.ends_at.astimezone(zone)}
+                  for e in service.upcoming_exceptions(db=db, npi=npi)]
     errors = {**form.errors, **(exception_errors or {})}
     return templates.TemplateResponse(request, "scheduling/availability.html", {
         "user": provider, "zone": zone_name, "form": form, "weekdays": availability_form.WEEKDAYS,
@@ -157,7 +158,8 @@ def availability_page(request: Request, db: DbSession, provider: CurrentProvider
                       saved: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     npi = provider.verified_npi
     form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
-    message = {"hours": "Your hours and kinds of visit are saved.", "exception": "Saved."}.get(saved or "", "")
+    message = {"hours": "Your hours and kinds of visit are saved.", "exception": "Saved.",
+               "removed": "Removed."}.get(saved or "", "")
     return _availability_page(request, db, provider, form, message=message)
 
 
@@ -191,3 +193,9 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
     form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
     return _availability_page(request, db, provider, form, exception_errors=errors, exception_values=values,
                               status_code=422)
+
+
+@router.post("/provider/availability/exceptions/{exception_id}/remove")
+def remove_exception(exception_id: int, db: DbSession, provider: CurrentProvider) -> Response:
+    service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
+    return RedirectResponse("/provider/availability?saved=removed", status_code=303)

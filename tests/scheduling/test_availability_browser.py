@@ -1,5 +1,6 @@
 """In real Chromium at 360 px and 1280 px: a verified provider goes from the schedule to the availability page,
-gets an error beside the field, fixes it, saves a split day, adds time off; axe-core finds nothing serious."""
+gets an error beside the field, fixes it, saves a split day, adds time off and removes it; axe-core finds nothing
+serious."""
 
 from __future__ import annotations
 
@@ -77,4 +78,11 @@ def test_provider_sets_a_split_day_and_time_off_with_errors_beside_the_fields(vi
     assert axe_problems(page) == []
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     _screenshot(page, "availability")
+
+    page.get_by_role("button", name="Remove Time off (no bookings)").click()
+    expect(page.get_by_role("status")).to_have_text("Removed.")
+    expect(page.locator(".availability-exceptions li")).to_have_count(0)
+    expect(page.get_by_text("None coming up.")).to_be_visible()
+    db.expire_all()
+    assert service.upcoming_exceptions(db=db, npi=provider) == []
     assert not problems, problems

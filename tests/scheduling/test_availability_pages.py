@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from fusioncare.directory.npi import with_check_digit
 from fusioncare.scheduling import service
-from tests.scheduling.builders import PASSWORD, future_day
+from tests.scheduling.builders import PASSWORD, bookable_provider, future_day
 from tests.scheduling.test_pages import _sign_in, _token
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -130,3 +131,32 @@ def test_a_bad_exception_is_named_beside_its_field(client, signed_in_provider, d
     assert missing.status_code == 422 and 'id="exception-start-error"' in missing.text
     db.expire_all()
     assert service.upcoming_exceptions(db=db, npi=signed_in_provider) == []
+
+
+def test_time_off_can_be_removed_and_the_slots_come_back_but_not_another_providers(client, signed_in_provider, db,
+                                                                                    tmp_path):
+    other_provider = with_check_digit("170000009")
+    bookable_provider(db, tmp_path, other_provider, postal="10002")
+    day = future_day()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=NEW_YORK)
+    mine = service.add_exception(db=db, npi=signed_in_provider, kind="time_off", starts_at=start,
+                                 ends_at=start.replace(hour=23))
+    theirs = service.add_exception(db=db, npi=other_provider, kind="time_off", starts_at=start,
+                                   ends_at=start.replace(hour=23))
+    page = client.get("/provider/availability").text
+    assert f'action="/provider/availability/exceptions/{mine.id}/remove"' in page
+    assert f"/exceptions/{theirs.id}/remove" not in page
+
+    no_token = client.post(f"/provider/availability/exceptions/{mine.id}/remove", headers={"Accept": "text/html"})
+    not_mine = client.post(f"/provider/availability/exceptions/{theirs.id}/remove",
+                           data={"csrf_token": _token(page)}, headers={"Accept": "text/html"})
+    removed = client.post(f"/provider/availability/exceptions/{mine.id}/remove", data={"csrf_token": _token(page)},
+                          follow_redirects=False)
+
+    assert no_token.status_code == 403 and not_mine.status_code == 404
+    assert removed.status_code == 303 and removed.headers["location"] == "/provider/availability?saved=removed"
+    db.expire_all()
+    assert service.upcoming_exceptions(db=db, npi=signed_in_provider) == []
+    assert [e.id for e in service.upcoming_exceptions(db=db, npi=other_provider)] == [theirs.id]
+    assert service.free_slots(db=db, npi=signed_in_provider, start=start, end=start.replace(hour=23)) != []
+    assert "Removed." in client.get("/provider/availability?saved=removed").text

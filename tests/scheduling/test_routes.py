@@ -318,3 +318,33 @@ def test_export_and_account_deletion_include_appointments(client, provider, make
     assert appointments_stored(db) == 0
     assert db.scalar(select(func.count()).select_from(SlotHold)) == 0
     assert db.scalar(select(func.count()).select_from(IdempotencyKey)) == 0
+
+
+def test_a_provider_removes_their_own_time_off_through_the_api_and_no_one_elses(client, provider, patient, bearer,
+                                                                                  db, tmp_path):
+    from tests.accounts.conftest import PASSWORD, Person
+    from fusioncare.accounts import service as accounts
+    from fusioncare.directory.npi import with_check_digit
+
+    day = future_day()
+    doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")
+    doctor = bearer(Person(user=doctor_user, email=doctor_user.email, password=PASSWORD))
+    other_npi = with_check_digit("170000019")
+    bookable_provider(db, tmp_path, other_npi, postal="10002")
+    other_user = accounts.get_user_by_email(db, email=f"dr{other_npi}@example.org")
+    other = bearer(Person(user=other_user, email=other_user.email, password=PASSWORD))
+    added = client.post("/api/v1/me/availability/exceptions", headers=doctor, json={
+        "kind": "time_off", "start": local(day, 0).isoformat(), "end": local(day, 23).isoformat()})
+    assert added.status_code == 201
+    assert slots(client, provider, local(day, 0), local(day, 23)).json()["slots"] == []
+
+    by_other = client.delete(f"/api/v1/me/availability/exceptions/{added.json()['id']}", headers=other)
+    by_patient = client.delete(f"/api/v1/me/availability/exceptions/{added.json()['id']}", headers=patient)
+    assert by_other.status_code == 404 and by_patient.status_code == 404
+    assert slots(client, provider, local(day, 0), local(day, 23)).json()["slots"] == []
+
+    removed = client.delete(f"/api/v1/me/availability/exceptions/{added.json()['id']}", headers=doctor)
+    again = client.delete(f"/api/v1/me/availability/exceptions/{added.json()['id']}", headers=doctor)
+
+    assert removed.status_code == 204 and again.status_code == 404
+    assert slots(client, provider, local(day, 0), local(day, 23)).json()["slots"] != []
