@@ -227,21 +227,25 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def describe(measure: Measure, *, baseline: float, baseline_date: date, latest: float, unit: str) -> tuple[str, scoring.Change]:
+def describe(measure: Measure, *, baseline: float, baseline_date: date, latest: float, unit: str,
+             to_owner: bool = True) -> tuple[str, scoring.Change]:
+    """The judgement in words: "Your leg pain ..." to the patient, "Leg pain ..." to a provider they share with."""
     judgement = scoring.judge(measure, baseline=baseline, current=latest)
     suffix = "%" if unit == "percent" else ""
     since = f"{baseline_date.day} {baseline_date:%B %Y}"
     rule = f"{_fmt(measure.min_points)} points" + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
     numbers = f"from {_fmt(baseline)}{suffix} to {_fmt(latest)}{suffix}; a change of {rule} is meaningful"
+    subject = f"Your {measure.name}" if to_owner else measure.name[:1].upper() + measure.name[1:]
     words = {
-        scoring.Change.improved: f"Your {measure.name} has improved meaningfully since {since}",
-        scoring.Change.worsened: f"Your {measure.name} is meaningfully worse than on {since}",
-        scoring.Change.no_meaningful_change: f"Your {measure.name} has not changed meaningfully since {since}",
+        scoring.Change.improved: f"{subject} has improved meaningfully since {since}",
+        scoring.Change.worsened: f"{subject} is meaningfully worse than on {since}",
+        scoring.Change.no_meaningful_change: f"{subject} has not changed meaningfully since {since}",
     }
     return f"{words[judgement]} ({numbers}).", judgement
 
 
-def _trend(measure: Measure, unit: str, points: list[tuple[date, float]], current: float | None) -> MeasureTrend:
+def _trend(measure: Measure, unit: str, points: list[tuple[date, float]], current: float | None, *,
+           to_owner: bool) -> MeasureTrend:
     """Baseline: the first value; latest: ``current`` (a smoothed value) or the last value."""
     source = get_measures().source(measure.source)
     base = MeasureTrend(measure=measure.code, name=measure.name, unit=unit, baseline=None, baseline_date=None,
@@ -258,15 +262,17 @@ def _trend(measure: Measure, unit: str, points: list[tuple[date, float]], curren
         base.summary = f"One {measure.name} record so far ({_fmt(first)}); the next ones will show the trend."
         return base
     base.change = round(latest - first, 1)
-    base.summary, base.judgement = describe(measure, baseline=first, baseline_date=first_day, latest=latest, unit=unit)
+    base.summary, base.judgement = describe(measure, baseline=first, baseline_date=first_day, latest=latest, unit=unit,
+                                            to_owner=to_owner)
     return base
 
 
-def trends(db: Session, *, owner_id: int, baseline_from: date | None = None) -> TrendsRead:
+def trends(db: Session, *, owner_id: int, baseline_from: date | None = None, to_owner: bool = True) -> TrendsRead:
     """Each measure's change from baseline judged against its MCID, with weekly averages and treatment markers.
 
     For daily pain the latest value is the mean of the last 7 days of entries, so one bad day does not
     decide the judgement. ``baseline_from`` lets the patient pick the baseline: the first record on or after it.
+    ``to_owner`` False words the sentences for a provider reading a shared record.
     """
     measures = get_measures()
     entries = [e for e in _entries(db, owner_id=owner_id) if baseline_from is None or e.entry_date >= baseline_from]
@@ -274,12 +280,13 @@ def trends(db: Session, *, owner_id: int, baseline_from: date | None = None) -> 
     for code in ("leg_pain", "back_pain"):
         points = [(e.entry_date, float(getattr(e, code))) for e in entries]
         recent = [v for d, v in points if points and d > points[-1][0] - timedelta(days=7)]
-        result.append(_trend(measures.measure(code), "points", points, fmean(recent) if recent else None))
+        result.append(_trend(measures.measure(code), "points", points, fmean(recent) if recent else None,
+                             to_owner=to_owner))
     responses = [r for r in _responses(db, owner_id=owner_id)
                  if baseline_from is None or r.completed_at.date() >= baseline_from]
     for code, unit in (("odi", "percent"), ("peg", "points")):
         points = [(r.completed_at.date(), r.score) for r in responses if r.instrument == code]
-        result.append(_trend(measures.measure(code), unit, points, None))
+        result.append(_trend(measures.measure(code), unit, points, None, to_owner=to_owner))
     markers = [TreatmentMarker(date=e.entry_date, treatment=t, event=event)
                for e in entries for event, codes in (("started", e.treatments_started), ("stopped", e.treatments_stopped))
                for t in codes]
@@ -417,8 +424,8 @@ def treatment_effects(entries: Sequence[DiaryEntry]) -> list[TreatmentEffect]:
     return effects
 
 
-def visit_summary(db: Session, *, owner_id: int) -> VisitSummary:
-    """What the doctor needs on one page."""
+def visit_summary(db: Session, *, owner_id: int, to_owner: bool = True) -> VisitSummary:
+    """What the doctor needs on one page (``to_owner`` False: worded for a provider reading it from a share)."""
     entries = _entries(db, owner_id=owner_id)
     with_safety = [e for e in entries if e.safety]
     latest_result, latest_date = None, None
@@ -431,7 +438,7 @@ def visit_summary(db: Session, *, owner_id: int) -> VisitSummary:
             latest_date = datetime.fromisoformat(saved[-1]["created_at"]).date()
     recent = [e for e in entries if entries and e.entry_date > entries[-1].entry_date - timedelta(days=7)]
     medications = list(dict.fromkeys(m for e in recent for m in e.medications))
-    return VisitSummary(trends=trends(db, owner_id=owner_id), latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
+    return VisitSummary(trends=trends(db, owner_id=owner_id, to_owner=to_owner), latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
                         treatment_effects=treatment_effects(entries), current_medications=medications,
                         latest_assessment=latest_result, latest_assessment_date=latest_date, entry_count=len(entries),
                         first_date=entries[0].entry_date if entries else None,

@@ -141,11 +141,12 @@ def _readable(db: Session, *, actor: Actor, share_id: str) -> int:
 
 
 def shared_trends(db: Session, *, actor: Actor, share_id: str, baseline_from: date | None = None) -> TrendsRead:
-    return service.trends(db, owner_id=_readable(db, actor=actor, share_id=share_id), baseline_from=baseline_from)
+    return service.trends(db, owner_id=_readable(db, actor=actor, share_id=share_id), baseline_from=baseline_from,
+                          to_owner=False)
 
 
 def shared_summary(db: Session, *, actor: Actor, share_id: str) -> service.VisitSummary:
-    return service.visit_summary(db, owner_id=_readable(db, actor=actor, share_id=share_id))
+    return service.visit_summary(db, owner_id=_readable(db, actor=actor, share_id=share_id), to_owner=False)
 
 
 def shared_entries(db: Session, *, actor: Actor, share_id: str) -> list[DiaryEntry]:

@@ -227,3 +227,19 @@ def test_the_sharing_page_offers_the_providers_i_have_appointments_with(signed_i
     assert done.headers["location"] == "/recovery/sharing?done=shared"
     assert db.scalar(select(RecoveryShare.npi)) == NPI
     assert 'name="choice"' not in client.get("/recovery/sharing", headers=HTML).text, "no longer offered"
+
+
+def test_trend_sentences_speak_to_the_patient_and_about_them_to_the_provider(client, patient, post_entry, chosen):
+    today = dt.date.today()
+    for days_ago, leg in ((30, 8), (3, 3), (2, 3), (1, 3)):
+        assert post_entry(today - dt.timedelta(days=days_ago), leg, 2).status_code == 201
+    share_id = _share(client, patient).json()["id"]
+
+    own = client.get("/api/v1/recovery/trends", headers=patient[1]).json()["measures"][0]
+    shared = client.get(f"/api/v1/provider/shared/{share_id}/trends", headers=chosen).json()["measures"][0]
+    page = client.get(f"/provider/shared/{share_id}", headers={**chosen, **HTML}).text
+
+    assert own["summary"].startswith("Your leg pain has improved meaningfully since")
+    assert shared["summary"].startswith("Leg pain has improved meaningfully since")
+    assert shared["summary"].removeprefix("Leg") == own["summary"].removeprefix("Your leg")
+    assert "Leg pain has improved meaningfully" in page and "Your leg pain" not in page
