@@ -301,9 +301,14 @@ def _first_free(windows: list[tuple[datetime, datetime]], types: list[Appointmen
     return best
 
 
+# The appointment type code a new patient books, by convention (the demo and the availability page suggest it).
+NEW_PATIENT_TYPE = "new_patient"
+
+
 def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = SOONEST_HORIZON,
                      now: datetime | None = None) -> dict[str, Opening]:
-    """Each bookable provider's soonest free slot (any of their appointment types) starting within the horizon.
+    """Each bookable provider's soonest free slot starting within the horizon: of a new-patient visit when they
+    offer one (matching finds doctors for people who are not their patients yet), else of any of their types.
 
     For a whole batch (matching ranks hundreds of providers) in five queries, however many NPIs: verified
     accounts, appointment types, weekly hours, exceptions, held cells. Providers with nothing free are left out.
@@ -330,7 +335,8 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
         # Most providers have a free slot within days: build two days of windows first, the whole horizon if not.
         for span_end in sorted({min(now + timedelta(days=2), end), end}):
             windows, time_off = _windows(hours[npi], exceptions[npi], now, span_end)
-            best = _first_free(windows, types[npi], time_off, held[npi], now, span_end)
+            offered = [t for t in types[npi] if t.code == NEW_PATIENT_TYPE] or types[npi]
+            best = _first_free(windows, offered, time_off, held[npi], now, span_end)
             if best is not None:
                 break
         if best is not None:

@@ -110,3 +110,17 @@ def test_soonest_openings_takes_the_same_few_queries_for_one_provider_or_many(db
 
     assert len(one) == 1 and set(many) == {pain_doctors[n] for n in ("later", "sooner", "secondary")}
     assert for_many == for_one <= 5
+
+
+def test_the_soonest_opening_is_for_a_new_patient_visit_when_the_provider_offers_one(db, pain_doctors):
+    from fusioncare.scheduling.schemas import AppointmentTypeCreate
+
+    sooner, secondary = pain_doctors["sooner"], pain_doctors["secondary"]
+    scheduling.set_availability(db=db, npi=secondary, hours=every_day(), appointment_types=[
+        AppointmentTypeCreate(code="follow_up", name="Follow-up", duration_minutes=20)])
+
+    found = scheduling.soonest_openings(db=db, npis=[sooner, secondary])
+
+    assert found[sooner].slot.type_code == "new_patient"  # not the shorter follow-up it also offers
+    assert found[sooner].slot.end - found[sooner].slot.start == timedelta(minutes=45)
+    assert found[secondary].slot.type_code == "follow_up"  # no new-patient visit: any type it offers
