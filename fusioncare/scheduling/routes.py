@@ -6,7 +6,7 @@ from datetime import UTC
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import AwareDatetime
 
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
@@ -15,6 +15,7 @@ from fusioncare.deps import AppSettings, DbSession
 from fusioncare.scheduling import service
 from fusioncare.scheduling.models import Appointment
 from fusioncare.scheduling.schemas import (
+    MAX_ROW_ID,
     AppointmentCreate,
     AppointmentList,
     AppointmentRead,
@@ -130,10 +131,13 @@ def add_exception(body: AvailabilityExceptionCreate, provider: CurrentProvider, 
     return {"id": row.id, "kind": row.kind, "start": row.starts_at, "end": row.ends_at}
 
 
+ExceptionId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The entry's id, as returned when it was added.")]
+
+
 @router.delete("/me/availability/exceptions/{exception_id}", status_code=204,
                responses={**documented(404, "Not a verified provider, or no such entry of theirs."),
                           **UNAUTHENTICATED})
-def remove_exception(exception_id: int, provider: CurrentProvider, db: DbSession) -> Response:
+def remove_exception(exception_id: ExceptionId, provider: CurrentProvider, db: DbSession) -> Response:
     """Remove one of the provider's time-off or extra-hours entries."""
     service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
     return Response(status_code=204)

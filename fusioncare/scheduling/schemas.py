@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 NPI_PATTERN = r"^\d{10}$"
+MAX_ROW_ID = 2_147_483_647  # integer ids are 32-bit in the database: a larger one is a 422, not a database error
 
 
 class WeeklyHoursCreate(BaseModel):

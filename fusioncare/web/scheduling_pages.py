@@ -19,6 +19,7 @@ from fusioncare.directory.errors import ProviderNotFound
 from fusioncare.errors import DomainError, InvalidInput
 from fusioncare.scheduling import service
 from fusioncare.scheduling.errors import SlotTaken
+from fusioncare.scheduling.schemas import MAX_ROW_ID
 from fusioncare.web import availability_form
 from fusioncare.web.templating import templates
 
@@ -196,6 +197,7 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
 
 
 @router.post("/provider/availability/exceptions/{exception_id}/remove")
-def remove_exception(exception_id: int, db: DbSession, provider: CurrentProvider) -> Response:
+def remove_exception(exception_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], db: DbSession,
+                     provider: CurrentProvider) -> Response:
     service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
     return RedirectResponse("/provider/availability?saved=removed", status_code=303)

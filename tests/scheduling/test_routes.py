@@ -348,3 +348,6 @@ def test_a_provider_removes_their_own_time_off_through_the_api_and_no_one_elses(
 
     assert removed.status_code == 204 and again.status_code == 404
     assert slots(client, provider, local(day, 0), local(day, 23)).json()["slots"] != []
+    for bad in ("0", str(2**31), "99999999999999999999", "abc"):
+        refused = client.delete(f"/api/v1/me/availability/exceptions/{bad}", headers=doctor)
+        assert refused.status_code == 422 and "exception_id" in refused.text, bad
