@@ -12,12 +12,12 @@ alone. See docs/directory.md, "How it stays fast and bounded".
 from __future__ import annotations
 
 import csv
-from array import array
 import json
 import queue
 import threading
 import zipfile
 import zlib
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,10 +43,6 @@ CHUNK_BYTES = 8 * 1024 * 1024
 COMMIT_BYTES = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 10_000  # the count in "rejected" stays exact beyond this
 
-# Positions in the tuple each row is reduced to (the order of nppes.USED_COLUMNS).
-_POS = {name: i for i, name in enumerate(nppes.USED_COLUMNS)}
-_TAX_POS = [(_POS[t], _POS[s]) for t, s in zip(nppes.TAXONOMY_COLUMNS, nppes.PRIMARY_SWITCH_COLUMNS, strict=True)]
-_DEACTIVATION = _POS[nppes.DEACTIVATION_DATE]
 _EMPTY = pa.scalar("", pa.string())
 
 
@@ -300,8 +296,7 @@ class _ChunkParser:
                 report.reject(line, _npi_guess(raw), f"expected {width} fields, found {len(fields)}")
                 continue
             values = tuple(fields[p] if p is not None else "" for p in self.positions)
-            if not self.all_taxonomies and not values[_DEACTIVATION] and not any(
-                    values[t] in KEPT_TAXONOMIES for t, _ in _TAX_POS):
+            if not self.all_taxonomies and not records.in_default_scope(values):
                 report.skipped += 1
                 continue
             lines.append(line)

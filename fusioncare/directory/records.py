@@ -35,7 +35,7 @@ from fusioncare.directory.geo import LAT_BAND_DEGREES, ZipPlace, lat_band, zip_t
 from fusioncare.directory.models import Provider
 from fusioncare.directory.names import normalise
 from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
-from fusioncare.directory.specialties import codes_for_taxonomies
+from fusioncare.directory.specialties import KEPT_TAXONOMIES, codes_for_taxonomies
 
 # Registry columns of a record, in the order build_record and build_chunk produce them.
 RECORD_COLUMNS = ("npi", "entity_type", "display_name", "name_search", "organization_name", "last_name",
@@ -85,6 +85,12 @@ class Deactivation:
 
 
 # -- the rules, one row at a time ---------------------------------------------------------------------------
+
+def in_default_scope(values: tuple) -> bool:
+    """What an import keeps without --all-taxonomies: a taxonomy code of the specialty map (any slot), or a
+    deactivation date (it may hide a provider we hold). The importer applies the same test column-wise."""
+    return bool(values[_DEACTIVATION]) or any(values[t] in KEPT_TAXONOMIES for t, _ in _TAX_POS)
+
 
 def parse_date(value: str, column: str) -> date | None:
     if not value:
