@@ -44,6 +44,8 @@ def field_path(loc: tuple[str | int, ...] | list[str | int]) -> str:
 
 
 _BODY_SHAPE = ("model_attributes_type", "dict_type", "model_type")
+# Our own error types (PydanticCustomError) whose message already says what is allowed.
+_SELF_EXPLAINING = ("long_standing_not_reported",)
 _RANGE_WORDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
 
 
@@ -107,6 +109,8 @@ def _describe(err: dict[str, Any], model: type[BaseModel] | None) -> str:
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
         return f"{_quote(err.get('input'))} is not allowed; allowed values are: {expected}"
+    if kind in _SELF_EXPLAINING:
+        return str(err.get("msg", "invalid value"))
     allowed = allowed_values(model, name)
     base = "this field is required" if kind == "missing" else err.get("msg", "invalid value")
     return f"{base}; allowed: {allowed}" if allowed else base

@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class FusionRegion(StrEnum):
@@ -62,6 +63,64 @@ class Symptom(StrEnum):
     walking_leg_pain = "walking_leg_pain"
     sitting_buttock_pain = "sitting_buttock_pain"
     low_mood = "low_mood"
+    # Added in contract 1.1.
+    postural_headache = "postural_headache"
+    clear_wound_fluid = "clear_wound_fluid"
+    reduced_bladder_or_bowel_feeling = "reduced_bladder_or_bowel_feeling"
+    spreading_numbness = "spreading_numbness"
+    new_weakness = "new_weakness"
+    erection_or_ejaculation_change = "erection_or_ejaculation_change"
+    sepsis_signs = "sepsis_signs"
+    hand_clumsiness = "hand_clumsiness"
+    unsteady_walking = "unsteady_walking"
+    neck_swelling_swallowing = "neck_swelling_swallowing"
+    abdominal_swelling = "abdominal_swelling"
+    whole_leg_swelling = "whole_leg_swelling"
+    cold_pale_foot = "cold_pale_foot"
+    pain_uncontrolled = "pain_uncontrolled"
+    unable_to_walk = "unable_to_walk"
+    oversedation = "oversedation"
+    self_harm_thoughts = "self_harm_thoughts"
+    upper_back_pain = "upper_back_pain"
+
+
+class FusionApproach(StrEnum):
+    """Contract 1.1: whether the operation went in from the back, the front (belly or neck) or the side."""
+
+    posterior = "posterior"
+    anterior = "anterior"
+    lateral = "lateral"
+    unknown = "unknown"
+
+
+class Onset(StrEnum):
+    """Contract 1.1: how quickly the current problem came on. Ordered slowest first; ``None`` (not known)
+    counts as the fastest, so saying nothing can never lower urgency."""
+
+    months = "months"
+    weeks = "weeks"
+    days = "days"
+    hours = "hours"
+
+    @property
+    def rank(self) -> int:
+        return _ONSET_ORDER.index(self)
+
+
+_ONSET_ORDER = [Onset.months, Onset.weeks, Onset.days, Onset.hours]
+ONSET_UNKNOWN_RANK = len(_ONSET_ORDER)  # not known counts as faster than hours
+
+
+class RiskFactor(StrEnum):
+    """Contract 1.1 risk factors."""
+
+    injecting_drug_use = "injecting_drug_use"
+    weakened_immunity = "weakened_immunity"
+    diabetes = "diabetes"
+    osteoporosis = "osteoporosis"
+    blood_thinners = "blood_thinners"
+    active_cancer = "active_cancer"
+    smoking = "smoking"
 
 
 class Treatment(StrEnum):
@@ -128,6 +187,28 @@ class AssessmentRequest(BaseModel):
     constant_pain: bool = Field(default=False, strict=True)
     symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom) * 2)
     treatments_tried: list[Treatment] = Field(default_factory=list, max_length=len(Treatment) * 2)
+    # Contract 1.1 (all optional; a 1.0 request means exactly what it meant before).
+    age: int | None = Field(default=None, ge=16, le=120, strict=True, description="Age in years.")
+    fusion_approach: FusionApproach = FusionApproach.unknown
+    onset: Onset | None = Field(default=None, description="How quickly the current problem came on; null: not known.")
+    long_standing_symptoms: list[Symptom] = Field(
+        default_factory=list, max_length=len(Symptom) * 2,
+        description="Reported symptoms that were there before the operation and have not got worse; each must also be in symptoms.")
+    risk_factors: list[RiskFactor] = Field(default_factory=list, max_length=len(RiskFactor) * 2)
+
+    @field_validator("long_standing_symptoms")
+    @classmethod
+    def _long_standing_are_reported(cls, value: list[Symptom], info: ValidationInfo) -> list[Symptom]:
+        reported = info.data.get("symptoms")
+        if reported is None:  # symptoms itself was bad input; that error is reported on its own
+            return value
+        missing = [s.value for s in dict.fromkeys(value) if s not in reported]
+        if missing:
+            raise PydanticCustomError(
+                "long_standing_not_reported",
+                "{missing} {verb} not in symptoms: every code in long_standing_symptoms must also be listed in symptoms",
+                {"missing": ", ".join(missing), "verb": "is" if len(missing) == 1 else "are"})
+        return value
 
 
 class Reason(BaseModel):
@@ -164,6 +245,16 @@ class TreatmentOption(BaseModel):
     specialties: list[Specialty]
     summary: str
     evidence: str = Field(default="", description="What the evidence says, honestly, including advice against.")
+    cautions: list[str] = Field(default_factory=list, description="Safety cautions to know before trying it.")
+
+
+class WarningSign(BaseModel):
+    """Contract 1.1 safety-netting: a sign that should make this person seek help at once, and where."""
+
+    model_config = ConfigDict(frozen=True)  # built once per pack and shared between results
+
+    code: str
+    text: str
 
 
 class AssessmentResult(BaseModel):
@@ -175,6 +266,8 @@ class AssessmentResult(BaseModel):
     recommended_specialties: list[RecommendedSpecialty]
     treatment_options: list[TreatmentOption]
     next_steps: list[str]
+    # Always filled by the engine (never empty); the default only lets results saved under contract 1.0 load.
+    warning_signs: list[WarningSign] = Field(default_factory=list)
     disclaimer: str
 
 
