@@ -164,6 +164,8 @@ def validate(
     failed = sum(not o.passed for o in outcomes)
     if as_json:
         report = {"file": str(file), "total": len(outcomes), "passed": len(outcomes) - failed, "failed": failed,
+                  "urgency_matches": sum(o.urgency_matches for o in outcomes),
+                  "under_triage": sum(o.under_triage for o in outcomes),
                   "cases": [o.as_dict() for o in outcomes]}
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
@@ -179,6 +181,9 @@ def validate(
             if not o.passed:
                 console.print(f"FAIL #{index} {o.vignette.name}: " + "; ".join(o.problems), markup=False, soft_wrap=True)
         colour = "red" if failed else "green"
+        under = sum(o.under_triage for o in outcomes)
+        matches = sum(o.urgency_matches for o in outcomes)
+        console.print(f"Urgency acceptable in {matches} of {len(outcomes)}; under-triage in {under}.")
         console.print(f"[{colour}]{len(outcomes) - failed} passed, {failed} failed[/{colour}] of {len(outcomes)} vignettes")
     if failed:
         raise typer.Exit(1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -65,6 +66,10 @@ def allowed_values(model: type[BaseModel] | None, name: str | None) -> str | Non
         return None
     info = model.model_fields[name]
     annotation = info.annotation
+    optional = get_origin(annotation) in (Union, UnionType) and type(None) in get_args(annotation)
+    if optional:  # "X or null": describe X (null is the default and always fine)
+        rest = [arg for arg in get_args(annotation) if arg is not type(None)]
+        annotation = rest[0] if len(rest) == 1 else annotation
     prefix = ""
     if get_origin(annotation) is list:
         annotation = get_args(annotation)[0]

@@ -17,6 +17,8 @@ from fusioncare.knowledge.schemas import (
     ManagementStrategy,
     PackMeta,
     QuestionGroup,
+    RiskFactorEntry,
+    RiskFactorFile,
     Rule,
     RuleFile,
     Source,
@@ -28,8 +30,18 @@ from fusioncare.knowledge.schemas import (
     TreatmentEntry,
     TreatmentFile,
     UrgencyLevel,
+    WarningSignEntry,
+    WarningSignFile,
 )
-from fusioncare.triage.schemas import CONTRACT_SPECIALTIES, Contributor, Specialty, Symptom, Treatment, Urgency
+from fusioncare.triage.schemas import (
+    CONTRACT_SPECIALTIES,
+    Contributor,
+    RiskFactor,
+    Specialty,
+    Symptom,
+    Treatment,
+    Urgency,
+)
 from fusioncare.validation import field_path
 
 DEFAULT_PACK_DIR = Path(__file__).parent / "sciatica_after_fusion"
@@ -64,6 +76,8 @@ class Pack:
     strategies: list[ManagementStrategy]
     red_flag_rules: list[Rule]
     triage_rules: list[Rule]
+    risk_factors: list[RiskFactorEntry]
+    warning_signs: list[WarningSignEntry]
     symptom_by_code: dict[Symptom, SymptomEntry] = field(repr=False)
     contributor_by_code: dict[Contributor, ContributorEntry] = field(repr=False)
     treatment_by_code: dict[Treatment, TreatmentEntry] = field(repr=False)
@@ -103,6 +117,11 @@ class Pack:
 
     def headline(self, urgency: Urgency) -> str:
         return self.urgency_levels[urgency].headline
+
+    @property
+    def long_standing_symptoms(self) -> frozenset[Symptom]:
+        """Symptoms whose weight a long-standing report may lower (contract 1.1); all others count in full."""
+        return frozenset(s.code for s in self.symptoms if s.may_be_long_standing)
 
     def symptoms_in_group(self, group: str) -> list[SymptomEntry]:
         return [s for s in self.symptoms if s.question_group == group]
@@ -172,11 +191,14 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
     strategies = _read(directory, "management.yaml", ManagementFile).strategies
     red_flag_rules = _read(directory, "red_flags.yaml", RuleFile).rules
     triage_rules = _read(directory, "triage_rules.yaml", RuleFile).rules
+    risk_factors = _read(directory, "risk_factors.yaml", RiskFactorFile).risk_factors
+    warning_signs = _read(directory, "warning_signs.yaml", WarningSignFile).warning_signs
 
     _exactly("symptoms.yaml", "symptoms", [s.code for s in symptoms], Symptom)
     _exactly("contributors.yaml", "contributors", [c.code for c in contributors], Contributor)
     _exactly("treatments.yaml", "treatments", [t.code for t in treatments], Treatment)
     _exactly("specialties.yaml", "specialties", [s.code for s in specialties], Specialty)
+    _exactly("risk_factors.yaml", "risk_factors", [r.code for r in risk_factors], RiskFactor)
     _exactly("pack.yaml", "urgency_levels", [u.code for u in meta.urgency_levels], Urgency)
 
     table = [f"at specialties[{i}]: name and taxonomy codes must be exactly {CONTRACT_SPECIALTIES[s.code]} (the contract table)"
@@ -198,8 +220,26 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
             raise PackError(file, unknown)
     unknown = [f"at treatments[{i}].sources: unknown source {code!r}" for i, t in enumerate(treatments)
                for code in t.sources if code not in sources]
+    unknown += [f"at treatments[{i}].not_offered_when[{j}].sources: unknown source {code!r}"
+                for i, t in enumerate(treatments) for j, limit in enumerate(t.not_offered_when)
+                for code in limit.sources if code not in sources]
     if unknown:
         raise PackError("treatments.yaml", unknown)
+    unknown = [f"at warning_signs[{i}].sources: unknown source {code!r}" for i, w in enumerate(warning_signs)
+               for code in w.sources if code not in sources]
+    if unknown:
+        raise PackError("warning_signs.yaml", unknown)
+    if not any(not w.when.model_dump(exclude_defaults=True) for w in warning_signs):
+        raise PackError("warning_signs.yaml", ["at warning_signs: at least one sign must apply always (no conditions), "
+                                               "so every result has safety-netting"])
+
+    may_be_old = frozenset(s.code for s in symptoms if s.may_be_long_standing)
+    for file, rules in (("red_flags.yaml", red_flag_rules), ("triage_rules.yaml", triage_rules)):
+        wrong = [f"at rules[{i}].when: new_symptoms_any names {code.value}, which symptoms.yaml does not mark "
+                 f"may_be_long_standing; use symptoms_any (it counts whether old or new)"
+                 for i, rule in enumerate(rules) for code in rule.when.new_symptom_codes if code not in may_be_old]
+        if wrong:
+            raise PackError(file, wrong)
 
     seen_ids: set[str] = set()
     _check_references("red_flags.yaml", "rules", red_flag_rules, sources, red_flags=True, seen_ids=seen_ids)
@@ -220,6 +260,8 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         strategies=strategies,
         red_flag_rules=red_flag_rules,
         triage_rules=triage_rules,
+        risk_factors=risk_factors,
+        warning_signs=warning_signs,
         symptom_by_code={s.code: s for s in symptoms},
         contributor_by_code={c.code: c for c in contributors},
         treatment_by_code={t.code: t for t in treatments},

@@ -6,7 +6,18 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from fusioncare.triage.schemas import Contributor, FusionRegion, Specialty, Symptom, Treatment, Trend, Urgency
+from fusioncare.triage.schemas import (
+    Contributor,
+    FusionApproach,
+    FusionRegion,
+    Onset,
+    RiskFactor,
+    Specialty,
+    Symptom,
+    Treatment,
+    Trend,
+    Urgency,
+)
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
@@ -32,18 +43,41 @@ class Source(PackModel):
 # --- vocabulary ----------------------------------------------------------------------------------
 
 
+class AskWhen(PackModel):
+    """When a question group is worth asking: questions about the neck only after a neck fusion, and so on.
+    An empty list means any. Only the questionnaire uses this; the engine weighs every symptom it is sent."""
+
+    fusion_region_in: list[FusionRegion] = Field(default_factory=list)
+    fusion_approach_in: list[FusionApproach] = Field(default_factory=list)
+
+
 class QuestionGroup(PackModel):
     """One step of the questionnaire: a topic with its own short introduction."""
 
     code: Code
     title: Text
     intro: Text
+    ask_when: AskWhen = Field(default_factory=AskWhen)
+
+    def applies(self, region: FusionRegion | None, approach: FusionApproach | None) -> bool:
+        """Whether to ask this group; an unanswered region or approach asks every group (the safe side)."""
+        region_ok = not self.ask_when.fusion_region_in or region is None or region in self.ask_when.fusion_region_in
+        approach_ok = (not self.ask_when.fusion_approach_in or approach is None
+                       or approach in self.ask_when.fusion_approach_in)
+        return region_ok and approach_ok
 
 
 class SymptomEntry(PackModel):
     code: Symptom
     plain_words: Text
     question_group: Code
+    may_be_long_standing: bool = Field(
+        default=False, description="A stable nerve symptom whose weight a long-standing report may lower (contract 1.1).")
+
+
+class RiskFactorEntry(PackModel):
+    code: RiskFactor
+    plain_words: Text
 
 
 class ContributorEntry(PackModel):
@@ -53,6 +87,14 @@ class ContributorEntry(PackModel):
     source: Code
 
 
+class TreatmentLimit(PackModel):
+    """A presentation for which the sources advise against offering a treatment."""
+
+    when: Conditions
+    why: Text
+    sources: list[Code] = Field(min_length=1)
+
+
 class TreatmentEntry(PackModel):
     code: Treatment
     name: Text
@@ -60,6 +102,8 @@ class TreatmentEntry(PackModel):
     summary: Text
     evidence: Text
     sources: list[Code] = Field(min_length=1)
+    not_offered_when: list[TreatmentLimit] = Field(
+        default_factory=list, description="Never offered when any of these holds (the sources advise against it).")
 
 
 class SpecialtyEntry(PackModel):
@@ -91,13 +135,26 @@ class UrgencyLevel(PackModel):
 class Conditions(PackModel):
     """All listed conditions must hold (AND). Every field is optional; an empty block always matches.
 
-    The "raising" conditions (symptoms, pain at least, trend at least, constant pain) can only become
-    true, never false, as a person reports more or worse symptoms; that is what makes the engine monotone.
+    The "raising" conditions (symptoms, new symptoms, risk factors, pain at least, trend at least, constant
+    pain, onset at least, age at least, and any_of over raising blocks) can only become true, never false, as a
+    person reports more or worse symptoms, more risk factors, a faster onset, a higher age or a symptom as new
+    rather than long-standing; that is what makes the engine monotone (contract 1.0 and 1.1).
     The "lowering" ones (``*_at_most``) may only be used by routine rules (checked on load).
     """
 
     symptoms_all: list[Symptom] = Field(default_factory=list, description="Every one of these is reported.")
     symptoms_any: list[Symptom] = Field(default_factory=list, description="At least one of these is reported.")
+    new_symptoms_any: list[Symptom] = Field(
+        default_factory=list,
+        description="At least one of these is reported and not listed as long-standing. Only symptoms marked "
+                    "may_be_long_standing in symptoms.yaml (checked on load); every other symptom counts whether old or new.")
+    risk_factors_any: list[RiskFactor] = Field(default_factory=list, description="At least one of these risk factors.")
+    onset_at_least: Onset | None = Field(
+        default=None, description="months < weeks < days < hours < not known: came on at least this fast.")
+    age_at_least: int | None = Field(default=None, ge=16, le=120, description="Age at least this, or not known.")
+    fusion_approach_in: list[FusionApproach] = Field(default_factory=list)
+    any_of: list[Conditions] = Field(
+        default_factory=list, description="At least one of these blocks holds (each block is itself all-of).")
     leg_pain_at_least: int | None = Field(default=None, ge=0, le=10)
     back_pain_at_least: int | None = Field(default=None, ge=0, le=10)
     any_pain_at_least: int | None = Field(default=None, ge=0, le=10, description="Leg or back pain at least this.")
@@ -112,6 +169,7 @@ class Conditions(PackModel):
     # Lowering conditions: routine rules only.
     trend_at_most: Trend | None = None
     any_pain_at_most: int | None = Field(default=None, ge=0, le=10, description="Leg and back pain both at most this.")
+    leg_pain_at_most: int | None = Field(default=None, ge=0, le=10, description="Leg pain at most this.")
     symptoms_none: list[Symptom] = Field(default_factory=list, description="None of these is reported.")
 
     @model_validator(mode="after")
@@ -129,11 +187,27 @@ class Conditions(PackModel):
     @property
     def lowers(self) -> bool:
         """True when the rule could stop matching as symptoms, pain or trend get worse."""
-        return self.trend_at_most is not None or self.any_pain_at_most is not None or bool(self.symptoms_none)
+        return (self.trend_at_most is not None or self.any_pain_at_most is not None
+                or self.leg_pain_at_most is not None or bool(self.symptoms_none)
+                or any(block.lowers for block in self.any_of))
 
     @property
     def symptom_codes(self) -> list[Symptom]:
-        return list(dict.fromkeys([*self.symptoms_all, *self.symptoms_any]))
+        nested = [code for block in self.any_of for code in block.symptom_codes]
+        return list(dict.fromkeys([*self.symptoms_all, *self.symptoms_any, *self.new_symptoms_any, *nested]))
+
+    @property
+    def new_symptom_codes(self) -> list[Symptom]:
+        """Every code named in a new_symptoms_any, here or in a nested block."""
+        return list(dict.fromkeys([*self.new_symptoms_any, *(c for b in self.any_of for c in b.new_symptom_codes)]))
+
+    @property
+    def clinical(self) -> bool:
+        """True when the block asks for something the person reports: a symptom or a pain level. A rule that
+        raises urgency must, so a timeline, region or risk factor alone never sends anyone to hospital."""
+        own = bool(self.symptoms_all or self.symptoms_any or self.new_symptoms_any or self.constant_pain
+                   or self.leg_pain_at_least or self.back_pain_at_least or self.any_pain_at_least)
+        return own or (bool(self.any_of) and all(block.clinical for block in self.any_of))
 
 
 class Rule(PackModel):
@@ -158,8 +232,10 @@ class Rule(PackModel):
             raise ValueError("a red-flag rule must set urgency urgent or emergency")
         if high and not self.red_flag:
             raise ValueError("only red-flag rules may set urgency urgent or emergency")
-        if self.red_flag and not self.when.symptom_codes:
-            raise ValueError("a red-flag rule must name the warning symptoms it reacts to")
+        if self.red_flag and not self.when.clinical:
+            raise ValueError("a red-flag rule must name the warning symptoms or the pain level it reacts to")
+        if high and self.treatments:
+            raise ValueError("an urgent or emergency rule lists no treatments: the person needs a clinician first")
         if self.when.lowers and self.urgency is not Urgency.routine:
             raise ValueError("trend_at_most, any_pain_at_most and symptoms_none are only allowed in routine rules")
         if self.urgency is Urgency.emergency and (not self.specialties or self.specialties[0] is not Specialty.emergency_department):
@@ -167,6 +243,24 @@ class Rule(PackModel):
         if not self.specialties and self.urgency is not Urgency.routine:
             raise ValueError("a rule that raises urgency must say whom to see")
         return self
+
+
+class WarningSignEntry(PackModel):
+    """Safety-netting (contract 1.1): a sign to act on at once and where to go, listed when ``when`` holds.
+    It never changes the urgency; its conditions only fit the list to the person (time, region, risks)."""
+
+    code: Code
+    text: Text
+    when: Conditions = Field(default_factory=Conditions)
+    sources: list[Code] = Field(min_length=1)
+
+
+class WarningSignFile(PackModel):
+    warning_signs: list[WarningSignEntry] = Field(min_length=1)
+
+
+class RiskFactorFile(PackModel):
+    risk_factors: list[RiskFactorEntry]
 
 
 class RuleFile(PackModel):
@@ -208,3 +302,9 @@ class ManagementFile(PackModel):
 
 class SourceFile(PackModel):
     sources: list[Source] = Field(min_length=1)
+
+
+# Treatment limits are read before Conditions is defined in this module.
+TreatmentLimit.model_rebuild()
+TreatmentEntry.model_rebuild()
+TreatmentFile.model_rebuild()

@@ -28,6 +28,7 @@ class Expectation(BaseModel):
     contributors_exclude: list[Contributor] = Field(default_factory=list)
     specialties_include: list[Specialty] = Field(default_factory=list)
     treatments_include: list[Treatment] = Field(default_factory=list)
+    treatments_exclude: list[Treatment] = Field(default_factory=list, description="Options that must not be offered.")
     first_treatment_not_in: list[Treatment] = Field(default_factory=list, description="Tried options must not come first.")
     rules_include: list[str] = Field(default_factory=list, description="Ids of rules that must be among the reasons.")
 
@@ -36,6 +37,7 @@ class Vignette(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
+    source: str | None = Field(default=None, description="Id of the source that decides the expected urgency.")
     request: AssessmentRequest
     expect: Expectation
 
@@ -53,6 +55,16 @@ class Outcome:
     def passed(self) -> bool:
         return not self.problems
 
+    @property
+    def under_triage(self) -> bool:
+        """The urgency is below every acceptable one: the unsafe kind of miss."""
+        floor = min((u.rank for u in self.vignette.expect.urgency), default=None)
+        return floor is not None and self.result.urgency.rank < floor
+
+    @property
+    def urgency_matches(self) -> bool:
+        return not self.vignette.expect.urgency or self.result.urgency in self.vignette.expect.urgency
+
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.vignette.name,
@@ -61,6 +73,7 @@ class Outcome:
             "urgency": self.result.urgency.value,
             "first_specialty": self.result.recommended_specialties[0].code.value if self.result.recommended_specialties else None,
             "red_flags": [s.value for s in self.result.red_flags],
+            "under_triage": self.under_triage,
             "rules": [r.rule for r in self.result.reasons],
         }
 
@@ -91,7 +104,9 @@ def check(vignette: Vignette, result: AssessmentResult) -> list[str]:
     treatments = [t.code for t in result.treatment_options]
     rules = {r.rule for r in result.reasons}
     if expect.urgency and result.urgency not in expect.urgency:
-        found.append(f"urgency {result.urgency.value}, expected {' or '.join(u.value for u in expect.urgency)}")
+        lowest = min(u.rank for u in expect.urgency)
+        kind = "UNDER-TRIAGE: " if result.urgency.rank < lowest else ""
+        found.append(f"{kind}urgency {result.urgency.value}, expected {' or '.join(u.value for u in expect.urgency)}")
     if expect.first_specialty and first not in expect.first_specialty:
         found.append(f"first specialty {first.value if first else 'none'}, expected {' or '.join(s.value for s in expect.first_specialty)}")
     if expect.red_flags is not None and set(result.red_flags) != set(expect.red_flags):
@@ -100,6 +115,7 @@ def check(vignette: Vignette, result: AssessmentResult) -> list[str]:
     found += [f"contributor {c.value} should not be listed" for c in expect.contributors_exclude if c in contributors]
     found += [f"specialty {s.value} missing" for s in expect.specialties_include if s not in specialties]
     found += [f"treatment option {t.value} missing" for t in expect.treatments_include if t not in treatments]
+    found += [f"treatment option {t.value} should not be offered" for t in expect.treatments_exclude if t in treatments]
     if treatments and treatments[0] in expect.first_treatment_not_in:
         found.append(f"treatment option {treatments[0].value} comes first but was already tried")
     found += [f"rule {r} did not fire" for r in expect.rules_include if r not in rules]

@@ -13,7 +13,16 @@ from fusioncare.cli import app as cli_app
 from fusioncare.knowledge.loader import DEFAULT_PACK_DIR, PackError, get_pack, load_pack
 from fusioncare.main import create_app
 from fusioncare.settings import Settings, get_settings
-from fusioncare.triage.schemas import CONTRACT_SPECIALTIES, Contributor, Specialty, Symptom, Treatment, Urgency
+from fusioncare.triage.schemas import (
+    CONTRACT_SPECIALTIES,
+    Contributor,
+    FusionApproach,
+    FusionRegion,
+    Specialty,
+    Symptom,
+    Treatment,
+    Urgency,
+)
 
 
 @pytest.fixture
@@ -51,8 +60,18 @@ def test_every_symptom_belongs_to_a_questionnaire_step_and_every_step_has_sympto
     pack = load_pack()
     groups = [g.code for g in pack.question_groups]
     assert {s.question_group for s in pack.symptoms} == set(groups)
-    assert {"bladder_bowel_groin", "legs", "wound_fever", "clots", "general_health", "pain_pattern", "mood"} == set(groups)
-    assert [s.code for s in pack.symptoms_in_group("clots")] == [Symptom.calf_pain_swelling, Symptom.chest_pain_breathless]
+    assert ["bladder_bowel_groin", "neck", "legs", "wound_fever", "clots", "belly", "pain_pattern", "general_health",
+            "mood"] == groups
+    assert [s.code for s in pack.symptoms_in_group("clots")] == [
+        Symptom.calf_pain_swelling, Symptom.chest_pain_breathless, Symptom.whole_leg_swelling, Symptom.cold_pale_foot]
+    # Contract 1.1: neck questions only after a neck fusion, belly questions only after a front or side approach
+    # (or when the approach is not known: the safe side).
+    by_code = {g.code: g for g in pack.question_groups}
+    assert by_code["neck"].applies(FusionRegion.cervical, None) and not by_code["neck"].applies(FusionRegion.lumbar, None)
+    assert not by_code["belly"].applies(None, FusionApproach.posterior)
+    assert all(by_code["belly"].applies(None, a) for a in (FusionApproach.anterior, FusionApproach.lateral,
+                                                             FusionApproach.unknown, None))
+    assert all(by_code[g].applies(FusionRegion.lumbar, FusionApproach.posterior) for g in groups if g not in ("neck", "belly"))
 
 
 def test_pack_is_loaded_once_and_cached():
@@ -106,7 +125,7 @@ def test_invalid_yaml_names_the_file(pack_copy):
 
 def test_a_contract_symptom_missing_from_the_pack_is_rejected(pack_copy):
     edit(pack_copy, "symptoms.yaml", lambda d: d["symptoms"].pop())
-    with pytest.raises(PackError, match="not described: low_mood"):
+    with pytest.raises(PackError, match="not described: abdominal_swelling"):
         load_pack(pack_copy)
 
 
@@ -183,3 +202,44 @@ def test_cli_reports_a_broken_pack_by_file_and_exits_1(pack_copy, monkeypatch):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert "treatments.yaml: at treatments[0].specialties[0]" in result.stderr
+
+
+# --- contract 1.1: the loader keeps refusing any rule that could break monotonicity --------------------------
+
+
+def test_new_symptoms_any_is_refused_for_a_symptom_that_must_count_whether_old_or_new(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0]["when"].update(new_symptoms_any=["fever"]))
+    with pytest.raises(PackError, match=r"red_flags\.yaml: at rules\[0\]\.when: new_symptoms_any names fever"):
+        load_pack(pack_copy)
+
+
+def test_a_lowering_condition_in_a_red_flag_rule_is_refused_even_inside_any_of(pack_copy):
+    edit(pack_copy, "red_flags.yaml",
+         lambda d: d["rules"][0]["when"].update(any_of=[{"symptoms_any": ["fever"], "leg_pain_at_most": 3}]))
+    with pytest.raises(PackError, match="only allowed in routine rules"):
+        load_pack(pack_copy)
+
+
+def test_an_urgent_rule_on_time_or_risk_alone_is_refused(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(when={"months_below": 1, "risk_factors_any": ["smoking"]}))
+    with pytest.raises(PackError, match="must name the warning symptoms or the pain level"):
+        load_pack(pack_copy)
+
+
+def test_an_urgent_rule_that_lists_treatments_is_refused(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(treatments=["injection"]))
+    with pytest.raises(PackError, match="lists no treatments"):
+        load_pack(pack_copy)
+
+
+def test_warning_signs_must_include_one_for_everyone(pack_copy):
+    edit(pack_copy, "warning_signs.yaml",
+         lambda d: [w.update(when={"months_below": 600}) for w in d["warning_signs"] if "when" not in w])
+    with pytest.raises(PackError, match="at least one sign must apply always"):
+        load_pack(pack_copy)
+
+
+def test_an_unknown_risk_factor_in_a_rule_is_refused_with_its_path(pack_copy):
+    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0]["when"].update(risk_factors_any=["obesity"]))
+    with pytest.raises(PackError, match=r"at rules\[0\]\.when\.risk_factors_any\[0\]"):
+        load_pack(pack_copy)

@@ -16,6 +16,7 @@ from fusioncare.knowledge.loader import DEFAULT_PACK_DIR
 GOOD = {"months_since_surgery": 12, "leg_pain": 2, "back_pain": 7, "trend": "stable"}
 EXAMPLES = Path(__file__).parent / "assessment-examples.json"
 PACK_VIGNETTES = DEFAULT_PACK_DIR / "vignettes.yaml"
+CLINICAL_CASES = DEFAULT_PACK_DIR / "clinical_cases.yaml"
 
 
 def run(*args: str, input: str | None = None):
@@ -86,7 +87,8 @@ def test_assess_runs_as_a_real_process_with_stdin():
     assert [r["urgency"] for r in json.loads(completed.stdout)] == ["soon", "urgent"]
 
 
-@pytest.mark.parametrize("path", [EXAMPLES, PACK_VIGNETTES], ids=["spec_examples", "pack_vignettes"])
+@pytest.mark.parametrize("path", [EXAMPLES, PACK_VIGNETTES, CLINICAL_CASES],
+                         ids=["spec_examples", "pack_vignettes", "independent_clinical_cases"])
 def test_validate_passes_on_the_spec_examples_and_the_pack_vignettes(path):
     result = run("validate", str(path))
     assert result.exit_code == 0, result.stdout
@@ -126,3 +128,23 @@ def test_validate_rejects_a_bad_vignette_with_its_index_and_field(tmp_path):
 def test_validate_of_a_missing_file_exits_2(tmp_path):
     result = run("validate", str(tmp_path / "nope.json"))
     assert result.exit_code == 2
+
+
+def test_the_independent_clinical_set_is_large_sourced_and_never_under_triaged():
+    """The guideline-written set (issue 12): 120+ cases, each with a source the pack knows, zero under-triage."""
+    from fusioncare.knowledge.loader import get_pack
+    from fusioncare.triage.vignettes import load_vignettes
+
+    cases = load_vignettes(CLINICAL_CASES)
+    assert len(cases) >= 120
+    known = get_pack().sources
+    assert all(case.source in known for case in cases), [c.name for c in cases if c.source not in known]
+    windows = {"days": 0, "weeks": 0, "months": 0, "years": 0}
+    for case in cases:
+        months = case.request.months_since_surgery
+        windows["days" if months < 0.25 else "weeks" if months < 1.5 else "months" if months < 12 else "years"] += 1
+    assert min(windows.values()) >= 20, windows
+    assert {c.request.fusion_region.value for c in cases} == {"lumbar", "thoracic", "cervical"}
+    report = json.loads(run("validate", str(CLINICAL_CASES), "--json").stdout)
+    assert report["under_triage"] == 0
+    assert report["urgency_matches"] == report["total"] == len(cases)

@@ -48,7 +48,20 @@ BAD_BODIES = [
     pytest.param({**GOOD, "fusion_region": "sacral"}, "fusion_region", "'lumbar', 'thoracic' or 'cervical'", id="unknown_region"),
     pytest.param({**GOOD, "symptoms": ["fever", "tingly_toes"]}, "symptoms[1]", "'saddle_numbness'", id="unknown_symptom"),
     pytest.param({**GOOD, "treatments_tried": ["acupuncture"]}, "treatments_tried[0]", "'support_group'", id="unknown_treatment"),
-    pytest.param({**GOOD, "age": 50}, "age", "allowed fields are: back_pain, constant_pain", id="unknown_field"),
+    pytest.param({**GOOD, "weight_kg": 80}, "weight_kg", "allowed fields are: age, back_pain, constant_pain", id="unknown_field"),
+    # Contract 1.1 fields.
+    pytest.param({**GOOD, "age": 12}, "age", "a whole number from 16 to 120", id="age_too_low"),
+    pytest.param({**GOOD, "age": "fifty"}, "age", "a whole number from 16 to 120", id="age_as_text"),
+    pytest.param({**GOOD, "onset": "years"}, "onset", "'months', 'weeks', 'days' or 'hours'", id="unknown_onset"),
+    pytest.param({**GOOD, "fusion_approach": "front"}, "fusion_approach", "'posterior', 'anterior', 'lateral' or 'unknown'",
+                 id="unknown_approach"),
+    pytest.param({**GOOD, "risk_factors": ["diabetes", "obesity"]}, "risk_factors[1]",
+                 "'injecting_drug_use', 'weakened_immunity', 'diabetes', 'osteoporosis', 'blood_thinners', "
+                 "'active_cancer' or 'smoking'", id="unknown_risk_factor"),
+    pytest.param({**GOOD, "symptoms": ["fever"], "long_standing_symptoms": ["foot_drop"]}, "long_standing_symptoms",
+                 "foot_drop is not in symptoms: every code in long_standing_symptoms must also be listed in symptoms",
+                 id="long_standing_not_in_symptoms"),
+    pytest.param({**GOOD, "symptoms": ["sepsis_sign"]}, "symptoms[0]", "'sepsis_signs'", id="unknown_1_1_symptom"),
 ]
 
 

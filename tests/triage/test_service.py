@@ -55,7 +55,7 @@ def test_validate_reports_a_wrong_expectation_as_a_failure():
     [outcome] = vignettes.run([case])
     assert not outcome.passed
     assert outcome.problems == [
-        "urgency routine, expected emergency",
+        "UNDER-TRIAGE: urgency routine, expected emergency",
         "first specialty physical_therapist, expected neurologist",
         "red flags [], expected ['fever']",
         "rule rf_trauma did not fire",
@@ -67,7 +67,7 @@ def test_reasons_name_their_rule_and_the_rules_sources_by_name():
     first = result.reasons[0]
     assert first.rule == "rf_cauda_equina" and first.code == "rf_cauda_equina"
     assert "National suspected cauda equina syndrome pathway" in first.source
-    assert "NG59" in first.source
+    assert "Cauda equina syndrome (NHS" in first.source
 
 
 def test_reasons_are_ordered_most_urgent_first():
