@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -146,7 +147,7 @@ def _read(directory: Path, name: str, model: type[M]) -> M:
         raise PackError(name, found) from None
 
 
-def _exactly(file: str, what: str, found: list[Any], expected: type) -> None:
+def _exactly(file: str, what: str, found: list[Any], expected: type[Enum]) -> None:
     """The pack must describe every contract code exactly once, no more and no fewer."""
     problems: list[str] = []
     seen: set[Any] = set()
@@ -212,10 +213,12 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
     if bad_groups:
         raise PackError("symptoms.yaml", bad_groups)
 
-    for file, label, items in (("contributors.yaml", "contributors", contributors),
-                               ("management.yaml", "strategies", strategies)):
-        unknown = [f"at {label}[{i}].source: unknown source {item.source!r}" for i, item in enumerate(items)
-                   if item.source not in sources]
+    cited: tuple[tuple[str, str, list[str]], ...] = (
+        ("contributors.yaml", "contributors", [c.source for c in contributors]),
+        ("management.yaml", "strategies", [m.source for m in strategies]))
+    for file, label, codes in cited:
+        unknown = [f"at {label}[{i}].source: unknown source {code!r}" for i, code in enumerate(codes)
+                   if code not in sources]
         if unknown:
             raise PackError(file, unknown)
     unknown = [f"at treatments[{i}].sources: unknown source {code!r}" for i, t in enumerate(treatments)

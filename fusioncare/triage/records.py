@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import audit, personal_data
@@ -40,6 +40,7 @@ def read(db: Session, *, actor: Actor, assessment_id: str) -> SavedAssessment:
     record = get(db, assessment_id=assessment_id)
     authorize(db, actor=actor, action=Action.read, record_type=RECORD_TYPE, record_id=assessment_id,
               owner_id=record.owner_id if record else None)
+    assert record is not None  # authorize() raised NotFound for a missing record
     return record
 
 
@@ -86,7 +87,8 @@ def export_for_owner(*, db: Session, user_id: int) -> list[dict[str, Any]]:
 
 
 def erase_for_owner(*, db: Session, user_id: int) -> int:
-    return db.execute(delete(SavedAssessment).where(SavedAssessment.owner_id == user_id)).rowcount
+    result: CursorResult[Any] = db.execute(delete(SavedAssessment).where(SavedAssessment.owner_id == user_id))  # type: ignore[assignment]  # a DML statement's result is a CursorResult
+    return result.rowcount
 
 
 personal_data.register("saved_assessments", export=export_for_owner, erase=erase_for_owner)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -90,7 +91,8 @@ def load_vignettes(path: Path) -> list[Vignette]:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]["loc"][0] if errors[0]["loc"] and isinstance(errors[0]["loc"][0], int) else None
-        own = [{**e, "loc": tuple(e["loc"][1:])} for e in errors if first is not None and e["loc"][0] == first] or errors
+        own: list[dict[str, Any]] = [{**e, "loc": tuple(e["loc"][1:])} for e in errors
+                                     if first is not None and e["loc"][0] == first] or [dict(e) for e in errors]
         raise BadAssessmentInput(problems(own), index=first) from None
 
 
