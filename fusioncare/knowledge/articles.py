@@ -10,12 +10,15 @@ from typing import Annotated
 
 import yaml
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from fusioncare.knowledge.loader import get_pack
+from fusioncare.knowledge.schemas import Code, Source
 from fusioncare.validation import problems_from
 
 ARTICLES_DIR = Path(__file__).parent / "articles"
 GET_HELP_NOW_FILE = "_get-help-now.md"
+ABOUT_FILE = "_about-this-content.md"
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=400)]
@@ -34,18 +37,6 @@ class ArticleFileError(ValueError):
         self.problem = problem
 
 
-class ArticleSource(BaseModel):
-    """A guideline, review or patient resource the article rests on."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    title: Text
-    publisher: Text
-    year: int | None = Field(default=None, ge=1950, le=2100,
-                             description="Publication year; left out for a web page whose date is unknown.")
-    url: HttpUrl | None = None
-
-
 class ArticleFrontMatter(BaseModel):
     """The YAML block at the top of an article file."""
 
@@ -56,8 +47,7 @@ class ArticleFrontMatter(BaseModel):
     summary: Text
     position: int = Field(ge=1, le=100, description="Place in the /learn index, smallest first.")
     reviewed_on: date = Field(description="When the wording was last checked against its sources.")
-    reviewed_by: Text = Field(description="Who checked it, and whether clinical sign-off is still pending.")
-    sources: list[ArticleSource] = Field(min_length=1)
+    sources: list[Code] = Field(min_length=1, description="Ids of the pack's sources.yaml entries it rests on.")
 
 
 class Article(BaseModel):
@@ -70,8 +60,7 @@ class Article(BaseModel):
     summary: str
     position: int
     reviewed_on: date
-    reviewed_by: str
-    sources: list[ArticleSource]
+    sources: list[Source]
     body_html: str
 
 
@@ -82,6 +71,7 @@ class ArticleLibrary(BaseModel):
 
     articles: list[Article]
     get_help_now_html: str
+    about_html: str | None = Field(default=None, description="'How we write and check this content', if present.")
 
     def get(self, slug: str) -> Article | None:
         return next((a for a in self.articles if a.slug == slug), None)
@@ -108,8 +98,11 @@ def _split(path: Path) -> tuple[dict, str]:
     return data, body
 
 
-def load_article(path: Path) -> Article:
-    """Load one file; a bad file raises ArticleFileError naming the file and the field."""
+def load_article(path: Path, sources: dict[str, Source] | None = None) -> Article:
+    """Load one file; a bad file raises ArticleFileError naming the file and the field.
+
+    Its sources are ids of the knowledge pack's sources.yaml (the built-in pack unless ``sources`` is given).
+    """
     data, body = _split(path)
     try:
         front = ArticleFrontMatter.model_validate(data)
@@ -119,12 +112,17 @@ def load_article(path: Path) -> Article:
         raise ArticleFileError(path, f"slug: {front.slug!r} must match the file name {path.stem!r}")
     if re.search(r"^# ", body, re.MULTILINE):
         raise ArticleFileError(path, "body: use '##' headings; the page title comes from the front matter")
-    return Article(**front.model_dump(), body_html=render_markdown(body))
+    known = get_pack().sources if sources is None else sources
+    for index, code in enumerate(front.sources):
+        if code not in known:
+            raise ArticleFileError(path, f"sources[{index}]: unknown source {code!r}; use an id from sources.yaml")
+    return Article(**front.model_dump(exclude={"sources"}), sources=[known[c] for c in front.sources],
+                   body_html=render_markdown(body))
 
 
-def load_library(directory: Path = ARTICLES_DIR) -> ArticleLibrary:
+def load_library(directory: Path = ARTICLES_DIR, sources: dict[str, Source] | None = None) -> ArticleLibrary:
     """Load and check every article in a folder: unique slugs and positions, plus the shared red-flag block."""
-    articles = [load_article(p) for p in sorted(directory.glob("*.md")) if not p.name.startswith("_")]
+    articles = [load_article(p, sources) for p in sorted(directory.glob("*.md")) if not p.name.startswith("_")]
     for attribute in ("slug", "position"):
         seen: dict[object, str] = {}
         for article in articles:
@@ -136,8 +134,10 @@ def load_library(directory: Path = ARTICLES_DIR) -> ArticleLibrary:
     help_path = directory / GET_HELP_NOW_FILE
     if not help_path.exists():
         raise ArticleFileError(help_path, "is missing: every article shows this 'when to get help now' block")
+    about_path = directory / ABOUT_FILE
+    about = render_markdown(about_path.read_text(encoding="utf-8")) if about_path.exists() else None
     return ArticleLibrary(articles=sorted(articles, key=lambda a: a.position),
-                          get_help_now_html=render_markdown(help_path.read_text(encoding="utf-8")))
+                          get_help_now_html=render_markdown(help_path.read_text(encoding="utf-8")), about_html=about)
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from fusioncare.knowledge.schemas import (
     ContributorEntry,
     ContributorFile,
+    GlossaryFile,
+    GlossaryTerm,
     ManagementFile,
     ManagementStrategy,
     PackMeta,
@@ -84,6 +86,7 @@ class Pack:
     treatment_by_code: dict[Treatment, TreatmentEntry] = field(repr=False)
     specialty_by_code: dict[Specialty, SpecialtyEntry] = field(repr=False)
     urgency_levels: dict[Urgency, UrgencyLevel] = field(repr=False)
+    glossary: list[GlossaryTerm] = field(default_factory=list, repr=False)
 
     @property
     def code(self) -> str:
@@ -128,8 +131,8 @@ class Pack:
         return [s for s in self.symptoms if s.question_group == group]
 
     def source_names(self, codes: list[str]) -> str:
-        """'NICE NG59 ... (2020); GIRFT ...' for a rule's or a claim's sources."""
-        return "; ".join(f"{self.sources[c].title} ({self.sources[c].publisher}, {self.sources[c].year})" for c in codes)
+        """'NICE NG59: Low back pain and sciatica ... (2016, updated 2020); GIRFT ...' for a rule's or a claim's sources."""
+        return "; ".join(self.sources[c].citation for c in codes)
 
 
 def _read(directory: Path, name: str, model: type[M]) -> M:
@@ -244,6 +247,13 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         if wrong:
             raise PackError(file, wrong)
 
+    glossary: list[GlossaryTerm] = []
+    if (directory / "glossary.yaml").exists():
+        glossary = _read(directory, "glossary.yaml", GlossaryFile).terms
+        words = [w.lower() for t in glossary for w in (t.term, *t.variants)]
+        if twice := sorted({w for w in words if words.count(w) > 1}):
+            raise PackError("glossary.yaml", [f"at terms: {', '.join(twice)} listed twice"])
+
     seen_ids: set[str] = set()
     _check_references("red_flags.yaml", "rules", red_flag_rules, sources, red_flags=True, seen_ids=seen_ids)
     _check_references("triage_rules.yaml", "rules", triage_rules, sources, red_flags=False, seen_ids=seen_ids)
@@ -270,6 +280,7 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         treatment_by_code={t.code: t for t in treatments},
         specialty_by_code={s.code: s for s in specialties},
         urgency_levels={u.code: u for u in meta.urgency_levels},
+        glossary=glossary,
     )
 
 

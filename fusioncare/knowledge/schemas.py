@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,14 +30,62 @@ class PackModel(BaseModel):
 # --- sources -------------------------------------------------------------------------------------
 
 
+SourceKind = Literal["guideline", "article", "web_page"]
+
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+
+
 class Source(PackModel):
-    """A guideline or review a rule or claim rests on, cited by name (never an invented study)."""
+    """One specific document a rule or claim rests on: a numbered guideline, a journal article or a web page.
+
+    Checked on load: a guideline needs its number (``identifier``, e.g. "NG59") and its URL; an article needs its
+    authors, journal and year and a way to find it: a DOI (``10.NNNN/...``), or, when no DOI could be verified, its
+    PubMed ID or its volume and pages; a web page needs its URL. A DOI is never guessed: one we could not verify is
+    left out.
+    """
 
     id: Code
+    kind: SourceKind
     title: Text
     publisher: Text
-    year: int = Field(ge=1950, le=2100)
+    year: int | None = Field(default=None, ge=1950, le=2100, description="Publication year; None only for a web page.")
+    updated: int | None = Field(default=None, ge=1950, le=2100, description="Year of the last update, if any.")
+    identifier: str = Field(default="", description="A guideline's number, e.g. 'NG59', 'TA159'.")
+    authors: str = Field(default="", description="'Surname AB, Surname CD, et al.' as in the article.")
+    journal: str = ""
+    volume: str = ""
+    pages: str = Field(default="", description="Pages or article number, e.g. '2012-2020', 'E8', 'CD014789'.")
+    doi: Annotated[str, Field(pattern=DOI_PATTERN)] | None = None
+    pmid: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,8}$")] | None = None
+    url: Annotated[str, Field(pattern=r"^https://\S+$")] | None = None
     note: str = ""
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> Source:
+        if self.kind == "guideline":
+            if not self.identifier or not self.url or self.year is None:
+                raise ValueError(f"{self.id}: a guideline needs its number (identifier), its url and its year")
+        elif self.kind == "article":
+            if not self.authors or not self.journal or self.year is None:
+                raise ValueError(f"{self.id}: an article needs its authors, journal and year")
+            if not (self.doi or self.pmid or (self.volume and self.pages)):
+                raise ValueError(f"{self.id}: an article needs a DOI, or its PubMed ID, or its volume and pages")
+        elif not self.url:
+            raise ValueError(f"{self.id}: a web page needs its url")
+        return self
+
+    @property
+    def citation(self) -> str:
+        """One line naming the document, e.g. 'NICE NG59: Low back pain and sciatica ... (2016, updated 2020)'."""
+        when = "" if self.year is None else f" ({self.year}{f', updated {self.updated}' if self.updated else ''})"
+        if self.kind == "guideline":
+            return f"{self.publisher} {self.identifier}: {self.title}{when}"
+        if self.kind == "article":
+            where = self.journal + (f" {self.volume}" if self.volume else "")
+            if self.pages:
+                where += f":{self.pages}" if self.volume else f", {self.pages}"
+            return f"{self.authors.rstrip('.')}. {self.title}. {where}{when}"
+        return f"{self.publisher}: {self.title}{when}"
 
 
 # --- vocabulary ----------------------------------------------------------------------------------
@@ -101,6 +149,7 @@ class TreatmentEntry(PackModel):
     specialties: list[Specialty] = Field(min_length=1)
     summary: Text
     evidence: Text
+    cautions: list[Text] = Field(default_factory=list, description="Short safety cautions, one plain sentence each.")
     sources: list[Code] = Field(min_length=1)
     not_offered_when: list[TreatmentLimit] = Field(
         default_factory=list, description="Never offered when any of these holds (the sources advise against it).")
@@ -298,6 +347,18 @@ class SpecialtyFile(PackModel):
 
 class ManagementFile(PackModel):
     strategies: list[ManagementStrategy] = Field(min_length=1)
+
+
+class GlossaryTerm(PackModel):
+    """A medical word a patient needs, with its plain explanation (texts explain it once, in their own words)."""
+
+    term: Text
+    variants: list[Text] = Field(default_factory=list, description="Other forms of the word, e.g. plurals.")
+    plain: Text
+
+
+class GlossaryFile(PackModel):
+    terms: list[GlossaryTerm] = Field(min_length=1)
 
 
 class SourceFile(PackModel):

@@ -211,7 +211,7 @@ def _compiled(pack: Pack) -> _CompiledPack:
                       for c in pack.contributors},
         treatments={t.code: TreatmentOption(code=t.code, name=t.name, specialties=list(t.specialties),
                                             summary=t.summary, evidence=t.evidence,
-                                            cautions=list(getattr(t, "cautions", []))) for t in pack.treatments},
+                                            cautions=list(t.cautions)) for t in pack.treatments},
         treatment_limits={t.code: tuple(_compile(limit.when) for limit in t.not_offered_when) for t in pack.treatments},
         warning_signs=tuple((_compile(w.when), WarningSign(code=w.code, text=w.text)) for w in pack.warning_signs),
     )

@@ -77,6 +77,15 @@ def learn_index(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "learn_index.html", {"articles": get_library().articles})
 
 
+@router.get("/learn/about-this-content", response_class=HTMLResponse)
+def learn_about(request: Request) -> HTMLResponse:
+    """How the clinical content is written, sourced and checked, and its review status (docs/clinical-content.md)."""
+    about = get_library().about_html
+    if about is None:
+        raise NotFound("There is no page about this content.")
+    return templates.TemplateResponse(request, "learn_about.html", {"about_html": about})
+
+
 @router.get("/learn/{slug}", response_class=HTMLResponse)
 def learn_article(request: Request, slug: str) -> HTMLResponse:
     library = get_library()

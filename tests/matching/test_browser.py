@@ -111,7 +111,7 @@ def test_every_page_has_no_serious_or_critical_axe_violations(browser, demo_serv
         assert response is not None and response.status < 500, path
         found.extend(axe_problems(page))
 
-    for path in ["/", "/learn", *(f"/learn/{a.slug}" for a in get_library().articles), "/doctors",
+    for path in ["/", "/learn", "/learn/about-this-content", *(f"/learn/{a.slug}" for a in get_library().articles), "/doctors",
                  "/doctors?specialty=pain_medicine&near=10001", "/doctors?specialty=pain_medicine&near=00000",
                  "/doctors/0000000000", f"/matches?{SOON_QUERY}&near=10001", f"/matches?{SOON_QUERY}&near=00000",
                  "/matches?near=10001", "/account/sign-up", "/account/sign-in", "/account/reset", "/nowhere"]:

@@ -15,11 +15,7 @@ title: A test article
 summary: A short summary of the test article.
 position: {position}
 reviewed_on: 2026-11-20
-reviewed_by: A reviewer
-sources:
-  - title: A guideline
-    publisher: A publisher
-    year: 2020
+sources: [nice_ng59]
 ---
 """
 
@@ -72,10 +68,11 @@ def test_raw_html_in_an_article_is_shown_as_text_not_run(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "problem"), [
-    (article().replace("sources:\n  - title: A guideline\n    publisher: A publisher\n    year: 2020\n", ""),
-     "test-article.md: sources: this field is required"),
+    (article().replace("sources: [nice_ng59]\n", ""), "test-article.md: sources: this field is required"),
+    (article().replace("[nice_ng59]", "[no_such_source]"), "test-article.md: sources[0]: unknown source 'no_such_source'"),
+    (article().replace("[nice_ng59]", "[nice_ng59]\nreviewed_by: clinical sign-off pending"),
+     "test-article.md: reviewed_by: unknown field"),
     (article().replace("reviewed_on: 2026-11-20", "reviewed_on: last week"), "test-article.md: reviewed_on: "),
-    (article().replace("year: 2020", "year: 20"), "test-article.md: sources[0].year: "),
     (article().replace("position: 1", "position: 1\nauthor: someone"), "test-article.md: author: unknown field"),
     (article(slug="other-slug"), "test-article.md: slug: 'other-slug' must match the file name 'test-article'"),
     ("## No front matter\n", "test-article.md: must start with a YAML front matter block"),

@@ -15,6 +15,7 @@ def every_page(client) -> dict[str, str]:
     """Each distinct page: home, every questionnaire step (and one with problems), both results, /learn,
     every article, and the 404 page."""
     pages = {"/": client.get("/", headers=HTML).text, "/learn": client.get("/learn", headers=HTML).text,
+             "/learn/about-this-content": client.get("/learn/about-this-content", headers=HTML).text,
              "404": client.get("/nope", headers=HTML).text}
     for article in get_library().articles:
         pages[f"/learn/{article.slug}"] = client.get(f"/learn/{article.slug}", headers=HTML).text

@@ -215,6 +215,15 @@ def test_each_article_renders_with_its_sources_the_red_flags_and_a_link_to_the_a
     assert 'href="/assess"' in response.text
 
 
+def test_the_about_this_content_page_says_how_content_is_checked_and_every_article_links_to_it(client):
+    about = client.get("/learn/about-this-content", headers=HTML)
+    assert about.status_code == 200
+    text = scan(about.text).text
+    assert "How we write and check this content" in text and "No outside doctor has signed off" in text
+    article = client.get(f"/learn/{get_library().articles[0].slug}", headers=HTML)
+    assert 'href="/learn/about-this-content"' in article.text and "pending" not in article.text.lower()
+
+
 def test_an_unknown_article_is_a_404_page_for_browsers_and_json_for_api_clients(client):
     page = client.get("/learn/no-such-article", headers=HTML)
     assert page.status_code == 404
