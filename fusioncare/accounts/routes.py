@@ -8,14 +8,32 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.accounts import audit, service
-from fusioncare.accounts.deps import (AppNotifier, ClientAddress, CurrentAdmin, CurrentUser, access_secret,
-                                      bearer_lifetime)
+from fusioncare.accounts.deps import (
+    AppNotifier,
+    ClientAddress,
+    CurrentAdmin,
+    CurrentUser,
+    access_secret,
+    bearer_lifetime,
+)
 from fusioncare.accounts.models import TokenKind
-from fusioncare.accounts.schemas import (AccountCreate, AccountCreated, AccountDeleted, AccountRead, AuditEventRead,
-                                         Credentials, Message, PasswordChange, PasswordResetConfirm,
-                                         PasswordResetRequest, PersonalDataExport, ProviderClaim, TokenRead)
+from fusioncare.accounts.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountDeleted,
+    AccountRead,
+    AuditEventRead,
+    Credentials,
+    Message,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PersonalDataExport,
+    ProviderClaim,
+    TokenRead,
+)
+from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.deps import AppSettings, DbSession
 
 _401 = {401: {"description": "Not signed in, or the token is invalid, expired or revoked.", **_ERROR}}

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from fusioncare.directory.npi import is_valid_npi
 from fusioncare.accounts import audit, personal_data, ratelimit
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
@@ -21,6 +20,7 @@ from fusioncare.accounts.models import AccessToken, PasswordResetToken, Role, To
 from fusioncare.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from fusioncare.accounts.schemas import AccountRead, PersonalDataExport, normalise_email
 from fusioncare.accounts.tokens import digest, new_secret
+from fusioncare.directory.npi import is_valid_npi
 from fusioncare.errors import Conflict, InvalidInput, NotFound
 from fusioncare.notifications import Notifier
 

@@ -128,7 +128,8 @@ def shared_with_me(db: Session, *, actor: Actor) -> list[SharedPatient]:
     patients = []
     for s in found:
         user = accounts.get_user(db, user_id=s.owner_id)
-        patients.append(SharedPatient(share_id=s.id, patient_email=user.email if user else "", shared_since=s.created_at))
+        patients.append(SharedPatient(share_id=s.id, patient_email=user.email if user else "",
+                                      shared_since=s.created_at))
     return patients
 
 

@@ -115,7 +115,8 @@ def respond(appointment_id: str, decision: Literal["confirm", "decline"], actor:
                  for_provider=True)
 
 
-@router.put("/me/availability", status_code=204, responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
+@router.put("/me/availability", status_code=204,
+            responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
 def set_availability(body: AvailabilityUpdate, provider: CurrentProvider, db: DbSession) -> Response:
     """Replace the provider's weekly hours (local time of the practice location) and appointment types."""
     service.set_availability(db=db, npi=provider.verified_npi, hours=body.hours,

@@ -347,7 +347,8 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
 
 def _next_free(*, db: Session, npi: str, after: datetime, type_code: str) -> list[Slot]:
     db.rollback()
-    return free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)[:NEXT_FREE_COUNT]
+    slots = free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)
+    return slots[:NEXT_FREE_COUNT]
 
 
 def _slot_taken(db: Session, *, npi: str, start: datetime, type_code: str, zone: str) -> SlotTaken:

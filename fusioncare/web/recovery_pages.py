@@ -115,7 +115,8 @@ async def save_questionnaire_form(request: Request, user: CurrentUser, actor: Re
     except (ValidationError, InvalidInput) as exc:
         message = (exc.message if isinstance(exc, InvalidInput)
                    else "; ".join(str(p) for p in problems_from(exc, QuestionnaireCreate)))
-        return _page(request, "questionnaires.html", status_code=400, latest=service.latest_responses(db, owner_id=user.id),
+        return _page(request, "questionnaires.html", status_code=400,
+                     latest=service.latest_responses(db, owner_id=user.id),
                      problems={instrument: message}, values={instrument: raw}, pgic=service.pgic_points())
     return RedirectResponse("/recovery?saved=questionnaire", status_code=303)
 

@@ -76,7 +76,8 @@ def book(request: Request, db: DbSession, user: CurrentUser, actor: RequestActor
 def _booking_error(request: Request, db, user, npi: str, type_code: str, exc: DomainError) -> Response:
     context = _booking_context(db, npi, type_code)
     if isinstance(exc, InvalidInput):
-        context["message"] = f"{exc.field_message}." if exc.field != "start" else "Please choose one of the times shown."
+        context["message"] = (f"{exc.field_message}." if exc.field != "start"
+                              else "Please choose one of the times shown.")
         status = 422
     else:
         context["message"] = "Someone else booked that time a moment ago. Please choose another time."
@@ -158,7 +159,8 @@ def _availability_page(request: Request, db, provider, form: availability_form.A
 def availability_page(request: Request, db: DbSession, provider: CurrentProvider,
                       saved: Annotated[str | None, Query(max_length=20)] = None) -> Response:
     npi = provider.verified_npi
-    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi),
+                                         service.appointment_types(db=db, npi=npi))
     message = {"hours": "Your hours and kinds of visit are saved.", "exception": "Saved.",
                "removed": "Removed."}.get(saved or "", "")
     return _availability_page(request, db, provider, form, message=message)
@@ -191,7 +193,8 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
         except InvalidInput as exc:
             db.rollback()
             errors[f"exception-{exc.field}" if exc.field in ("start", "end") else "exception-end"] = exc.field_message
-    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi),
+                                         service.appointment_types(db=db, npi=npi))
     return _availability_page(request, db, provider, form, exception_errors=errors, exception_values=values,
                               status_code=422)
 
