@@ -21,6 +21,7 @@ from fusioncare.accounts import audit, personal_data
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.models import utcnow
 from fusioncare.accounts.permissions import Action, authorize
+from fusioncare.db import rowcount
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import scoring
 from fusioncare.recovery.measures import Measure, get_measures
@@ -142,6 +143,7 @@ def read_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry:
     authorize(db, actor=actor, action=Action.read, record_type=DIARY_ENTRY, record_id=entry_id,
               owner_id=entry.owner_id if entry else None,
               shared_with_npis=shared_npis(db, owner_id=entry.owner_id) if entry else ())
+    assert entry is not None  # authorize raised NotFound for a missing one
     return entry
 
 
@@ -187,6 +189,7 @@ def read_questionnaire(db: Session, *, actor: Actor, response_id: str) -> Questi
     authorize(db, actor=actor, action=Action.read, record_type=QUESTIONNAIRE, record_id=response_id,
               owner_id=response.owner_id if response else None,
               shared_with_npis=shared_npis(db, owner_id=response.owner_id) if response else ())
+    assert response is not None  # authorize raised NotFound for a missing one
     return response
 
 
@@ -367,7 +370,7 @@ def export_shares(*, db: Session, user_id: int) -> list[dict[str, Any]]:
 
 def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanItem] | type[RecoveryShare]):
     def erase(*, db: Session, user_id: int) -> int:
-        return db.execute(delete(table).where(table.owner_id == user_id)).rowcount
+        return rowcount(db.execute(delete(table).where(table.owner_id == user_id)))
     return erase
 
 
