@@ -28,10 +28,13 @@ run: $(VENV)/.installed
 	$(BIN)/fusioncare demo
 	$(BIN)/fusioncare serve --host $(HOST) --port $(PORT)
 
-# Static checks: ruff's lint rules (not its formatter) and mypy, both configured in pyproject.toml.
+# Static checks: ruff's lint rules (not its formatter) and mypy, both configured in pyproject.toml; both run,
+# and lint fails if either does.
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
-	$(BIN)/mypy fusioncare
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy fusioncare || status=1; \
+	exit $$status
 
 test: $(VENV)/.installed-dev lint system-deps node_modules/.package-lock.json
 	$(BIN)/python -m pytest
