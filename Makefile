@@ -1,11 +1,11 @@
-# FusionCare: `make run` serves the app with demo data on SQLite; `make test` runs the whole suite.
+# FusionCare: `make run` serves the app with demo data on SQLite; `make test` runs the static checks, then the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test lint system-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ run: $(VENV)/.installed
 	$(BIN)/fusioncare demo
 	$(BIN)/fusioncare serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-dev system-deps node_modules/.package-lock.json
+# Static checks: ruff's lint rules (not its formatter) and mypy, both configured in pyproject.toml; both run,
+# and lint fails if either does.
+lint: $(VENV)/.installed-dev
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy fusioncare || status=1; \
+	exit $$status
+
+test: $(VENV)/.installed-dev lint system-deps node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
 # axe-core for the accessibility tests, pinned in package.json/package-lock.json; (re)installed when missing or when the lock file changes.
@@ -39,4 +47,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

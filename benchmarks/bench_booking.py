@@ -58,9 +58,11 @@ def _setup(url: str, patients: int) -> tuple[str, list[str]]:
         from pathlib import Path
 
         add_directory_provider(db, Path(tmp), npi)
-    doctor = accounts.ensure_account(db, email="bench-dr@example.org", password="bench password 2026", role=Role.patient)
+    doctor = accounts.ensure_account(db, email="bench-dr@example.org", password="bench password 2026",
+                                     role=Role.patient)
     accounts.claim_provider(db, user=doctor, npi=npi, client_address="bench")
-    admin = accounts.ensure_account(db, email="bench-admin@example.org", password="bench password 2026", role=Role.admin)
+    admin = accounts.ensure_account(db, email="bench-admin@example.org", password="bench password 2026",
+                                    role=Role.admin)
     accounts.verify_provider(db, admin=admin, user_id=doctor.id, client_address="bench")
     service.set_availability(db=db, npi=npi, hours=[WeeklyHoursCreate(weekday=d, start="00:00", end="23:55")
                                                      for d in range(7)],

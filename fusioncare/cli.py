@@ -12,7 +12,8 @@ from rich.console import Console
 
 from fusioncare.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="FusionCare: care navigation for sciatica after spinal fusion.")
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="FusionCare: care navigation for sciatica after spinal fusion.")
 err_console = Console(stderr=True)
 console = Console()
 
@@ -31,7 +32,8 @@ def init() -> None:
     engine = _engine()
     migrate.upgrade(engine)
     heads = ", ".join(sorted(migrate.current_revisions(engine)))
-    err_console.print(f"[green]Database ready[/green] ({engine.url.render_as_string(hide_password=True)}; revision {heads})")
+    url = engine.url.render_as_string(hide_password=True)
+    err_console.print(f"[green]Database ready[/green] ({url}; revision {heads})")
 
 
 @app.command()
@@ -119,8 +121,8 @@ def _pack_or_exit():
 
 @app.command()
 def assess(
-    json_input: Annotated[str, typer.Option("--json", metavar="FILE|-",
-                                            help="A JSON request, or a JSON array of requests (batch); '-' reads stdin.")],
+    json_input: Annotated[str, typer.Option(
+        "--json", metavar="FILE|-", help="A JSON request, or a JSON array of requests (batch); '-' reads stdin.")],
 ) -> None:
     """Assess symptoms after spinal fusion: prints the result JSON (an array of results for a batch)."""
     from fusioncare.triage import service
@@ -179,14 +181,18 @@ def validate(
         console.print(table)
         for index, o in enumerate(outcomes):
             if not o.passed:
-                console.print(f"FAIL #{index} {o.vignette.name}: " + "; ".join(o.problems), markup=False, soft_wrap=True)
+                console.print(f"FAIL #{index} {o.vignette.name}: " + "; ".join(o.problems),
+                              markup=False, soft_wrap=True)
         colour = "red" if failed else "green"
         under = sum(o.under_triage for o in outcomes)
         matches = sum(o.urgency_matches for o in outcomes)
         console.print(f"Urgency acceptable in {matches} of {len(outcomes)}; under-triage in {under}.")
-        console.print(f"[{colour}]{len(outcomes) - failed} passed, {failed} failed[/{colour}] of {len(outcomes)} vignettes")
+        console.print(f"[{colour}]{len(outcomes) - failed} passed, {failed} failed[/{colour}]"
+                      f" of {len(outcomes)} vignettes")
     if failed:
         raise typer.Exit(1)
+
+
 def _fail_on_bad_input(exc: Exception) -> NoReturn:
     """Bad input: the message on stderr, exit 2 (no traceback reaches the user)."""
     from pydantic import ValidationError

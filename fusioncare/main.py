@@ -9,20 +9,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from fusioncare import __version__
-from fusioncare.api import errors as api_errors
 from fusioncare.accounts import deps as account_deps
 from fusioncare.accounts import hardening
+from fusioncare.api import errors as api_errors
 from fusioncare.api.router import api_router
 from fusioncare.db import make_engine, make_session_factory
 from fusioncare.knowledge.articles import get_library
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
-from fusioncare.web import account_pages
-from fusioncare.web import directory_pages
-from fusioncare.web import matching_pages
-from fusioncare.web import scheduling_pages
-from fusioncare.web import recovery_pages
+from fusioncare.web import account_pages, directory_pages, matching_pages, recovery_pages, scheduling_pages
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
 

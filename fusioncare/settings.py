@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     knowledge_pack_dir: Path | None = Field(
-        default=None, description="Folder of the knowledge pack to load; default is the built-in sciatica-after-fusion pack.")
+        default=None,
+        description="Folder of the knowledge pack to load; default is the built-in sciatica-after-fusion pack.")
     max_request_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body accepted.")
 
     # Accounts and notifications (docs/security.md).

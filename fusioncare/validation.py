@@ -7,6 +7,7 @@ so every way in explains bad input the same way.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import UnionType
@@ -80,7 +81,8 @@ def allowed_values(model: type[BaseModel] | None, name: str | None) -> str | Non
     if annotation is bool:
         return "true or false"
     bounds = {key: getattr(meta, key) for meta in info.metadata for key in _RANGE_WORDS if hasattr(meta, key)}
-    kind = {int: "a whole number", float: "a number", str: "text"}.get(annotation)  # type: ignore[call-overload]
+    kinds: dict[object, str] = {int: "a whole number", float: "a number", str: "text"}
+    kind = kinds.get(annotation)
     if kind is None:
         return None
     if "ge" in bounds and "le" in bounds:
@@ -96,7 +98,7 @@ def _required_fields(model: type[BaseModel] | None) -> str:
     return f"; required fields are: {', '.join(required)}" if required else ""
 
 
-def _describe(err: dict[str, Any], model: type[BaseModel] | None) -> str:
+def _describe(err: Mapping[str, Any], model: type[BaseModel] | None) -> str:
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
     loc = tuple(err.get("loc", ()))
@@ -109,8 +111,8 @@ def _describe(err: dict[str, Any], model: type[BaseModel] | None) -> str:
     if name is None and kind in _BODY_SHAPE:
         return "expected a JSON object" + _required_fields(model)
     if kind == "extra_forbidden":
-        allowed = sorted(model.model_fields) if model is not None and name is not None else None
-        return "unknown field" + (f"; allowed fields are: {', '.join(allowed)}" if allowed else "")
+        fields = sorted(model.model_fields) if model is not None and name is not None else None
+        return "unknown field" + (f"; allowed fields are: {', '.join(fields)}" if fields else "")
     if kind in ("enum", "literal_error"):
         expected = ctx.get("expected", "")
         return f"{_quote(err.get('input'))} is not allowed; allowed values are: {expected}"
@@ -128,7 +130,7 @@ def _quote(value: Any) -> str:
         return repr(value)
 
 
-def problems(errors: list[dict[str, Any]], model: type[BaseModel] | None = None) -> list[FieldProblem]:
+def problems(errors: Sequence[Mapping[str, Any]], model: type[BaseModel] | None = None) -> list[FieldProblem]:
     return [
         FieldProblem(field=field_path(e.get("loc", ())), message=_describe(e, model), type=e.get("type", ""),
                      loc=tuple(e.get("loc", ())))

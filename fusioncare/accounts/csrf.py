@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from http.cookies import SimpleCookie
+from typing import TypeGuard
 
 from fastapi import Request
 from jinja2 import pass_context
@@ -34,8 +35,8 @@ def _sign(key: bytes, cookie_value: str) -> str:
     return hmac.new(key, cookie_value.encode(), hashlib.sha256).hexdigest()
 
 
-def _valid_cookie(value: str | None) -> bool:
-    return bool(value) and 20 <= len(value) <= 100 and value.replace("-", "").replace("_", "").isalnum()
+def _valid_cookie(value: str | None) -> TypeGuard[str]:
+    return value is not None and 20 <= len(value) <= 100 and value.replace("-", "").replace("_", "").isalnum()
 
 
 class CsrfCookieMiddleware:

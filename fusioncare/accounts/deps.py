@@ -100,12 +100,19 @@ CurrentAdmin = Annotated[User, Depends(current_admin)]
 
 def current_provider(user: CurrentUser) -> User:
     """A provider account whose NPI an admin has verified; anyone else gets 404."""
-    if user.verified_npi is None:
-        raise NotFound("Not Found")
+    provider_npi(user)
     return user
 
 
 CurrentProvider = Annotated[User, Depends(current_provider)]
+
+
+def provider_npi(provider: User) -> str:
+    """The NPI a ``CurrentProvider`` acts as (its verified NPI); 404, as in current_provider, for anyone else."""
+    npi = provider.verified_npi
+    if npi is None:
+        raise NotFound("Not Found")
+    return npi
 
 
 def request_actor(request: Request, user: OptionalUser) -> Actor:
@@ -116,9 +123,12 @@ RequestActor = Annotated[Actor, Depends(request_actor)]
 ClientAddress = Annotated[str | None, Depends(client_address)]
 
 
-def access_secret(request: Request) -> str | None:
+def access_secret(request: Request) -> str:
     """The session or bearer secret the current request authenticated with (after a user dependency ran)."""
-    return getattr(request.state, "access_secret", None)
+    secret: str | None = getattr(request.state, "access_secret", None)
+    if secret is None:  # no user dependency resolved a token on this request
+        raise AuthenticationRequired("Please sign in (session cookie or bearer token).")
+    return secret
 
 
 def session_lifetime(settings: Settings) -> timedelta:

@@ -8,21 +8,40 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.accounts import audit, service
-from fusioncare.accounts.deps import (AppNotifier, ClientAddress, CurrentAdmin, CurrentUser, access_secret,
-                                      bearer_lifetime)
+from fusioncare.accounts.deps import (
+    AppNotifier,
+    ClientAddress,
+    CurrentAdmin,
+    CurrentUser,
+    access_secret,
+    bearer_lifetime,
+)
 from fusioncare.accounts.models import TokenKind
-from fusioncare.accounts.schemas import (AccountCreate, AccountCreated, AccountDeleted, AccountRead, AuditEventRead,
-                                         Credentials, Message, PasswordChange, PasswordResetConfirm,
-                                         PasswordResetRequest, PersonalDataExport, ProviderClaim, TokenRead)
+from fusioncare.accounts.schemas import (
+    AccountCreate,
+    AccountCreated,
+    AccountDeleted,
+    AccountRead,
+    AuditEventRead,
+    Credentials,
+    Message,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    PersonalDataExport,
+    ProviderClaim,
+    TokenRead,
+)
+from fusioncare.api.errors import ERROR_BODY as _ERROR
+from fusioncare.api.errors import Responses
 from fusioncare.deps import AppSettings, DbSession
 
-_401 = {401: {"description": "Not signed in, or the token is invalid, expired or revoked.", **_ERROR}}
-_404 = {404: {"description": "No such record, or not yours.", **_ERROR}}
-_409 = {409: {"description": "Conflicts with the current state.", **_ERROR}}
-_422 = {422: {"description": "Bad input; the message names the field.", **_ERROR}}
-_429 = {429: {"description": "Too many attempts; see Retry-After.", **_ERROR}}
+_401: Responses = {401: {"description": "Not signed in, or the token is invalid, expired or revoked.", **_ERROR}}
+_404: Responses = {404: {"description": "No such record, or not yours.", **_ERROR}}
+_409: Responses = {409: {"description": "Conflicts with the current state.", **_ERROR}}
+_422: Responses = {422: {"description": "Bad input; the message names the field.", **_ERROR}}
+_429: Responses = {429: {"description": "Too many attempts; see Retry-After.", **_ERROR}}
 
 # Ids are 32-bit integers in the database; larger numbers are bad input, not a database error.
 MAX_ID = 2_147_483_647

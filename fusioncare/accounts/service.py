@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from fusioncare.directory.npi import is_valid_npi
 from fusioncare.accounts import audit, personal_data, ratelimit
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
@@ -21,6 +20,7 @@ from fusioncare.accounts.models import AccessToken, PasswordResetToken, Role, To
 from fusioncare.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from fusioncare.accounts.schemas import AccountRead, PersonalDataExport, normalise_email
 from fusioncare.accounts.tokens import digest, new_secret
+from fusioncare.directory.npi import is_valid_npi
 from fusioncare.errors import Conflict, InvalidInput, NotFound
 from fusioncare.notifications import Notifier
 
@@ -109,7 +109,7 @@ def authenticate(db: Session, *, email: str, password: str, client_address: str 
         matches, new_hash = False, None
     else:
         matches, new_hash = verify_password(user.password_hash, password)
-    if not matches:
+    if user is None or not matches:  # (matches is False whenever there is no account)
         ratelimit.count_event(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ACCOUNT, key=email)
         ratelimit.count_event(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ADDRESS, key=address)
         audit.record(db, actor=Actor.of(None, client_address), action="sign_in", record_type="user",
@@ -221,6 +221,8 @@ def reset_password(db: Session, *, secret: str, new_password: str, client_addres
                      record_id=token.user_id if token else None, outcome=Outcome.refused)
         raise InvalidResetToken()
     user = db.get(User, token.user_id)
+    if user is None:  # deleted since the token was read (its reset tokens go with it): the link is spent
+        raise InvalidResetToken()
     _check_password(new_password, email=user.email)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now

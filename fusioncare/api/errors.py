@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,10 +27,13 @@ STATUS = {
 
 
 # OpenAPI documentation of our error bodies, for routes' `responses=` (schemathesis checks every status is documented).
-ERROR_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+ERROR_BODY: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "object"}}}}
+
+# What a route's `responses=` takes (FastAPI's own annotation): status code -> OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
 
 
-def documented(status_code: int, description: str) -> dict[int, dict]:
+def documented(status_code: int, description: str) -> Responses:
     """`responses=documented(404, "...")` on a route documents an error status it can answer."""
     return {status_code: {"description": description, **ERROR_BODY}}
 

@@ -7,8 +7,8 @@ from fusioncare.accounts import routes as accounts_routes
 from fusioncare.deps import DbSession
 from fusioncare.directory.routes import router as directory_router
 from fusioncare.matching.routes import router as matching_router
-from fusioncare.scheduling.routes import router as scheduling_router
 from fusioncare.recovery.routes import router as recovery_router
+from fusioncare.scheduling.routes import router as scheduling_router
 from fusioncare.triage import record_routes as triage_record_routes
 from fusioncare.triage.routes import router as triage_router
 

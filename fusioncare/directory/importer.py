@@ -18,7 +18,7 @@ import threading
 import zipfile
 import zlib
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -29,7 +29,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Index, select, update
+from sqlalchemy import Index, Table, select, update
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import nppes, records
@@ -134,7 +134,8 @@ def _chunks(stream: IO[bytes], size: int) -> Iterator[memoryview]:
         buffer[:len(leftover)] = leftover
         view = memoryview(buffer)
         filled = len(leftover)
-        while filled < len(buffer) and (got := stream.readinto(view[filled:])):
+        # typing.IO has no readinto; open_nppes yields a file opened "rb" or a zip member, both io.BufferedIOBase.
+        while filled < len(buffer) and (got := stream.readinto(view[filled:])):  # type: ignore[attr-defined]
             filled += got
         if filled == len(leftover):  # end of the stream
             if leftover.strip():
@@ -225,7 +226,8 @@ class _ChunkParser:
         # lone carriage return also ends a row for it, and then its rows and our lines disagree.
         buffer, end = _buffer_of(chunk), len(chunk)
         lone_cr = buffer.find(b"\r", 0, end) >= 0 and buffer.count(b"\r", 0, end) != buffer.count(b"\r\n", 0, end)
-        if any(number is None for number, _ in invalid) or lone_cr:
+        numbered = [(number, text) for number, text in invalid if number is not None]
+        if len(numbered) < len(invalid) or lone_cr:
             return self._line_numbers_by_text(bytes(chunk), first_line, [text for _, text in invalid], parsed,
                                               report)
         if parsed + len(invalid) == line_count:
@@ -236,9 +238,9 @@ class _ChunkParser:
                     if text not in (b"", b"\r")]
             if len(rows) != parsed + len(invalid):
                 return None
-        if any(not 0 < number <= len(rows) for number, _ in invalid):
+        if any(not 0 < number <= len(rows) for number, _ in numbered):
             return None
-        refused = {rows[number - 1]: text for number, text in invalid}
+        refused = {rows[number - 1]: text for number, text in numbered}
         for line, text in refused.items():
             self._refuse(line, text, report)
         return [line for line in rows if line not in refused]
@@ -383,6 +385,13 @@ class _BulkWriter:
         return (f"INSERT INTO {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) "
                 f"VALUES {', '.join([marks] * rows)}")
 
+    def _driver_cursor(self) -> Any:
+        """A cursor on the driver's own connection: psycopg's COPY, sqlite3's many-row statements."""
+        driver = self.db.connection().connection.driver_connection
+        if driver is None:  # the pooled connection was invalidated under us
+            raise RuntimeError("the database connection was lost during the import")
+        return driver.cursor()
+
     def upsert(self, columns: list[list]) -> None:
         """Insert or update records given column by column (records.ChunkRecords.columns)."""
         n = len(columns[0])
@@ -390,7 +399,7 @@ class _BulkWriter:
             return
         if self.postgresql:
             columns = [*columns, *([value] * n for value in self.extra)]
-            cursor = self.db.connection().connection.driver_connection.cursor()
+            cursor = self._driver_cursor()
             # Same column types, none of the constraints: the upsert below applies those.
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._BATCH_TABLE} ON COMMIT DELETE ROWS AS "
                            f"SELECT {', '.join(_REGISTRY_COLUMNS)} FROM {Provider.__tablename__} WITH NO DATA")
@@ -409,7 +418,7 @@ class _BulkWriter:
             return
         width = len(_INDEX_COLUMNS)
         if self.postgresql:
-            cursor = self.db.connection().connection.driver_connection.cursor()
+            cursor = self._driver_cursor()
             with cursor.copy(f"COPY {SearchIndexEntry.__tablename__} ({', '.join(_INDEX_COLUMNS)}) FROM STDIN") as copy:
                 for start in range(0, len(flat), width):
                     copy.write_row(flat[start:start + width])
@@ -423,7 +432,7 @@ class _BulkWriter:
         switch interval, so executemany's step per row costs far more inside the import than alone. Only a
         few statement shapes (per_statement, a tenth of it, ..., 1), since sqlite3 keeps every distinct
         statement it has compiled."""
-        cursor = self.db.connection().connection.driver_connection.cursor()
+        cursor = self._driver_cursor()
         rows = len(flat) // width
         shared = shared or []
         try:
@@ -458,8 +467,8 @@ def _bulk_session_settings(db: Session) -> Iterator[None]:
         yield
         return
     connection = db.connection()
-    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    checkpoint = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar()
+    cache = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    checkpoint = connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one()
     # 8 MiB: a bigger cache measured no faster and counts against the import's resident memory.
     connection.exec_driver_sql("PRAGMA cache_size = -8192")
     connection.exec_driver_sql("PRAGMA wal_autocheckpoint = 16384")  # pages, about 64 MiB of WAL
@@ -472,7 +481,9 @@ def _bulk_session_settings(db: Session) -> Iterator[None]:
 
 
 def _cell_index() -> Index:
-    return next(i for i in SearchIndexEntry.__table__.indexes if i.name == "ix_directory_search_index_cell")
+    table = SearchIndexEntry.__table__
+    assert isinstance(table, Table)  # a declarative model's table (typed as any FromClause)
+    return next(i for i in table.indexes if i.name == "ix_directory_search_index_cell")
 
 
 @contextmanager
@@ -593,14 +604,15 @@ def _write(ctx: _ImportContext, chunk: records.ChunkRecords) -> None:
         _drop_index_rows(ctx.db, [npis[i] for i in changed] + [d.npi for d in to_deactivate])
     if new or changed:
         written = new + changed
+        rows: Sequence[int] = written
         if len(written) == len(npis):  # every record (a fresh import): no need to pick them out
-            columns, written = chunk.columns, range(len(npis))
+            columns, rows = chunk.columns, range(len(npis))
         else:
             columns = [records.pick(column, written) for column in chunk.columns]
         ctx.writer.upsert(columns)
         lats, lons = chunk.columns[records.R_LAT], chunk.columns[records.R_LON]
         bands, specialties = chunk.lat_bands, chunk.specialties
-        ctx.writer.index([value for i in written if lats[i] is not None for code in specialties[i]
+        ctx.writer.index([value for i in rows if lats[i] is not None for code in specialties[i]
                           for value in (code, npis[i], bands[i], lats[i], lons[i])])
     if to_deactivate:
         ctx.db.execute(update(Provider), [

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from sqlalchemy import String
 
 from fusioncare.directory import nppes
 from fusioncare.directory.geo import LAT_BAND_DEGREES, ZipPlace, lat_band, zip_table
@@ -69,7 +70,16 @@ _STORED_AS_FILED = {
     nppes.CREDENTIAL: "credential", nppes.ADDRESS_LINE1: "address_line1", nppes.ADDRESS_LINE2: "address_line2",
     nppes.CITY: "city", nppes.STATE: "state", nppes.POSTAL_CODE: "postal_code", nppes.PHONE: "phone",
 }
-LENGTH_LIMITS = {column: Provider.__table__.c[name].type.length for column, name in _STORED_AS_FILED.items()}
+
+
+def _column_length(name: str) -> int:
+    column_type = Provider.__table__.c[name].type
+    if not isinstance(column_type, String) or column_type.length is None:
+        raise TypeError(f"providers.{name} is not a String column of bounded length")
+    return column_type.length
+
+
+LENGTH_LIMITS = {column: _column_length(name) for column, name in _STORED_AS_FILED.items()}
 _LIMITED = [(_POS[column], column, limit) for column, limit in LENGTH_LIMITS.items()]
 
 

@@ -16,9 +16,10 @@ from fusioncare.directory.names import display_case
 from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
 from fusioncare.triage.schemas import Treatment
 
-SpecialtyCode = StrEnum("SpecialtyCode", {code: code for code in SEARCHABLE_CODES})
-InsurancePlan = StrEnum("InsurancePlan", {code: code for code in INSURANCE_PLANS})
-Language = StrEnum("Language", {code: code for code in LANGUAGES})
+# Members come from the catalogues at import time, which mypy can't enumerate (it needs a literal).
+SpecialtyCode = StrEnum("SpecialtyCode", {code: code for code in SEARCHABLE_CODES})  # type: ignore[misc]
+InsurancePlan = StrEnum("InsurancePlan", {code: code for code in INSURANCE_PLANS})  # type: ignore[misc]
+Language = StrEnum("Language", {code: code for code in LANGUAGES})  # type: ignore[misc]
 
 _LAT_LON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 NEAR_HELP = "a 5-digit US ZIP code (e.g. 10001) or 'lat,lon' in decimal degrees (e.g. 40.75,-73.99)"

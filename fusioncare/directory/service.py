@@ -8,7 +8,7 @@ import math
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import Connection, and_, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -84,7 +84,8 @@ def _decode_cursor(cursor: str, sort: str) -> tuple:
 
 def _has_sql_math(db: Session) -> bool:
     """PostgreSQL always has sin/cos/asin; SQLite only when built with its math functions (most builds are)."""
-    engine = db.get_bind()
+    bind = db.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
     known = _SQL_MATH.get(engine)
     if known is None:
         try:
@@ -141,7 +142,9 @@ def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
     hits = []
     for (key,) in page:
         npi = key[1]
-        hits.append(SearchHit(providers[npi], distance_to(provider=providers[npi], place=place)))
+        distance = distance_to(provider=providers[npi], place=place)
+        assert distance is not None  # the search index holds only providers with a location
+        hits.append(SearchHit(providers[npi], distance))
     return SearchResult(total=total, hits=hits, next_cursor=_encode_cursor(page[-1][0]) if more else None,
                         place=place)
 
@@ -196,7 +199,7 @@ def demo_practitioner_zones(*, db: Session) -> list[tuple[str, str]]:
     """(NPI, IANA time zone) of every active demo practitioner (an individual) whose location has a zone."""
     return [(npi, zone) for npi, zone in db.execute(select(Provider.npi, Provider.time_zone).where(
         Provider.is_demo.is_(True), Provider.is_active.is_(True), Provider.entity_type == 1,
-        Provider.time_zone.is_not(None)).order_by(Provider.npi))]
+        Provider.time_zone.is_not(None)).order_by(Provider.npi)) if zone is not None]
 
 
 def distance_to(*, provider: Provider, place: Place) -> float | None:

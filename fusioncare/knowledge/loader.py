@@ -131,7 +131,8 @@ class Pack:
         return [s for s in self.symptoms if s.question_group == group]
 
     def source_names(self, codes: list[str]) -> str:
-        """'NICE NG59: Low back pain and sciatica ... (2016, updated 2020); GIRFT ...' for a rule's or a claim's sources."""
+        """'NICE NG59: Low back pain and sciatica ... (2016, updated 2020); GIRFT ...' for a rule's or claim's
+        sources."""
         return "; ".join(self.sources[c].citation for c in codes)
 
 
@@ -165,8 +166,9 @@ def _exactly(file: str, what: str, found: list[Any], expected: type[Enum]) -> No
         raise PackError(file, problems)
 
 
-def _check_references(file: str, label: str, rules: list[Rule], sources: dict[str, Source],
-                      *, red_flags: bool, seen_ids: set[str]) -> None:
+def _check_references(
+    file: str, label: str, rules: list[Rule], sources: dict[str, Source], *, red_flags: bool, seen_ids: set[str]
+) -> None:
     problems: list[str] = []
     for index, rule in enumerate(rules):
         where = f"{label}[{index}]"
@@ -174,7 +176,9 @@ def _check_references(file: str, label: str, rules: list[Rule], sources: dict[st
             problems.append(f"at {where}.id: rule id {rule.id} is used twice")
         seen_ids.add(rule.id)
         if rule.red_flag is not red_flags:
-            kind = "red_flags.yaml holds only red-flag rules" if red_flags else "triage_rules.yaml holds no red-flag rules"
+            kind = (
+                "red_flags.yaml holds only red-flag rules" if red_flags else "triage_rules.yaml holds no red-flag rules"
+            )
             problems.append(f"at {where}.red_flag: {kind}")
         for s_index, code in enumerate(rule.sources):
             if code not in sources:
@@ -205,45 +209,75 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
     _exactly("risk_factors.yaml", "risk_factors", [r.code for r in risk_factors], RiskFactor)
     _exactly("pack.yaml", "urgency_levels", [u.code for u in meta.urgency_levels], Urgency)
 
-    table = [f"at specialties[{i}]: name and taxonomy codes must be exactly {CONTRACT_SPECIALTIES[s.code]} (the contract table)"
-             for i, s in enumerate(specialties) if (s.name, tuple(s.taxonomy_codes)) != CONTRACT_SPECIALTIES[s.code]]
+    table = [
+        f"at specialties[{i}]: name and taxonomy codes must be exactly {CONTRACT_SPECIALTIES[s.code]}"
+        " (the contract table)"
+        for i, s in enumerate(specialties)
+        if (s.name, tuple(s.taxonomy_codes)) != CONTRACT_SPECIALTIES[s.code]
+    ]
     if table:
         raise PackError("specialties.yaml", table)
 
     groups = {g.code for g in meta.question_groups}
-    bad_groups = [f"at symptoms[{i}].question_group: {s.question_group!r} is not one of {', '.join(sorted(groups))}"
-                  for i, s in enumerate(symptoms) if s.question_group not in groups]
+    bad_groups = [
+        f"at symptoms[{i}].question_group: {s.question_group!r} is not one of {', '.join(sorted(groups))}"
+        for i, s in enumerate(symptoms)
+        if s.question_group not in groups
+    ]
     if bad_groups:
         raise PackError("symptoms.yaml", bad_groups)
 
     cited: tuple[tuple[str, str, list[str]], ...] = (
         ("contributors.yaml", "contributors", [c.source for c in contributors]),
-        ("management.yaml", "strategies", [m.source for m in strategies]))
+        ("management.yaml", "strategies", [m.source for m in strategies]),
+    )
     for file, label, codes in cited:
-        unknown = [f"at {label}[{i}].source: unknown source {code!r}" for i, code in enumerate(codes)
-                   if code not in sources]
+        unknown = [
+            f"at {label}[{i}].source: unknown source {code!r}" for i, code in enumerate(codes) if code not in sources
+        ]
         if unknown:
             raise PackError(file, unknown)
-    unknown = [f"at treatments[{i}].sources: unknown source {code!r}" for i, t in enumerate(treatments)
-               for code in t.sources if code not in sources]
-    unknown += [f"at treatments[{i}].not_offered_when[{j}].sources: unknown source {code!r}"
-                for i, t in enumerate(treatments) for j, limit in enumerate(t.not_offered_when)
-                for code in limit.sources if code not in sources]
+    unknown = [
+        f"at treatments[{i}].sources: unknown source {code!r}"
+        for i, t in enumerate(treatments)
+        for code in t.sources
+        if code not in sources
+    ]
+    unknown += [
+        f"at treatments[{i}].not_offered_when[{j}].sources: unknown source {code!r}"
+        for i, t in enumerate(treatments)
+        for j, limit in enumerate(t.not_offered_when)
+        for code in limit.sources
+        if code not in sources
+    ]
     if unknown:
         raise PackError("treatments.yaml", unknown)
-    unknown = [f"at warning_signs[{i}].sources: unknown source {code!r}" for i, w in enumerate(warning_signs)
-               for code in w.sources if code not in sources]
+    unknown = [
+        f"at warning_signs[{i}].sources: unknown source {code!r}"
+        for i, w in enumerate(warning_signs)
+        for code in w.sources
+        if code not in sources
+    ]
     if unknown:
         raise PackError("warning_signs.yaml", unknown)
     if not any(not w.when.model_dump(exclude_defaults=True) for w in warning_signs):
-        raise PackError("warning_signs.yaml", ["at warning_signs: at least one sign must apply always (no conditions), "
-                                               "so every result has safety-netting"])
+        raise PackError(
+            "warning_signs.yaml",
+            [
+                "at warning_signs: at least one sign must apply always (no conditions), "
+                "so every result has safety-netting"
+            ],
+        )
 
     may_be_old = frozenset(s.code for s in symptoms if s.may_be_long_standing)
     for file, rules in (("red_flags.yaml", red_flag_rules), ("triage_rules.yaml", triage_rules)):
-        wrong = [f"at rules[{i}].when: new_symptoms_any names {code.value}, which symptoms.yaml does not mark "
-                 f"may_be_long_standing; use symptoms_any (it counts whether old or new)"
-                 for i, rule in enumerate(rules) for code in rule.when.new_symptom_codes if code not in may_be_old]
+        wrong = [
+            f"at rules[{i}].when: new_symptoms_any names {code.value}, which symptoms.yaml does not mark "
+            f"may_be_long_standing; use symptoms_any (it counts whether old or new)"
+            for i, rule in enumerate(rules)
+            for code in rule.when.new_symptom_codes
+            if code not in may_be_old
+        ]
         if wrong:
             raise PackError(file, wrong)
 

@@ -120,7 +120,8 @@ class SymptomEntry(PackModel):
     plain_words: Text
     question_group: Code
     may_be_long_standing: bool = Field(
-        default=False, description="A stable nerve symptom whose weight a long-standing report may lower (contract 1.1).")
+        default=False,
+        description="A stable nerve symptom whose weight a long-standing report may lower (contract 1.1).")
 
 
 class RiskFactorEntry(PackModel):
@@ -152,7 +153,8 @@ class TreatmentEntry(PackModel):
     cautions: list[Text] = Field(default_factory=list, description="Short safety cautions, one plain sentence each.")
     sources: list[Code] = Field(min_length=1)
     not_offered_when: list[TreatmentLimit] = Field(
-        default_factory=list, description="Never offered when any of these holds (the sources advise against it).")
+        default_factory=list, description="Never offered when any of these holds (the sources advise against it)."
+    )
 
 
 class SpecialtyEntry(PackModel):
@@ -196,14 +198,17 @@ class Conditions(PackModel):
     new_symptoms_any: list[Symptom] = Field(
         default_factory=list,
         description="At least one of these is reported and not listed as long-standing. Only symptoms marked "
-                    "may_be_long_standing in symptoms.yaml (checked on load); every other symptom counts whether old or new.")
+        "may_be_long_standing in symptoms.yaml (checked on load); every other symptom counts whether old or new.",
+    )
     risk_factors_any: list[RiskFactor] = Field(default_factory=list, description="At least one of these risk factors.")
     onset_at_least: Onset | None = Field(
-        default=None, description="months < weeks < days < hours < not known: came on at least this fast.")
+        default=None, description="months < weeks < days < hours < not known: came on at least this fast."
+    )
     age_at_least: int | None = Field(default=None, ge=16, le=120, description="Age at least this, or not known.")
     fusion_approach_in: list[FusionApproach] = Field(default_factory=list)
     any_of: list[Conditions] = Field(
-        default_factory=list, description="At least one of these blocks holds (each block is itself all-of).")
+        default_factory=list, description="At least one of these blocks holds (each block is itself all-of)."
+    )
     leg_pain_at_least: int | None = Field(default=None, ge=0, le=10)
     back_pain_at_least: int | None = Field(default=None, ge=0, le=10)
     any_pain_at_least: int | None = Field(default=None, ge=0, le=10, description="Leg or back pain at least this.")
@@ -227,18 +232,28 @@ class Conditions(PackModel):
             raise ValueError("constant_pain may only be true (a rule cannot require the pain to let up)")
         if self.treatments_tried_at_least is not None and not self.treatments_tried_any:
             raise ValueError("treatments_tried_at_least needs treatments_tried_any")
-        if self.treatments_tried_at_least is not None and self.treatments_tried_at_least > len(self.treatments_tried_any):
+        if self.treatments_tried_at_least is not None and self.treatments_tried_at_least > len(
+            self.treatments_tried_any
+        ):
             raise ValueError("treatments_tried_at_least is larger than the list it counts")
-        if self.months_at_least is not None and self.months_below is not None and self.months_below <= self.months_at_least:
+        if (
+            self.months_at_least is not None
+            and self.months_below is not None
+            and self.months_below <= self.months_at_least
+        ):
             raise ValueError("months_below must be larger than months_at_least")
         return self
 
     @property
     def lowers(self) -> bool:
         """True when the rule could stop matching as symptoms, pain or trend get worse."""
-        return (self.trend_at_most is not None or self.any_pain_at_most is not None
-                or self.leg_pain_at_most is not None or bool(self.symptoms_none)
-                or any(block.lowers for block in self.any_of))
+        return (
+            self.trend_at_most is not None
+            or self.any_pain_at_most is not None
+            or self.leg_pain_at_most is not None
+            or bool(self.symptoms_none)
+            or any(block.lowers for block in self.any_of)
+        )
 
     @property
     def symptom_codes(self) -> list[Symptom]:
@@ -254,8 +269,15 @@ class Conditions(PackModel):
     def clinical(self) -> bool:
         """True when the block asks for something the person reports: a symptom or a pain level. A rule that
         raises urgency must, so a timeline, region or risk factor alone never sends anyone to hospital."""
-        own = bool(self.symptoms_all or self.symptoms_any or self.new_symptoms_any or self.constant_pain
-                   or self.leg_pain_at_least or self.back_pain_at_least or self.any_pain_at_least)
+        own = bool(
+            self.symptoms_all
+            or self.symptoms_any
+            or self.new_symptoms_any
+            or self.constant_pain
+            or self.leg_pain_at_least
+            or self.back_pain_at_least
+            or self.any_pain_at_least
+        )
         return own or (bool(self.any_of) and all(block.clinical for block in self.any_of))
 
 
@@ -263,7 +285,9 @@ class Rule(PackModel):
     """One ordered rule: when its conditions hold it sets at least ``urgency`` and adds its advice."""
 
     id: Code
-    red_flag: bool = Field(default=False, description="A warning sign; red-flag rules alone may set urgent or emergency.")
+    red_flag: bool = Field(
+        default=False, description="A warning sign; red-flag rules alone may set urgent or emergency."
+    )
     when: Conditions
     urgency: Urgency
     reason: Text
@@ -287,7 +311,9 @@ class Rule(PackModel):
             raise ValueError("an urgent or emergency rule lists no treatments: the person needs a clinician first")
         if self.when.lowers and self.urgency is not Urgency.routine:
             raise ValueError("trend_at_most, any_pain_at_most and symptoms_none are only allowed in routine rules")
-        if self.urgency is Urgency.emergency and (not self.specialties or self.specialties[0] is not Specialty.emergency_department):
+        if self.urgency is Urgency.emergency and (
+            not self.specialties or self.specialties[0] is not Specialty.emergency_department
+        ):
             raise ValueError("an emergency rule must list emergency_department first")
         if not self.specialties and self.urgency is not Urgency.routine:
             raise ValueError("a rule that raises urgency must say whom to see")

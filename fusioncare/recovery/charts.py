@@ -76,11 +76,13 @@ def render(trend: MeasureTrend, treatments: list[TreatmentMarker], *, chart_id: 
     for i in range(6):
         value = i * step
         parts.append(f'<line {_cls("grid")} x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value)}" y2="{y(value)}"/>')
-        parts.append(f'<text {_cls("axis-label")} x="{LEFT - 6}" y="{y(value) + 4}" text-anchor="end">{_num(value)}</text>')
+        parts.append(f'<text {_cls("axis-label")} x="{LEFT - 6}" y="{y(value) + 4}" text-anchor="end">'
+                     f'{_num(value)}</text>')
     half = no_change_half_width(trend)
     if trend.baseline is not None and half is not None:
         top, bottom = y(trend.baseline + half), y(trend.baseline - half)
-        parts.append(f'<rect {_cls("no-change-band")} x="{LEFT}" y="{top}" width="{plot_w}" height="{round(bottom - top, 1)}">'
+        parts.append(f'<rect {_cls("no-change-band")} x="{LEFT}" y="{top}" width="{plot_w}" '
+                     f'height="{round(bottom - top, 1)}">'
                      f'<title>Within this band the change from baseline is not yet meaningful</title></rect>')
         parts.append(f'<line {_cls("baseline")} x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(trend.baseline)}" '
                      f'y2="{y(trend.baseline)}"/>')
@@ -104,7 +106,8 @@ def render(trend: MeasureTrend, treatments: list[TreatmentMarker], *, chart_id: 
     label_every = max(1, -(-len(trend.weekly) // 6))  # at most 6 date labels
     for i, w in enumerate(trend.weekly):
         if i % label_every == 0:
-            parts.append(f'<text {_cls("axis-label")} x="{x(w.week_start + timedelta(days=3))}" y="{HEIGHT - BOTTOM + 18}" '
+            parts.append(f'<text {_cls("axis-label")} x="{x(w.week_start + timedelta(days=3))}" '
+                         f'y="{HEIGHT - BOTTOM + 18}" '
                          f'text-anchor="middle">{w.week_start.day} {w.week_start:%b}</text>')
     parts.append(f'<text {_cls("axis-title")} x="{LEFT}" y="{HEIGHT - 10}">Weekly averages · lower is better · shaded: '
                  f'no real change</text>')

@@ -43,10 +43,12 @@ def _integer(value: object, *, index: int, low: int, high: int) -> int:
 def score_peg(answers: Sequence[object]) -> Score:
     """PEG-3 (Krebs 2009): the mean of pain, interference with enjoyment of life and with general activity (0-10)."""
     if len(answers) != 3:
-        raise AnswersInvalid("answers", f"PEG has 3 items (pain, enjoyment of life, general activity), got {len(answers)}")
+        raise AnswersInvalid("answers",
+                             f"PEG has 3 items (pain, enjoyment of life, general activity), got {len(answers)}")
     items = [_integer(a, index=i, low=0, high=10) for i, a in enumerate(answers)]
     score = round(sum(items) / 3, 1)
-    return Score(Instrument.peg, score, None, f"Pain and how much it gets in the way: {score:g} out of 10 (lower is better).")
+    return Score(Instrument.peg, score, None,
+                 f"Pain and how much it gets in the way: {score:g} out of 10 (lower is better).")
 
 
 def score_pgic(answers: Sequence[object], measures: RecoveryMeasures | None = None) -> Score:

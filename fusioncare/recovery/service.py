@@ -21,6 +21,7 @@ from fusioncare.accounts import audit, personal_data
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.models import utcnow
 from fusioncare.accounts.permissions import Action, authorize
+from fusioncare.db import rowcount
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import scoring
 from fusioncare.recovery.measures import Measure, get_measures
@@ -66,12 +67,15 @@ def _entries(db: Session, *, owner_id: int) -> list[DiaryEntry]:
 def pain_trend(*, history: Sequence[DiaryEntry], entry_date: date, leg_pain: float, back_pain: float) -> Trend:
     """Worsening when leg or back pain rose by at least the MCID against the week ending two weeks earlier."""
     first, last = WORSENING_WINDOW_DAYS
-    window = [e for e in history if entry_date - timedelta(days=last) <= e.entry_date <= entry_date - timedelta(days=first)]
+    window = [e for e in history
+              if entry_date - timedelta(days=last) <= e.entry_date <= entry_date - timedelta(days=first)]
     if not window:
         return Trend.stable
     measures = get_measures()
-    changes = [scoring.judge(measures.measure("leg_pain"), baseline=fmean(e.leg_pain for e in window), current=leg_pain),
-               scoring.judge(measures.measure("back_pain"), baseline=fmean(e.back_pain for e in window), current=back_pain)]
+    changes = [scoring.judge(measures.measure("leg_pain"), baseline=fmean(e.leg_pain for e in window),
+                             current=leg_pain),
+               scoring.judge(measures.measure("back_pain"), baseline=fmean(e.back_pain for e in window),
+                             current=back_pain)]
     if scoring.Change.worsened in changes:
         return Trend.worsening
     return Trend.improving if scoring.Change.improved in changes else Trend.stable
@@ -98,7 +102,8 @@ def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
     trend = pain_trend(history=others, entry_date=data.date, leg_pain=data.leg_pain, back_pain=data.back_pain)
     if not red_flags and trend is not Trend.worsening:
         return None
-    tried = {t for e in others if e.entry_date <= data.date for t in e.treatments_started} | set(data.treatments_started)
+    tried = ({t for e in others if e.entry_date <= data.date for t in e.treatments_started}
+             | set(data.treatments_started))
     request = AssessmentRequest(
         months_since_surgery=_months_since_surgery(db, owner_id=owner_id, on=data.date),
         leg_pain=data.leg_pain, back_pain=data.back_pain, trend=trend, symptoms=list(data.symptoms),
@@ -138,6 +143,7 @@ def read_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry:
     authorize(db, actor=actor, action=Action.read, record_type=DIARY_ENTRY, record_id=entry_id,
               owner_id=entry.owner_id if entry else None,
               shared_with_npis=shared_npis(db, owner_id=entry.owner_id) if entry else ())
+    assert entry is not None  # authorize raised NotFound for a missing one
     return entry
 
 
@@ -183,6 +189,7 @@ def read_questionnaire(db: Session, *, actor: Actor, response_id: str) -> Questi
     authorize(db, actor=actor, action=Action.read, record_type=QUESTIONNAIRE, record_id=response_id,
               owner_id=response.owner_id if response else None,
               shared_with_npis=shared_npis(db, owner_id=response.owner_id) if response else ())
+    assert response is not None  # authorize raised NotFound for a missing one
     return response
 
 
@@ -288,7 +295,8 @@ def trends(db: Session, *, owner_id: int, baseline_from: date | None = None, to_
         points = [(r.completed_at.date(), r.score) for r in responses if r.instrument == code]
         result.append(_trend(measures.measure(code), unit, points, None, to_owner=to_owner))
     markers = [TreatmentMarker(date=e.entry_date, treatment=t, event=event)
-               for e in entries for event, codes in (("started", e.treatments_started), ("stopped", e.treatments_stopped))
+               for e in entries
+               for event, codes in (("started", e.treatments_started), ("stopped", e.treatments_stopped))
                for t in codes]
     return TrendsRead(measures=result, treatments=markers)
 
@@ -362,7 +370,7 @@ def export_shares(*, db: Session, user_id: int) -> list[dict[str, Any]]:
 
 def _eraser(table: type[DiaryEntry] | type[QuestionnaireResponse] | type[PlanItem] | type[RecoveryShare]):
     def erase(*, db: Session, user_id: int) -> int:
-        return db.execute(delete(table).where(table.owner_id == user_id)).rowcount
+        return rowcount(db.execute(delete(table).where(table.owner_id == user_id)))
     return erase
 
 
@@ -409,7 +417,8 @@ def treatment_effects(entries: Sequence[DiaryEntry]) -> list[TreatmentEffect]:
         treatment, start = marker
         before = [e.leg_pain for e in entries if start - timedelta(days=EFFECT_BEFORE_DAYS) <= e.entry_date < start]
         after = [e.leg_pain for e in entries
-                 if start + timedelta(days=EFFECT_AFTER_DAYS[0]) <= e.entry_date <= start + timedelta(days=EFFECT_AFTER_DAYS[1])]
+                 if start + timedelta(days=EFFECT_AFTER_DAYS[0])
+                 <= e.entry_date <= start + timedelta(days=EFFECT_AFTER_DAYS[1])]
         name = treatment.replace("_", " ").capitalize()
         if not before or not after:
             summary = f"{name}: not enough diary entries before and 2 to 6 weeks after to judge its effect yet."
@@ -438,7 +447,8 @@ def visit_summary(db: Session, *, owner_id: int, to_owner: bool = True) -> Visit
             latest_date = datetime.fromisoformat(saved[-1]["created_at"]).date()
     recent = [e for e in entries if entries and e.entry_date > entries[-1].entry_date - timedelta(days=7)]
     medications = list(dict.fromkeys(m for e in recent for m in e.medications))
-    return VisitSummary(trends=trends(db, owner_id=owner_id, to_owner=to_owner), latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
+    return VisitSummary(trends=trends(db, owner_id=owner_id, to_owner=to_owner),
+                        latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
                         treatment_effects=treatment_effects(entries), current_medications=medications,
                         latest_assessment=latest_result, latest_assessment_date=latest_date, entry_count=len(entries),
                         first_date=entries[0].entry_date if entries else None,

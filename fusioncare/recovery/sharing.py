@@ -21,7 +21,7 @@ from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.directory import service as directory
 from fusioncare.directory.names import display_case
 from fusioncare.directory.npi import is_valid_npi
-from fusioncare.errors import InvalidInput, NotFound
+from fusioncare.errors import Conflict, InvalidInput, NotFound
 from fusioncare.recovery import service
 from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse, RecoveryShare
 from fusioncare.recovery.schemas import TrendsRead
@@ -92,7 +92,10 @@ def share(db: Session, *, actor: Actor, npi: str) -> tuple[RecoveryShare, bool]:
         db.commit()
     except IntegrityError:  # the same share made by a parallel request
         db.rollback()
-        return _find(db, owner_id=owner_id, npi=npi), False
+        existing = _find(db, owner_id=owner_id, npi=npi)
+        if existing is None:  # ... and revoked again since
+            raise Conflict("This share changed while it was being made; please try again.") from None
+        return existing, False
     audit.record(db, actor=actor, action=f"{SHARE}.create", record_type=SHARE, record_id=found.id,
                  outcome=Outcome.allowed, detail=f"npi {npi}")
     return found, True
@@ -111,6 +114,7 @@ def revoke(db: Session, *, actor: Actor, share_id: str) -> None:
     found = _get(db, share_id)
     authorize(db, actor=actor, action=Action.delete, record_type=SHARE, record_id=share_id,
               owner_id=found.owner_id if found else None)
+    assert found is not None  # authorize raised NotFound for a missing one
     db.delete(found)
     db.commit()
 
@@ -128,7 +132,8 @@ def shared_with_me(db: Session, *, actor: Actor) -> list[SharedPatient]:
     patients = []
     for s in found:
         user = accounts.get_user(db, user_id=s.owner_id)
-        patients.append(SharedPatient(share_id=s.id, patient_email=user.email if user else "", shared_since=s.created_at))
+        patients.append(SharedPatient(share_id=s.id, patient_email=user.email if user else "",
+                                      shared_since=s.created_at))
     return patients
 
 
@@ -137,6 +142,7 @@ def _readable(db: Session, *, actor: Actor, share_id: str) -> int:
     found = _get(db, share_id)
     authorize(db, actor=actor, action=Action.read, record_type=SHARE, record_id=share_id,
               owner_id=found.owner_id if found else None, shared_with_npis=(found.npi,) if found else ())
+    assert found is not None  # authorize raised NotFound for a missing one
     return found.owner_id
 
 

@@ -1,4 +1,5 @@
-"""Scheduling tables: weekly hours, appointment types, exceptions, appointments, slot holds, idempotency keys, reminders.
+"""Scheduling tables: weekly hours, appointment types, exceptions, appointments, slot holds, idempotency keys,
+reminders.
 
 Double-booking is impossible by construction: every appointment holds one ``scheduling_slot_holds`` row per
 5-minute cell it covers, and (npi, cell_start_utc) is unique. Two appointments of different lengths that

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import service as accounts
+from fusioncare.db import rowcount
 from fusioncare.directory import service as directory
 from fusioncare.notifications import Notifier
 from fusioncare.scheduling.models import Appointment, Reminder
@@ -38,7 +39,7 @@ def _claim(db: Session, *, reminder_id: int, worker: str, now: datetime) -> bool
         or_(Reminder.claimed_at.is_(None), Reminder.claimed_at < now - CLAIM_LEASE),
     ).values(claimed_by=worker, claimed_at=now).execution_options(synchronize_session=False))
     db.commit()
-    return result.rowcount == 1
+    return rowcount(result) == 1
 
 
 def _message(db: Session, appointment: Appointment) -> tuple[str, str]:
@@ -63,8 +64,10 @@ def send_due(*, db: Session, notifier: Notifier, now: datetime | None = None, li
         if not _claim(db, reminder_id=reminder_id, worker=worker, now=now):
             continue
         reminder = db.get(Reminder, reminder_id)
-        appointment = db.get(Appointment, reminder.appointment_id)
-        to = accounts.contact_email(db, user_id=appointment.patient_id)
+        appointment = db.get(Appointment, reminder.appointment_id) if reminder is not None else None
+        to = accounts.contact_email(db, user_id=appointment.patient_id) if appointment is not None else None
+        if reminder is None or appointment is None or to is None:
+            continue  # cancelled or erased since it was claimed (reminder, appointment and account go together)
         try:
             subject, body = _message(db, appointment)
             notifier.send(to=to, subject=subject, body=body)

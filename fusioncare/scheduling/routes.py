@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import AwareDatetime
 
-from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
+from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor, provider_npi
 from fusioncare.api.errors import documented
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.scheduling import service
@@ -115,10 +115,11 @@ def respond(appointment_id: str, decision: Literal["confirm", "decline"], actor:
                  for_provider=True)
 
 
-@router.put("/me/availability", status_code=204, responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
+@router.put("/me/availability", status_code=204,
+            responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
 def set_availability(body: AvailabilityUpdate, provider: CurrentProvider, db: DbSession) -> Response:
     """Replace the provider's weekly hours (local time of the practice location) and appointment types."""
-    service.set_availability(db=db, npi=provider.verified_npi, hours=body.hours,
+    service.set_availability(db=db, npi=provider_npi(provider), hours=body.hours,
                              appointment_types=body.appointment_types)
     return Response(status_code=204)
 
@@ -126,7 +127,7 @@ def set_availability(body: AvailabilityUpdate, provider: CurrentProvider, db: Db
 @router.post("/me/availability/exceptions", status_code=201, responses={**documented(404, "Not a verified provider."),
                                                                         **UNAUTHENTICATED, **BAD})
 def add_exception(body: AvailabilityExceptionCreate, provider: CurrentProvider, db: DbSession) -> dict:
-    row = service.add_exception(db=db, npi=provider.verified_npi, kind=body.kind, starts_at=body.start,
+    row = service.add_exception(db=db, npi=provider_npi(provider), kind=body.kind, starts_at=body.start,
                                 ends_at=body.end)
     return {"id": row.id, "kind": row.kind, "start": row.starts_at, "end": row.ends_at}
 
@@ -139,7 +140,7 @@ ExceptionId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The entry's 
                           **UNAUTHENTICATED})
 def remove_exception(exception_id: ExceptionId, provider: CurrentProvider, db: DbSession) -> Response:
     """Remove one of the provider's time-off or extra-hours entries."""
-    service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
+    service.remove_exception(db=db, npi=provider_npi(provider), exception_id=exception_id)
     return Response(status_code=204)
 
 

@@ -25,6 +25,7 @@ from fusioncare.accounts import audit, personal_data
 from fusioncare.accounts import service as accounts
 from fusioncare.accounts.audit import Actor, Outcome
 from fusioncare.accounts.permissions import Action, authorize
+from fusioncare.db import rowcount
 from fusioncare.directory import service as directory
 from fusioncare.directory.geo import lookup_zip
 from fusioncare.errors import NotFound
@@ -347,7 +348,8 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
 
 def _next_free(*, db: Session, npi: str, after: datetime, type_code: str) -> list[Slot]:
     db.rollback()
-    return free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)[:NEXT_FREE_COUNT]
+    slots = free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)
+    return slots[:NEXT_FREE_COUNT]
 
 
 def _slot_taken(db: Session, *, npi: str, start: datetime, type_code: str, zone: str) -> SlotTaken:
@@ -475,6 +477,7 @@ def read(*, db: Session, actor: Actor, appointment_id: str) -> Appointment:
     authorize(db, actor=actor, action=Action.read, record_type=RECORD_TYPE, record_id=appointment_id,
               owner_id=appointment.patient_id if appointment else None,
               shared_with_npis=(appointment.npi,) if appointment else ())
+    assert appointment is not None  # authorize raised NotFound for a missing one
     return appointment
 
 
@@ -517,6 +520,7 @@ def cancel(*, db: Session, actor: Actor, appointment_id: str, now: datetime | No
     appointment = get(db=db, appointment_id=appointment_id)
     authorize(db, actor=actor, action=Action.delete, record_type=RECORD_TYPE, record_id=appointment_id,
               owner_id=appointment.patient_id if appointment else None)
+    assert appointment is not None  # authorize raised NotFound for a missing one
     if appointment.status not in CHANGEABLE:
         raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be cancelled.")
     if appointment.starts_at <= now:
@@ -536,6 +540,7 @@ def reschedule(*, db: Session, actor: Actor, appointment_id: str, start: datetim
     appointment = get(db=db, appointment_id=appointment_id)
     authorize(db, actor=actor, action=Action.update, record_type=RECORD_TYPE, record_id=appointment_id,
               owner_id=appointment.patient_id if appointment else None)
+    assert appointment is not None  # authorize raised NotFound for a missing one
     if appointment.status not in CHANGEABLE:
         raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be moved.")
     type_code = type_code or appointment.type_code
@@ -574,7 +579,7 @@ def respond(*, db: Session, actor: Actor, appointment_id: str, decision: str, no
     outcome = Outcome.allowed if mine else (Outcome.denied if appointment else Outcome.not_found)
     audit.record(db, actor=actor, action=f"{RECORD_TYPE}.{decision}", record_type=RECORD_TYPE,
                  record_id=appointment_id, outcome=outcome)
-    if not mine:
+    if appointment is None or not mine:
         raise NotFound("There is no appointment with this id.")
     allowed_from = (AppointmentStatus.requested,) if decision == "confirm" else CHANGEABLE
     if appointment.status not in allowed_from:
@@ -627,7 +632,7 @@ def erase_for_owner(*, db: Session, user_id: int) -> int:
     ids = select(Appointment.id).where(Appointment.patient_id == user_id).scalar_subquery()
     for table in (SlotHold, Reminder, IdempotencyKey):
         db.execute(delete(table).where(table.appointment_id.in_(ids)))
-    return db.execute(delete(Appointment).where(Appointment.patient_id == user_id)).rowcount
+    return rowcount(db.execute(delete(Appointment).where(Appointment.patient_id == user_id)))
 
 
 personal_data.register("appointments", export=export_for_owner, erase=erase_for_owner)

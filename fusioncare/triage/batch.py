@@ -32,8 +32,16 @@ def _decode(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadAssessmentInput([FieldProblem(field="", type="json_invalid", loc=(),
-                                               message=f"the input is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")]) from None
+        raise BadAssessmentInput(
+            [
+                FieldProblem(
+                    field="",
+                    type="json_invalid",
+                    loc=(),
+                    message=f"the input is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
+                )
+            ]
+        ) from None
 
 
 def parse_requests(text: str) -> AssessmentRequest | list[AssessmentRequest]:

@@ -178,7 +178,8 @@ class AssessmentRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    months_since_surgery: float = Field(ge=0, le=600, allow_inf_nan=False, strict=True, description="Time since the most recent fusion, in months.")
+    months_since_surgery: float = Field(ge=0, le=600, allow_inf_nan=False, strict=True,
+                                        description="Time since the most recent fusion, in months.")
     fusion_region: FusionRegion = FusionRegion.lumbar
     sciatica_before_surgery: bool = Field(default=False, strict=True)
     leg_pain: PainScore = Field(description="Average leg (sciatic) pain over the past week, 0-10.")
@@ -192,8 +193,11 @@ class AssessmentRequest(BaseModel):
     fusion_approach: FusionApproach = FusionApproach.unknown
     onset: Onset | None = Field(default=None, description="How quickly the current problem came on; null: not known.")
     long_standing_symptoms: list[Symptom] = Field(
-        default_factory=list, max_length=len(Symptom) * 2,
-        description="Reported symptoms that were there before the operation and have not got worse; each must also be in symptoms.")
+        default_factory=list,
+        max_length=len(Symptom) * 2,
+        description="Reported symptoms that were there before the operation and have not got worse; each must "
+        "also be in symptoms.",
+    )
     risk_factors: list[RiskFactor] = Field(default_factory=list, max_length=len(RiskFactor) * 2)
 
     @field_validator("long_standing_symptoms")
@@ -206,8 +210,10 @@ class AssessmentRequest(BaseModel):
         if missing:
             raise PydanticCustomError(
                 "long_standing_not_reported",
-                "{missing} {verb} not in symptoms: every code in long_standing_symptoms must also be listed in symptoms",
-                {"missing": ", ".join(missing), "verb": "is" if len(missing) == 1 else "are"})
+                "{missing} {verb} not in symptoms: every code in long_standing_symptoms must also be listed in "
+                "symptoms",
+                {"missing": ", ".join(missing), "verb": "is" if len(missing) == 1 else "are"},
+            )
         return value
 
 
@@ -280,7 +286,10 @@ CONTRACT_SPECIALTIES: dict[Specialty, tuple[str, tuple[str, ...]]] = {
     Specialty.physiatrist: ("Physical medicine and rehabilitation", ("208100000X", "2081S0010X")),
     Specialty.physical_therapist: ("Physical therapist", ("225100000X", "2251X0800X")),
     Specialty.chiropractor: ("Chiropractor", ("111N00000X", "111NX0800X")),
-    Specialty.pain_psychologist: ("Psychologist (pain and health)", ("103T00000X", "103TH0004X", "103TH0100X", "103TC0700X")),
+    Specialty.pain_psychologist: (
+        "Psychologist (pain and health)",
+        ("103T00000X", "103TH0004X", "103TH0100X", "103TC0700X"),
+    ),
     Specialty.neurologist: ("Neurologist", ("2084N0400X",)),
     Specialty.primary_care: ("Primary care", ("207Q00000X", "207R00000X", "208D00000X")),
 }

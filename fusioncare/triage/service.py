@@ -18,9 +18,9 @@ from typing import TypeVar
 from fusioncare.knowledge.loader import Pack, get_pack
 from fusioncare.knowledge.schemas import Conditions, Rule
 from fusioncare.triage.schemas import (
+    ONSET_UNKNOWN_RANK,
     AssessmentRequest,
     AssessmentResult,
-    ONSET_UNKNOWN_RANK,
     FusionApproach,
     FusionRegion,
     PossibleContributor,
@@ -261,7 +261,9 @@ def assess(*, request: AssessmentRequest, pack: Pack | None = None) -> Assessmen
         headline=level.headline,
         red_flags=red_flags,
         reasons=[c.reason for c in fired],
-        possible_contributors=[compiled.contributors[code] for code in _unique(k for c in fired for k in c.rule.contributors)],
+        possible_contributors=[
+            compiled.contributors[code] for code in _unique(k for c in fired for k in c.rule.contributors)
+        ],
         recommended_specialties=list(specialties.values()),
         treatment_options=treatments,
         next_steps=_unique([*level.next_steps, *(step for c in fired for step in c.rule.next_steps)]),

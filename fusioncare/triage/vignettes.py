@@ -13,7 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from fusioncare.knowledge.loader import Pack, get_pack
 from fusioncare.triage import service
 from fusioncare.triage.batch import BadAssessmentInput
-from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, Contributor, Specialty, Symptom, Treatment, Urgency
+from fusioncare.triage.schemas import (
+    AssessmentRequest,
+    AssessmentResult,
+    Contributor,
+    Specialty,
+    Symptom,
+    Treatment,
+    Urgency,
+)
 from fusioncare.validation import FieldProblem, problems
 
 
@@ -30,7 +38,9 @@ class Expectation(BaseModel):
     specialties_include: list[Specialty] = Field(default_factory=list)
     treatments_include: list[Treatment] = Field(default_factory=list)
     treatments_exclude: list[Treatment] = Field(default_factory=list, description="Options that must not be offered.")
-    first_treatment_not_in: list[Treatment] = Field(default_factory=list, description="Tried options must not come first.")
+    first_treatment_not_in: list[Treatment] = Field(
+        default_factory=list, description="Tried options must not come first."
+    )
     rules_include: list[str] = Field(default_factory=list, description="Ids of rules that must be among the reasons.")
 
 
@@ -72,7 +82,9 @@ class Outcome:
             "passed": self.passed,
             "problems": self.problems,
             "urgency": self.result.urgency.value,
-            "first_specialty": self.result.recommended_specialties[0].code.value if self.result.recommended_specialties else None,
+            "first_specialty": self.result.recommended_specialties[0].code.value
+            if self.result.recommended_specialties
+            else None,
             "red_flags": [s.value for s in self.result.red_flags],
             "under_triage": self.under_triage,
             "rules": [r.rule for r in self.result.reasons],
@@ -85,14 +97,17 @@ def load_vignettes(path: Path) -> list[Vignette]:
     try:
         data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        raise BadAssessmentInput([FieldProblem(field="", message=f"{path.name} cannot be read ({exc})", type="json_invalid", loc=())]) from None
+        raise BadAssessmentInput(
+            [FieldProblem(field="", message=f"{path.name} cannot be read ({exc})", type="json_invalid", loc=())]
+        ) from None
     try:
         return _VIGNETTES.validate_python(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]["loc"][0] if errors[0]["loc"] and isinstance(errors[0]["loc"][0], int) else None
-        own: list[dict[str, Any]] = [{**e, "loc": tuple(e["loc"][1:])} for e in errors
-                                     if first is not None and e["loc"][0] == first] or [dict(e) for e in errors]
+        own: list[dict[str, Any]] = [
+            {**e, "loc": tuple(e["loc"][1:])} for e in errors if first is not None and e["loc"][0] == first
+        ] or [dict(e) for e in errors]
         raise BadAssessmentInput(problems(own), index=first) from None
 
 
@@ -110,9 +125,15 @@ def check(vignette: Vignette, result: AssessmentResult) -> list[str]:
         kind = "UNDER-TRIAGE: " if result.urgency.rank < lowest else ""
         found.append(f"{kind}urgency {result.urgency.value}, expected {' or '.join(u.value for u in expect.urgency)}")
     if expect.first_specialty and first not in expect.first_specialty:
-        found.append(f"first specialty {first.value if first else 'none'}, expected {' or '.join(s.value for s in expect.first_specialty)}")
+        found.append(
+            f"first specialty {first.value if first else 'none'}, "
+            f"expected {' or '.join(s.value for s in expect.first_specialty)}"
+        )
     if expect.red_flags is not None and set(result.red_flags) != set(expect.red_flags):
-        found.append(f"red flags {sorted(s.value for s in result.red_flags)}, expected {sorted(s.value for s in expect.red_flags)}")
+        found.append(
+            f"red flags {sorted(s.value for s in result.red_flags)}, "
+            f"expected {sorted(s.value for s in expect.red_flags)}"
+        )
     found += [f"contributor {c.value} missing" for c in expect.contributors_include if c not in contributors]
     found += [f"contributor {c.value} should not be listed" for c in expect.contributors_exclude if c in contributors]
     found += [f"specialty {s.value} missing" for s in expect.specialties_include if s not in specialties]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import urlencode
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -13,8 +13,17 @@ from starlette.responses import Response
 
 from fusioncare.accounts import audit, service
 from fusioncare.accounts.csrf import csrf_protect, install_template_globals
-from fusioncare.accounts.deps import (SESSION_COOKIE, AppNotifier, ClientAddress, CurrentAdmin, CurrentUser,
-                                      OptionalUser, clear_session_cookie, session_lifetime, set_session_cookie)
+from fusioncare.accounts.deps import (
+    SESSION_COOKIE,
+    AppNotifier,
+    ClientAddress,
+    CurrentAdmin,
+    CurrentUser,
+    OptionalUser,
+    clear_session_cookie,
+    session_lifetime,
+    set_session_cookie,
+)
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
 from fusioncare.accounts.models import TokenKind, User
 from fusioncare.accounts.routes import MAX_ID

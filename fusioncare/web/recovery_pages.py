@@ -104,10 +104,10 @@ def questionnaires_page(request: Request, user: CurrentUser, actor: RequestActor
 
 @router.post("/recovery/questionnaires")
 async def save_questionnaire_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    form = await request.form()
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}  # an uploaded file is no answer
     instrument = form.get("instrument", "")
     count = {"peg": 3, "pgic": 1, "odi": 10}.get(instrument, 0)
-    raw = [(form.get(f"{instrument}_{i}") or "").strip() for i in range(count)]
+    raw = [form.get(f"{instrument}_{i}", "").strip() for i in range(count)]
     answers = [int(a) if a.isdigit() else None for a in raw]
     try:
         data = QuestionnaireCreate.model_validate({"instrument": instrument, "answers": answers})
@@ -115,7 +115,8 @@ async def save_questionnaire_form(request: Request, user: CurrentUser, actor: Re
     except (ValidationError, InvalidInput) as exc:
         message = (exc.message if isinstance(exc, InvalidInput)
                    else "; ".join(str(p) for p in problems_from(exc, QuestionnaireCreate)))
-        return _page(request, "questionnaires.html", status_code=400, latest=service.latest_responses(db, owner_id=user.id),
+        return _page(request, "questionnaires.html", status_code=400,
+                     latest=service.latest_responses(db, owner_id=user.id),
                      problems={instrument: message}, values={instrument: raw}, pgic=service.pgic_points())
     return RedirectResponse("/recovery?saved=questionnaire", status_code=303)
 
@@ -129,9 +130,9 @@ def plan_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "
 @router.post("/recovery/plan")
 async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
     form = await request.form()
-    adopted = form.getlist("adopted")
+    adopted = [value for value in form.getlist("adopted") if isinstance(value, str)]
     check_ins = {key.removeprefix("check_in_"): value for key, value in form.items()
-                 if key.startswith("check_in_") and value}
+                 if key.startswith("check_in_") and isinstance(value, str) and value}
     try:
         plan.update(db, actor=actor, adopted=adopted, check_ins=check_ins)
     except InvalidInput as exc:

@@ -42,7 +42,9 @@ async def assess_submit(request: Request) -> HTMLResponse:
     pack = _pack(request)
     steps = q.build_steps(pack)
     answers = q.Answers.from_form(form.multi_items())
-    outcome = q.advance(steps=steps, answers=answers, step_key=form.get("step"), action=form.get("action"))
+    step_key, action = form.get("step"), form.get("action")  # text: max_files=0 refuses uploads
+    outcome = q.advance(steps=steps, answers=answers, step_key=step_key if isinstance(step_key, str) else None,
+                        action=action if isinstance(action, str) else None)
     if outcome.request is None:
         return _step_page(request, steps=steps, outcome=outcome, answers=answers)
     result = assess(request=outcome.request, pack=pack)
@@ -59,6 +61,7 @@ def _pack(request: Request) -> Pack:
 def _step_page(request: Request, *, steps: tuple[q.Step, ...], outcome: q.Outcome,
                answers: q.Answers) -> HTMLResponse:
     step = outcome.step
+    assert step is not None  # an outcome without a finished request names the step to show
     context = {
         "step": step,
         "number": steps.index(step) + 1,

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from fusioncare.accounts.csrf import csrf_protect
-from fusioncare.accounts.deps import CurrentProvider, CurrentUser, OptionalUser, RequestActor
+from fusioncare.accounts.deps import CurrentProvider, CurrentUser, OptionalUser, RequestActor, provider_npi
 from fusioncare.deps import DbSession
 from fusioncare.directory import service as directory
 from fusioncare.directory.errors import ProviderNotFound
@@ -33,7 +33,8 @@ def _booking_context(db, npi: str, type_code: str | None) -> dict:
     types = service.appointment_types(db=db, npi=npi)
     chosen = next((t for t in types if t.code == type_code), types[0] if types else None)
     now = datetime.now(UTC)
-    zone_name, slots = (None, [])
+    zone_name: str | None = None
+    slots: list[service.Slot] = []
     if chosen is not None:
         zone_name, slots = service.list_slots(db=db, npi=npi, start=now, end=now + timedelta(days=BOOKING_DAYS),
                                               type_code=chosen.code)
@@ -76,7 +77,8 @@ def book(request: Request, db: DbSession, user: CurrentUser, actor: RequestActor
 def _booking_error(request: Request, db, user, npi: str, type_code: str, exc: DomainError) -> Response:
     context = _booking_context(db, npi, type_code)
     if isinstance(exc, InvalidInput):
-        context["message"] = f"{exc.field_message}." if exc.field != "start" else "Please choose one of the times shown."
+        context["message"] = (f"{exc.field_message}." if exc.field != "start"
+                              else "Please choose one of the times shown.")
         status = 422
     else:
         context["message"] = "Someone else booked that time a moment ago. Please choose another time."
@@ -116,7 +118,7 @@ def cancel(db: DbSession, user: CurrentUser, actor: RequestActor,
 def provider_schedule(request: Request, db: DbSession, provider: CurrentProvider, actor: RequestActor,
                       day: Annotated[date | None, Query()] = None,
                       view: Annotated[str, Query(pattern="^(day|week)$")] = "day") -> Response:
-    zone_name = service.location_time_zone(db=db, npi=provider.verified_npi)
+    zone_name = service.location_time_zone(db=db, npi=provider_npi(provider))
     zone = ZoneInfo(zone_name)
     first = day or datetime.now(zone).date()
     length = 7 if view == "week" else 1
@@ -140,7 +142,7 @@ def respond(db: DbSession, provider: CurrentProvider, actor: RequestActor,
 def _availability_page(request: Request, db, provider, form: availability_form.AvailabilityForm, *,
                        exception_errors: dict[str, str] | None = None, exception_values: dict[str, str] | None = None,
                        message: str = "", status_code: int = 200) -> Response:
-    npi = provider.verified_npi
+    npi = provider_npi(provider)
     zone_name = service.location_time_zone(db=db, npi=npi)
     zone = ZoneInfo(zone_name)
     exceptions = [{"id": e.id, "kind": availability_form.EXCEPTION_KINDS[e.kind],
@@ -157,8 +159,9 @@ def _availability_page(request: Request, db, provider, form: availability_form.A
 @router.get("/provider/availability")
 def availability_page(request: Request, db: DbSession, provider: CurrentProvider,
                       saved: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-    npi = provider.verified_npi
-    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    npi = provider_npi(provider)
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi),
+                                         service.appointment_types(db=db, npi=npi))
     message = {"hours": "Your hours and kinds of visit are saved.", "exception": "Saved.",
                "removed": "Removed."}.get(saved or "", "")
     return _availability_page(request, db, provider, form, message=message)
@@ -170,7 +173,7 @@ async def save_availability(request: Request, db: DbSession, provider: CurrentPr
     form = availability_form.parse(values)
     if not form.errors:
         try:
-            service.set_availability(db=db, npi=provider.verified_npi, hours=[w for _, w in form.parsed_hours],
+            service.set_availability(db=db, npi=provider_npi(provider), hours=[w for _, w in form.parsed_hours],
                                      appointment_types=[t for _, t in form.parsed_types])
             return RedirectResponse("/provider/availability?saved=hours", status_code=303)
         except InvalidInput as exc:
@@ -182,7 +185,7 @@ async def save_availability(request: Request, db: DbSession, provider: CurrentPr
 @router.post("/provider/availability/exceptions")
 async def add_exception(request: Request, db: DbSession, provider: CurrentProvider) -> Response:
     values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    npi = provider.verified_npi
+    npi = provider_npi(provider)
     data, errors = availability_form.parse_exception(values, service.location_time_zone(db=db, npi=npi))
     if data is not None:
         try:
@@ -191,7 +194,8 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
         except InvalidInput as exc:
             db.rollback()
             errors[f"exception-{exc.field}" if exc.field in ("start", "end") else "exception-end"] = exc.field_message
-    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi), service.appointment_types(db=db, npi=npi))
+    form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi),
+                                         service.appointment_types(db=db, npi=npi))
     return _availability_page(request, db, provider, form, exception_errors=errors, exception_values=values,
                               status_code=422)
 
@@ -199,5 +203,5 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
 @router.post("/provider/availability/exceptions/{exception_id}/remove")
 def remove_exception(exception_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], db: DbSession,
                      provider: CurrentProvider) -> Response:
-    service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
+    service.remove_exception(db=db, npi=provider_npi(provider), exception_id=exception_id)
     return RedirectResponse("/provider/availability?saved=removed", status_code=303)

@@ -103,10 +103,10 @@ def cheap_password_hashing():
 @pytest.fixture
 def appointment(db: Session, tmp_path):
     """appointment(person) -> id of an appointment that person booked (scheduling's IDOR matrix rows)."""
-    from datetime import UTC, datetime, time, timedelta
+    from datetime import UTC, datetime, time
 
-    from fusioncare.scheduling import service as scheduling
     from fusioncare.directory.npi import with_check_digit
+    from fusioncare.scheduling import service as scheduling
     from tests.scheduling.builders import bookable_provider, future_day
 
     npi = with_check_digit("170000009")

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
-from tests.directory.nppes_files import V2_HEADER, write_nppes
 
 from fusioncare.directory.importer import ImportReport, import_nppes
+from tests.directory.nppes_files import V2_HEADER, write_nppes
 
 
 @pytest.fixture

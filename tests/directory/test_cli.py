@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.directory.nppes_files import make_npi, provider_row
 from typer.testing import CliRunner
 
 from fusioncare.cli import app as cli_app
 from fusioncare.settings import get_settings
+from tests.directory.nppes_files import make_npi, provider_row
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import zipfile
 
 import pytest
-from tests.directory.nppes_files import V2_HEADER, deactivation_row, make_npi, provider_row, write_nppes
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -15,6 +14,7 @@ from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.models import Provider, SearchIndexEntry
 from fusioncare.directory.schemas import ManagedFieldsUpdate
 from fusioncare.directory.service import update_managed_fields
+from tests.directory.nppes_files import V2_HEADER, deactivation_row, make_npi, provider_row, write_nppes
 
 A, B, C, D, E, F, G, H, J, K = (make_npi(n) for n in range(1, 11))
 HOSPITAL_NPI = make_npi(77, entity_type=2)

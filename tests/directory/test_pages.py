@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.directory.nppes_files import make_npi, provider_row
 
 pytestmark = pytest.mark.browser

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.directory.nppes_files import make_npi
 
 from fusioncare.directory import nppes, records
 from fusioncare.directory.geo import lat_band, zip_table
 from fusioncare.directory.npi import is_valid_npi
+from tests.directory.nppes_files import make_npi
 
 _NPIS = st.one_of(
     st.integers(0, 99_999_999).map(make_npi),  # valid

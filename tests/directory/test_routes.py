@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 from fusioncare.directory.schemas import ManagedFieldsUpdate
 from fusioncare.directory.service import update_managed_fields
+from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 
 @pytest.fixture

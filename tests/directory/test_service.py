@@ -8,13 +8,13 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 from fusioncare.directory import service
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
 from fusioncare.directory.geo import bounding_box, zip_table
 from fusioncare.directory.schemas import ManagedFieldsUpdate, ProviderSearch
 from fusioncare.directory.specialties import SPECIALTY_TAXONOMIES
+from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 
 def oracle_miles(lat1, lon1, lat2, lon2):

@@ -67,11 +67,17 @@ def test_every_symptom_belongs_to_a_questionnaire_step_and_every_step_has_sympto
     # Contract 1.1: neck questions only after a neck fusion, belly questions only after a front or side approach
     # (or when the approach is not known: the safe side).
     by_code = {g.code: g for g in pack.question_groups}
-    assert by_code["neck"].applies(FusionRegion.cervical, None) and not by_code["neck"].applies(FusionRegion.lumbar, None)
+    assert by_code["neck"].applies(FusionRegion.cervical, None) and not by_code["neck"].applies(
+        FusionRegion.lumbar, None
+    )
     assert not by_code["belly"].applies(None, FusionApproach.posterior)
-    assert all(by_code["belly"].applies(None, a) for a in (FusionApproach.anterior, FusionApproach.lateral,
-                                                             FusionApproach.unknown, None))
-    assert all(by_code[g].applies(FusionRegion.lumbar, FusionApproach.posterior) for g in groups if g not in ("neck", "belly"))
+    assert all(
+        by_code["belly"].applies(None, a)
+        for a in (FusionApproach.anterior, FusionApproach.lateral, FusionApproach.unknown, None)
+    )
+    assert all(
+        by_code[g].applies(FusionRegion.lumbar, FusionApproach.posterior) for g in groups if g not in ("neck", "belly")
+    )
 
 
 def test_pack_is_loaded_once_and_cached():
@@ -105,8 +111,16 @@ def test_contributor_explanations_are_never_worded_as_a_diagnosis():
 
 def test_management_strategies_cover_the_long_term_plan():
     codes = {s.code for s in load_pack().management_strategies}
-    assert {"follow_surgeons_protocol", "physical_therapy", "spine_habits", "low_impact_exercise", "weight_management",
-            "cbt_for_coping", "support_groups", "keep_care_team_informed"} <= codes
+    assert {
+        "follow_surgeons_protocol",
+        "physical_therapy",
+        "spine_habits",
+        "low_impact_exercise",
+        "weight_management",
+        "cbt_for_coping",
+        "support_groups",
+        "keep_care_team_informed",
+    } <= codes
 
 
 def test_schema_error_names_the_file_and_the_path_inside_it(pack_copy):
@@ -166,7 +180,11 @@ def test_conditions_that_could_lower_urgency_are_refused_outside_routine_rules(p
 
 
 def test_an_emergency_rule_must_send_people_to_the_emergency_department_first(pack_copy):
-    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(specialties=["spine_surgeon", "emergency_department"]))
+    edit(
+        pack_copy,
+        "red_flags.yaml",
+        lambda d: d["rules"][0].update(specialties=["spine_surgeon", "emergency_department"]),
+    )
     with pytest.raises(PackError, match="must list emergency_department first"):
         load_pack(pack_copy)
 
@@ -195,8 +213,11 @@ def test_cli_reports_a_broken_pack_by_file_and_exits_1(pack_copy, monkeypatch):
     monkeypatch.setenv("FUSIONCARE_KNOWLEDGE_PACK_DIR", str(pack_copy))
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(cli_app, ["assess", "--json", "-"],
-                                    input='{"months_since_surgery": 3, "leg_pain": 2, "back_pain": 2, "trend": "stable"}')
+        result = CliRunner().invoke(
+            cli_app,
+            ["assess", "--json", "-"],
+            input='{"months_since_surgery": 3, "leg_pain": 2, "back_pain": 2, "trend": "stable"}',
+        )
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 1
@@ -214,14 +235,21 @@ def test_new_symptoms_any_is_refused_for_a_symptom_that_must_count_whether_old_o
 
 
 def test_a_lowering_condition_in_a_red_flag_rule_is_refused_even_inside_any_of(pack_copy):
-    edit(pack_copy, "red_flags.yaml",
-         lambda d: d["rules"][0]["when"].update(any_of=[{"symptoms_any": ["fever"], "leg_pain_at_most": 3}]))
+    edit(
+        pack_copy,
+        "red_flags.yaml",
+        lambda d: d["rules"][0]["when"].update(any_of=[{"symptoms_any": ["fever"], "leg_pain_at_most": 3}]),
+    )
     with pytest.raises(PackError, match="only allowed in routine rules"):
         load_pack(pack_copy)
 
 
 def test_an_urgent_rule_on_time_or_risk_alone_is_refused(pack_copy):
-    edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0].update(when={"months_below": 1, "risk_factors_any": ["smoking"]}))
+    edit(
+        pack_copy,
+        "red_flags.yaml",
+        lambda d: d["rules"][0].update(when={"months_below": 1, "risk_factors_any": ["smoking"]}),
+    )
     with pytest.raises(PackError, match="must name the warning symptoms or the pain level"):
         load_pack(pack_copy)
 
@@ -233,8 +261,11 @@ def test_an_urgent_rule_that_lists_treatments_is_refused(pack_copy):
 
 
 def test_warning_signs_must_include_one_for_everyone(pack_copy):
-    edit(pack_copy, "warning_signs.yaml",
-         lambda d: [w.update(when={"months_below": 600}) for w in d["warning_signs"] if "when" not in w])
+    edit(
+        pack_copy,
+        "warning_signs.yaml",
+        lambda d: [w.update(when={"months_below": 600}) for w in d["warning_signs"] if "when" not in w],
+    )
     with pytest.raises(PackError, match="at least one sign must apply always"):
         load_pack(pack_copy)
 

@@ -80,27 +80,47 @@ def _model_texts(file: str, where: str, value: object) -> list[PatientText]:
 def pack_texts(pack: Pack) -> list[PatientText]:
     found: list[PatientText] = [PatientText("pack.yaml", "disclaimer", "disclaimer", pack.meta.disclaimer)]
     for level in pack.meta.urgency_levels:
-        found.append(PatientText("pack.yaml", f"urgency_levels[{level.code.value}].headline", "headlines", level.headline))
+        found.append(
+            PatientText("pack.yaml", f"urgency_levels[{level.code.value}].headline", "headlines", level.headline)
+        )
         found.append(PatientText("pack.yaml", f"urgency_levels[{level.code.value}].meaning", "meanings", level.meaning))
-        found += [PatientText("pack.yaml", f"urgency_levels[{level.code.value}].next_steps[{j}]", "urgency next steps", s)
-                  for j, s in enumerate(level.next_steps)]
+        found += [
+            PatientText("pack.yaml", f"urgency_levels[{level.code.value}].next_steps[{j}]", "urgency next steps", s)
+            for j, s in enumerate(level.next_steps)
+        ]
     found += _rule_texts("red_flags.yaml", "rules", pack.red_flag_rules)
     found += _rule_texts("triage_rules.yaml", "rules", pack.triage_rules)
     found += _rule_texts("pack.yaml", "default_rule", [pack.default_rule])
-    found += [PatientText("symptoms.yaml", f"symptoms[{s.code.value}].plain_words", "symptom plain words", s.plain_words)
-              for s in pack.symptoms]
-    found += [PatientText("contributors.yaml", f"contributors[{c.code.value}].explanation", "contributor explanations",
-                          c.explanation) for c in pack.contributors]
+    found += [
+        PatientText("symptoms.yaml", f"symptoms[{s.code.value}].plain_words", "symptom plain words", s.plain_words)
+        for s in pack.symptoms
+    ]
+    found += [
+        PatientText(
+            "contributors.yaml", f"contributors[{c.code.value}].explanation", "contributor explanations", c.explanation
+        )
+        for c in pack.contributors
+    ]
     for t in pack.treatments:
-        found.append(PatientText("treatments.yaml", f"treatments[{t.code.value}].summary", "treatment summaries", t.summary))
-        found.append(PatientText("treatments.yaml", f"treatments[{t.code.value}].evidence", "evidence notes", t.evidence))
-        found += [PatientText("treatments.yaml", f"treatments[{t.code.value}].cautions[{j}]", "cautions", c)
-                  for j, c in enumerate(t.cautions)]
-    found += [PatientText("management.yaml", f"strategies[{s.code}].summary", "management summaries", s.summary)
-              for s in pack.strategies]
+        found.append(
+            PatientText("treatments.yaml", f"treatments[{t.code.value}].summary", "treatment summaries", t.summary)
+        )
+        found.append(
+            PatientText("treatments.yaml", f"treatments[{t.code.value}].evidence", "evidence notes", t.evidence)
+        )
+        found += [
+            PatientText("treatments.yaml", f"treatments[{t.code.value}].cautions[{j}]", "cautions", c)
+            for j, c in enumerate(t.cautions)
+        ]
+    found += [
+        PatientText("management.yaml", f"strategies[{s.code}].summary", "management summaries", s.summary)
+        for s in pack.strategies
+    ]
     measures = get_measures(pack.directory)
-    found += [PatientText("recovery_measures.yaml", f"odi_bands[{b.band}].meaning", "recovery measure texts", b.meaning)
-              for b in measures.odi_bands]
+    found += [
+        PatientText("recovery_measures.yaml", f"odi_bands[{b.band}].meaning", "recovery measure texts", b.meaning)
+        for b in measures.odi_bands
+    ]
     # The lead engineer's warning_signs.yaml: every text field, whatever its shape, once the pack carries it.
     for name in ("warning_signs", "warning_sign_entries"):
         if (signs := getattr(pack, name, None)) is not None:
@@ -129,9 +149,12 @@ def markdown_to_text(markdown: str) -> str:
 
 
 def article_texts(directory: Path = ARTICLES_DIR) -> list[PatientText]:
-    return [PatientText(f"articles/{path.name}", "body", f"article {path.name}",
-                        markdown_to_text(path.read_text(encoding="utf-8")))
-            for path in sorted(directory.glob("*.md"))]
+    return [
+        PatientText(
+            f"articles/{path.name}", "body", f"article {path.name}", markdown_to_text(path.read_text(encoding="utf-8"))
+        )
+        for path in sorted(directory.glob("*.md"))
+    ]
 
 
 # --- grading ---------------------------------------------------------------------------------------------
@@ -173,8 +196,9 @@ def graded_units(texts: list[PatientText], words: list[str]) -> list[Graded]:
             short[(t.file, t.group)].append(t)
     for (file, group), members in short.items():
         passage = " ".join(m.text.rstrip(" .") + "." for m in members)
-        units.append(Graded(f"{file} short {group} ({len(members)} graded together)", grade(passage, words),
-                            tuple(members)))
+        units.append(
+            Graded(f"{file} short {group} ({len(members)} graded together)", grade(passage, words), tuple(members))
+        )
     return units
 
 
@@ -214,10 +238,19 @@ def test_the_rule_files_read_at_grade_7_or_lower(file):
 def test_every_article_and_pack_text_kind_is_collected():
     texts = all_texts()
     files = {t.file for t in texts}
-    assert {"contributors.yaml", "treatments.yaml", "management.yaml", "symptoms.yaml", "red_flags.yaml",
-            "triage_rules.yaml", "pack.yaml", "recovery_measures.yaml"} <= files
-    assert {p.name for p in ARTICLES_DIR.glob("*.md")} == {f.removeprefix("articles/") for f in files
-                                                          if f.startswith("articles/")}
+    assert {
+        "contributors.yaml",
+        "treatments.yaml",
+        "management.yaml",
+        "symptoms.yaml",
+        "red_flags.yaml",
+        "triage_rules.yaml",
+        "pack.yaml",
+        "recovery_measures.yaml",
+    } <= files
+    assert {p.name for p in ARTICLES_DIR.glob("*.md")} == {
+        f.removeprefix("articles/") for f in files if f.startswith("articles/")
+    }
 
 
 def test_warning_signs_are_collected_whatever_their_shape():

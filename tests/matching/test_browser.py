@@ -111,10 +111,23 @@ def test_every_page_has_no_serious_or_critical_axe_violations(browser, demo_serv
         assert response is not None and response.status < 500, path
         found.extend(axe_problems(page))
 
-    for path in ["/", "/learn", "/learn/about-this-content", *(f"/learn/{a.slug}" for a in get_library().articles), "/doctors",
-                 "/doctors?specialty=pain_medicine&near=10001", "/doctors?specialty=pain_medicine&near=00000",
-                 "/doctors/0000000000", f"/matches?{SOON_QUERY}&near=10001", f"/matches?{SOON_QUERY}&near=00000",
-                 "/matches?near=10001", "/account/sign-up", "/account/sign-in", "/account/reset", "/nowhere"]:
+    for path in [
+        "/",
+        "/learn",
+        "/learn/about-this-content",
+        *(f"/learn/{a.slug}" for a in get_library().articles),
+        "/doctors",
+        "/doctors?specialty=pain_medicine&near=10001",
+        "/doctors?specialty=pain_medicine&near=00000",
+        "/doctors/0000000000",
+        f"/matches?{SOON_QUERY}&near=10001",
+        f"/matches?{SOON_QUERY}&near=00000",
+        "/matches?near=10001",
+        "/account/sign-up",
+        "/account/sign-in",
+        "/account/reset",
+        "/nowhere",
+    ]:
         check(path)
     page.goto(base + "/doctors?specialty=pain_medicine&near=10001")
     check(f"/doctors/{first_npi(page)}?near=10001")
@@ -132,7 +145,8 @@ def test_every_page_has_no_serious_or_critical_axe_violations(browser, demo_serv
     found.extend(axe_problems(page))
     for group, score in (("leg", "6"), ("back", "3")):
         page.get_by_role("group", name=re.compile(f"your {group} pain", re.I)).get_by_role(
-            "radio", name=score, exact=True).check()
+            "radio", name=score, exact=True
+        ).check()
     page.get_by_role("radio", name="About the same").check()
     page.get_by_role("group", name=re.compile("all the time")).get_by_role("radio", name="No").check()
     for number in range(3, 99):
@@ -169,8 +183,12 @@ def test_result_and_match_pages_screenshots(browser, demo_server, viewport):
     page.get_by_role("button", name="Find doctors near me").click()
     expect(page.locator(".match-group").first).to_be_visible()
     expect(page.locator(".match-sketch svg")).to_be_visible()
-    expect(page.locator(".soonest-opening").first).to_contain_text(re.compile(r"Soonest opening: \w{3} \d{1,2} \w{3}, "
-                                                                              r"\d{1,2}:\d\d [ap]m"))
+    expect(page.locator(".soonest-opening").first).to_contain_text(
+        re.compile(
+            r"Soonest opening: \w{3} \d{1,2} \w{3}, "
+            r"\d{1,2}:\d\d [ap]m"
+        )
+    )
     assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["viewport"]["width"]
     screenshot(page, "matches")
     with page.expect_navigation():
@@ -206,8 +224,11 @@ def test_a_newcomer_gets_from_home_to_doctors_near_10001_in_under_a_minute_on_a_
     click(page.get_by_role("group", name=re.compile("sciatica")).get_by_role("radio", name="No"))
     click(page.get_by_role("button", name="Continue"))
     for group, score in (("leg", "6"), ("back", "3")):
-        click(page.get_by_role("group", name=re.compile(f"your {group} pain", re.I)).get_by_role(
-            "radio", name=score, exact=True))
+        click(
+            page.get_by_role("group", name=re.compile(f"your {group} pain", re.I)).get_by_role(
+                "radio", name=score, exact=True
+            )
+        )
     click(page.get_by_role("radio", name="About the same"))
     click(page.get_by_role("group", name=re.compile("all the time")).get_by_role("radio", name="No"))
     while not page.locator(".result-page").count():
@@ -226,8 +247,10 @@ def test_a_newcomer_gets_from_home_to_doctors_near_10001_in_under_a_minute_on_a_
 def test_the_axe_check_finds_a_serious_violation_when_there_is_one(browser):
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    page.set_content('<html lang="en"><body><main><input type="text" name="zip">'
-                     '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>')
+    page.set_content(
+        '<html lang="en"><body><main><input type="text" name="zip">'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></body></html>'
+    )
     found = axe_problems(page)
     context.close()
     assert any("label" in problem for problem in found) and any("image-alt" in problem for problem in found)

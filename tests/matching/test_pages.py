@@ -5,8 +5,6 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urlencode
 
-from tests.matching.conftest import SOON_ANSWERS
-
 # The questionnaire's form fields for SOON_ANSWERS (what the result page carries as hidden fields).
 SOON_FORM = [("surgery_time_amount", "8"), ("surgery_time_unit", "months"), ("fusion_region", "lumbar"),
              ("sciatica_before_surgery", "no"), ("leg_pain", "6"), ("back_pain", "3"), ("trend", "stable"),

@@ -22,9 +22,10 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 
 @pytest.fixture
-def pain_doctors(db, tmp_path, make_person):
+def pain_doctors(db, tmp_path, make_person):  # noqa: F811 (the make_person fixture imported above)
     """Pain physicians at the same address with the same profile: 'later' (lowest NPI) and 'sooner' take bookings,
-    'unbookable' has no account, 'secondary' has pain medicine only as a secondary taxonomy but opens as soon as 'sooner'."""
+    'unbookable' has no account, 'secondary' has pain medicine only as a secondary taxonomy but opens as soon as
+    'sooner'."""
     npis = {"later": make_npi(21), "sooner": make_npi(22), "unbookable": make_npi(23), "secondary": make_npi(24)}
     rows = [provider_row(npi, last=name.upper(), taxonomies=[("207Q00000X", True), ("208VP0014X", False)]
                          if name == "secondary" else [PAIN]) for name, npi in npis.items()]
@@ -80,7 +81,7 @@ def test_no_open_slot_is_no_bonus_and_specialty_fit_still_comes_first(client, pa
     assert order.index(pain_doctors["unbookable"]) < order.index(pain_doctors["secondary"])
 
 
-def test_a_booked_slot_moves_the_soonest_opening(db, pain_doctors, make_person):
+def test_a_booked_slot_moves_the_soonest_opening(db, pain_doctors, make_person):  # noqa: F811 (the fixture)
     npi = pain_doctors["sooner"]
     first = scheduling.soonest_openings(db=db, npis=[npi])[npi]
     patient = make_person("ann")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+
 from tests.accounts.conftest import bearer, make_person  # noqa: F401  (fixtures re-used from accounts)
 
 

@@ -1,4 +1,5 @@
-"""Migrations 0006_recovery and 0007_recovery_shares: match the models, and downgrades and upgrades cleanly (on each test database)."""
+"""Migrations 0006_recovery and 0007_recovery_shares: match the models, and downgrades and upgrades cleanly
+(on each test database)."""
 
 from __future__ import annotations
 

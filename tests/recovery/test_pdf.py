@@ -41,7 +41,8 @@ def test_summary_pdf_renders_a_first_page_with_the_chart(client, post_entry, pat
     pixels = [tuple(raw[i:i + 3]) for i in range(0, len(raw), 3)]
     inked = sum(1 for p in pixels if sum(p) < 600) / len(pixels)
     assert 0.01 < inked < 0.5, "text and a chart, not a blank or black page"
-    assert sum(1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, BRAND_BLUE))) > 50, "the trend line"
+    blue = sum(1 for p in pixels if all(abs(a - b) < 40 for a, b in zip(p, BRAND_BLUE, strict=True)))
+    assert blue > 50, "the trend line"
     if shot_dir := os.environ.get("FUSIONCARE_SCREENSHOT_DIR"):
         Path(shot_dir).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(shot_dir) / "summary-pdf-page1.png")

@@ -32,8 +32,8 @@ def record(client, patient, post_entry):
 def chosen(db, tmp_path, make_person, bearer):
     """Bearer headers of the verified provider account for NPI (a directory provider)."""
     bookable_provider(db, tmp_path, NPI)
-    from tests.accounts.conftest import Person
     from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import Person
 
     user = accounts.get_user_by_email(db, email=f"dr{NPI}@example.org")
     return bearer(Person(user=user, email=user.email, password=PASSWORD))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accounts.conftest import bearer, cheap_password_hashing, make_person, saved_assessment  # noqa: F401
 from fusioncare.directory.npi import with_check_digit
+from tests.accounts.conftest import bearer, cheap_password_hashing, make_person, saved_assessment  # noqa: F401
 from tests.scheduling.builders import bookable_provider
 
 NPI = with_check_digit("170000001")

@@ -18,7 +18,8 @@ def test_demo_gives_every_demo_practitioner_a_verified_account_and_open_slots(db
     quiet = Console(quiet=True)
     directory_demo.load(db=db, console=quiet)
     demo.load(db=db, console=quiet)
-    counts = (db.scalar(select(func.count()).select_from(User)), db.scalar(select(func.count()).select_from(WeeklyHours)))
+    counts = (db.scalar(select(func.count()).select_from(User)),
+              db.scalar(select(func.count()).select_from(WeeklyHours)))
     demo.load(db=db, console=quiet)
 
     assert (db.scalar(select(func.count()).select_from(User)),

@@ -129,7 +129,8 @@ def test_second_booking_of_a_slot_gets_409_with_next_free_slots(client, provider
 
 def test_overlapping_booking_of_a_different_length_gets_409(client, provider, patient, make_person, bearer):
     day = future_day()
-    assert client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=patient).status_code == 201
+    response = client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=patient)
+    assert response.status_code == 201
 
     overlapping = client.post("/api/v1/appointments", json=booking(provider, local(day, 9, 20), "follow_up"),
                               headers=bearer(make_person("bob")))
@@ -153,7 +154,8 @@ def test_same_idempotency_key_and_body_returns_the_same_appointment(client, prov
 def test_same_idempotency_key_with_a_different_body_is_422_and_stores_nothing(client, provider, patient, db):
     headers = {**patient, "Idempotency-Key": "retry-7f3a"}
     day = future_day()
-    assert client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=headers).status_code == 201
+    response = client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=headers)
+    assert response.status_code == 201
 
     reused = client.post("/api/v1/appointments", json=booking(provider, local(day, 13, 30)), headers=headers)
 
@@ -222,7 +224,8 @@ def test_reschedule_into_a_taken_slot_is_409_and_keeps_the_old_slot(client, prov
     day = future_day()
     mine = client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=patient).json()
     bob = bearer(make_person("bob"))
-    assert client.post("/api/v1/appointments", json=booking(provider, local(day, 10, 30)), headers=bob).status_code == 201
+    response = client.post("/api/v1/appointments", json=booking(provider, local(day, 10, 30)), headers=bob)
+    assert response.status_code == 201
 
     refused = client.post(f"/api/v1/appointments/{mine['id']}/reschedule",
                           json={"start": local(day, 10, 30).isoformat()}, headers=patient)
@@ -238,8 +241,8 @@ def test_reschedule_into_a_taken_slot_is_409_and_keeps_the_old_slot(client, prov
 
 
 def test_provider_confirms_or_declines_and_sees_the_schedule(client, provider, patient, bearer, make_person, db):
-    from tests.accounts.conftest import Person, PASSWORD
     from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
 
     day = future_day()
     first = client.post("/api/v1/appointments", json=booking(provider, local(day, 9)), headers=patient).json()
@@ -264,8 +267,8 @@ def test_provider_confirms_or_declines_and_sees_the_schedule(client, provider, p
 
 def test_booked_provider_sees_the_assessment_summary_only_with_consent(client, provider, make_person, bearer,
                                                                         saved_assessment, db):
-    from tests.accounts.conftest import Person, PASSWORD
     from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
 
     ann, bob = make_person("ann"), make_person("bob")
     saved_assessment(ann)
@@ -322,9 +325,9 @@ def test_export_and_account_deletion_include_appointments(client, provider, make
 
 def test_a_provider_removes_their_own_time_off_through_the_api_and_no_one_elses(client, provider, patient, bearer,
                                                                                   db, tmp_path):
-    from tests.accounts.conftest import PASSWORD, Person
     from fusioncare.accounts import service as accounts
     from fusioncare.directory.npi import with_check_digit
+    from tests.accounts.conftest import PASSWORD, Person
 
     day = future_day()
     doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")

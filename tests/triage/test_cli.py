@@ -52,20 +52,44 @@ def test_bad_batch_element_prints_nothing_and_names_the_index_and_field():
     result = run("assess", "--json", "-", input=json.dumps(batch))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "element 2: trend: \"sideways\" is not allowed; allowed values are: 'improving', 'stable' or 'worsening'" in result.stderr
+    assert (
+        "element 2: trend: \"sideways\" is not allowed; allowed values are: 'improving', 'stable' or 'worsening'"
+        in result.stderr
+    )
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    pytest.param(json.dumps({k: v for k, v in GOOD.items() if k != "trend"}), "trend: this field is required", id="missing"),
-    pytest.param(json.dumps({**GOOD, "leg_pain": 12}), "leg_pain: Input should be less than or equal to 10; allowed: a whole number from 0 to 10", id="out_of_range"),
-    pytest.param(json.dumps({**GOOD, "sciatica_before_surgery": "no"}), "sciatica_before_surgery: Input should be a valid boolean; allowed: true or false", id="wrong_type"),
-    pytest.param(json.dumps({**GOOD, "symptoms": ["itchy"]}), "symptoms[0]: \"itchy\" is not allowed; allowed values are: 'saddle_numbness'", id="unknown_code"),
-    pytest.param(json.dumps({**GOOD, "weight_kg": 80}), "weight_kg: unknown field; allowed fields are:", id="unknown_field"),
-    pytest.param("{not json", "the input is not valid JSON", id="not_json"),
-    pytest.param("", "the input is not valid JSON", id="empty"),
-    pytest.param('"just text"', "expected a JSON object; required fields are: months_since_surgery", id="not_an_object"),
-    pytest.param("[1]", "element 0: expected a JSON object", id="batch_element_not_an_object"),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        pytest.param(
+            json.dumps({k: v for k, v in GOOD.items() if k != "trend"}), "trend: this field is required", id="missing"
+        ),
+        pytest.param(
+            json.dumps({**GOOD, "leg_pain": 12}),
+            "leg_pain: Input should be less than or equal to 10; allowed: a whole number from 0 to 10",
+            id="out_of_range",
+        ),
+        pytest.param(
+            json.dumps({**GOOD, "sciatica_before_surgery": "no"}),
+            "sciatica_before_surgery: Input should be a valid boolean; allowed: true or false",
+            id="wrong_type",
+        ),
+        pytest.param(
+            json.dumps({**GOOD, "symptoms": ["itchy"]}),
+            "symptoms[0]: \"itchy\" is not allowed; allowed values are: 'saddle_numbness'",
+            id="unknown_code",
+        ),
+        pytest.param(
+            json.dumps({**GOOD, "weight_kg": 80}), "weight_kg: unknown field; allowed fields are:", id="unknown_field"
+        ),
+        pytest.param("{not json", "the input is not valid JSON", id="not_json"),
+        pytest.param("", "the input is not valid JSON", id="empty"),
+        pytest.param(
+            '"just text"', "expected a JSON object; required fields are: months_since_surgery", id="not_an_object"
+        ),
+        pytest.param("[1]", "element 0: expected a JSON object", id="batch_element_not_an_object"),
+    ],
+)
 def test_bad_input_exits_2_with_a_message_naming_the_field(payload, expected):
     result = run("assess", "--json", "-", input=payload)
     assert result.exit_code == 2
@@ -80,15 +104,23 @@ def test_unreadable_file_exits_2(tmp_path):
 
 
 def test_assess_runs_as_a_real_process_with_stdin():
-    completed = subprocess.run([sys.executable, "-m", "fusioncare.cli", "assess", "--json", "-"],
-                               input=json.dumps([GOOD, {**GOOD, "symptoms": ["fever"]}]), capture_output=True,
-                               text=True, timeout=60, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "fusioncare.cli", "assess", "--json", "-"],
+        input=json.dumps([GOOD, {**GOOD, "symptoms": ["fever"]}]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert completed.returncode == 0, completed.stderr
     assert [r["urgency"] for r in json.loads(completed.stdout)] == ["soon", "urgent"]
 
 
-@pytest.mark.parametrize("path", [EXAMPLES, PACK_VIGNETTES, CLINICAL_CASES],
-                         ids=["spec_examples", "pack_vignettes", "independent_clinical_cases"])
+@pytest.mark.parametrize(
+    "path",
+    [EXAMPLES, PACK_VIGNETTES, CLINICAL_CASES],
+    ids=["spec_examples", "pack_vignettes", "independent_clinical_cases"],
+)
 def test_validate_passes_on_the_spec_examples_and_the_pack_vignettes(path):
     result = run("validate", str(path))
     assert result.exit_code == 0, result.stdout
@@ -118,8 +150,10 @@ def test_validate_exits_1_and_shows_the_failure(tmp_path):
 
 def test_validate_rejects_a_bad_vignette_with_its_index_and_field(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("- name: ok\n  request: {months_since_surgery: 1, leg_pain: 1, back_pain: 1, trend: stable}\n  expect: {}\n"
-                    "- name: bad\n  request: {months_since_surgery: 1, leg_pain: 1, back_pain: 1, trend: up}\n  expect: {}\n")
+    path.write_text(
+        "- name: ok\n  request: {months_since_surgery: 1, leg_pain: 1, back_pain: 1, trend: stable}\n  expect: {}\n"
+        "- name: bad\n  request: {months_since_surgery: 1, leg_pain: 1, back_pain: 1, trend: up}\n  expect: {}\n"
+    )
     result = run("validate", str(path))
     assert result.exit_code == 2
     assert "element 1: request.trend" in result.stderr

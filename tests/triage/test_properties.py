@@ -28,8 +28,12 @@ TRENDS = [Trend.improving, Trend.stable, Trend.worsening]
 def requests(draw: st.DrawFn) -> AssessmentRequest:
     symptoms = draw(st.lists(st.sampled_from(list(Symptom)), max_size=6, unique=True))
     return AssessmentRequest(
-        months_since_surgery=draw(st.one_of(st.floats(min_value=0, max_value=600, allow_nan=False),
-                                            st.sampled_from([0, 0.49, 0.5, 0.99, 1, 1.49, 1.5, 2.9, 3, 5.9, 6, 12, 24]))),
+        months_since_surgery=draw(
+            st.one_of(
+                st.floats(min_value=0, max_value=600, allow_nan=False),
+                st.sampled_from([0, 0.49, 0.5, 0.99, 1, 1.49, 1.5, 2.9, 3, 5.9, 6, 12, 24]),
+            )
+        ),
         fusion_region=draw(st.sampled_from(list(FusionRegion))),
         sciatica_before_surgery=draw(st.booleans()),
         leg_pain=draw(st.integers(0, 10)),
@@ -63,15 +67,16 @@ def test_adding_any_symptom_never_lowers_urgency(request, symptom):
 @RUNS
 @given(requests(), st.integers(0, 10), st.integers(0, 10))
 def test_raising_leg_or_back_pain_never_lowers_urgency(request, leg_rise, back_rise):
-    worse = request.model_copy(update={"leg_pain": min(10, request.leg_pain + leg_rise),
-                                       "back_pain": min(10, request.back_pain + back_rise)})
+    worse = request.model_copy(
+        update={"leg_pain": min(10, request.leg_pain + leg_rise), "back_pain": min(10, request.back_pain + back_rise)}
+    )
     assert rank(worse) >= rank(request)
 
 
 @RUNS
 @given(requests())
 def test_a_worse_trend_never_lowers_urgency(request):
-    for worse in TRENDS[TRENDS.index(request.trend):]:
+    for worse in TRENDS[TRENDS.index(request.trend) :]:
         assert rank(request.model_copy(update={"trend": worse})) >= rank(request)
 
 
@@ -122,8 +127,13 @@ def test_every_reason_names_a_real_rule_and_its_sources(request):
 @given(requests())
 def test_lists_have_no_duplicates_and_tried_treatments_come_last(request):
     result = assess(request=request)
-    for codes in ([s.code for s in result.recommended_specialties], [c.code for c in result.possible_contributors],
-                  [t.code for t in result.treatment_options], result.red_flags, result.next_steps):
+    for codes in (
+        [s.code for s in result.recommended_specialties],
+        [c.code for c in result.possible_contributors],
+        [t.code for t in result.treatment_options],
+        result.red_flags,
+        result.next_steps,
+    ):
         assert len(codes) == len(set(codes))
     tried = [t.code in request.treatments_tried for t in result.treatment_options]
     assert tried == sorted(tried)
@@ -146,7 +156,7 @@ ONSETS_SLOWEST_FIRST = [Onset.months, Onset.weeks, Onset.days, Onset.hours, None
 @RUNS
 @given(requests())
 def test_a_faster_onset_never_lowers_urgency(request):
-    for faster in ONSETS_SLOWEST_FIRST[ONSETS_SLOWEST_FIRST.index(request.onset):]:
+    for faster in ONSETS_SLOWEST_FIRST[ONSETS_SLOWEST_FIRST.index(request.onset) :]:
         assert rank(request.model_copy(update={"onset": faster})) >= rank(request)
 
 
@@ -163,8 +173,9 @@ def test_a_higher_age_never_lowers_urgency(request, rise):
 def test_saying_a_symptom_is_new_never_lowers_urgency(request, data):
     if request.long_standing_symptoms:
         now_new = data.draw(st.sampled_from(request.long_standing_symptoms))
-        newer = request.model_copy(update={"long_standing_symptoms": [s for s in request.long_standing_symptoms
-                                                                     if s is not now_new]})
+        newer = request.model_copy(
+            update={"long_standing_symptoms": [s for s in request.long_standing_symptoms if s is not now_new]}
+        )
         assert rank(newer) >= rank(request)
 
 
@@ -175,9 +186,12 @@ def test_adding_a_long_standing_symptom_never_lowers_urgency(request, symptom):
     symptom already reported as new may lower it: that is the contract's long-standing rule, tested below.)"""
     if symptom in request.symptoms:
         return
-    more = request.model_copy(update={"symptoms": list(dict.fromkeys([*request.symptoms, symptom])),
-                                      "long_standing_symptoms": list(dict.fromkeys([*request.long_standing_symptoms,
-                                                                                    symptom]))})
+    more = request.model_copy(
+        update={
+            "symptoms": list(dict.fromkeys([*request.symptoms, symptom])),
+            "long_standing_symptoms": list(dict.fromkeys([*request.long_standing_symptoms, symptom])),
+        }
+    )
     assert rank(more) >= rank(request)
 
 
@@ -189,9 +203,12 @@ def test_long_standing_lowers_only_the_stable_nerve_symptoms(request):
     what a cauda equina, infection, clot, bleeding or airway sign sets."""
     may_be_old = get_pack().long_standing_symptoms
     dropped = {s for s in request.long_standing_symptoms if s in may_be_old}
-    without = request.model_copy(update={"symptoms": [s for s in request.symptoms if s not in dropped],
-                                         "long_standing_symptoms": [s for s in request.long_standing_symptoms
-                                                                    if s not in dropped]})
+    without = request.model_copy(
+        update={
+            "symptoms": [s for s in request.symptoms if s not in dropped],
+            "long_standing_symptoms": [s for s in request.long_standing_symptoms if s not in dropped],
+        }
+    )
     assert rank(request) >= rank(without)
 
 
@@ -227,5 +244,7 @@ def test_every_result_has_warning_signs_and_an_emergency_names_no_one_who_would_
     assert result.warning_signs
     assert len({w.code for w in result.warning_signs}) == len(result.warning_signs)
     if result.urgency is Urgency.emergency:
-        assert {s.code for s in result.recommended_specialties} <= {Specialty.emergency_department,
-                                                                    Specialty.spine_surgeon}
+        assert {s.code for s in result.recommended_specialties} <= {
+            Specialty.emergency_department,
+            Specialty.spine_surgeon,
+        }

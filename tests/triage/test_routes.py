@@ -26,7 +26,9 @@ def test_assessment_returns_the_engine_result_with_the_contract_fields(client):
 
 
 def test_emergency_over_real_http(live_server):
-    response = httpx.post(f"{live_server.url}{URL}", json={**GOOD, "symptoms": ["saddle_numbness", "bladder_dysfunction"]})
+    response = httpx.post(
+        f"{live_server.url}{URL}", json={**GOOD, "symptoms": ["saddle_numbness", "bladder_dysfunction"]}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["urgency"] == "emergency"
@@ -35,32 +37,62 @@ def test_emergency_over_real_http(live_server):
 
 
 BAD_BODIES = [
-    pytest.param({k: v for k, v in GOOD.items() if k != "leg_pain"}, "leg_pain", "this field is required", id="missing"),
+    pytest.param(
+        {k: v for k, v in GOOD.items() if k != "leg_pain"}, "leg_pain", "this field is required", id="missing"
+    ),
     pytest.param({**GOOD, "leg_pain": 11}, "leg_pain", "a whole number from 0 to 10", id="pain_above_10"),
     pytest.param({**GOOD, "back_pain": -1}, "back_pain", "a whole number from 0 to 10", id="pain_below_0"),
-    pytest.param({**GOOD, "months_since_surgery": 601}, "months_since_surgery", "a number from 0 to 600", id="months_out_of_range"),
+    pytest.param(
+        {**GOOD, "months_since_surgery": 601},
+        "months_since_surgery",
+        "a number from 0 to 600",
+        id="months_out_of_range",
+    ),
     pytest.param({**GOOD, "leg_pain": 3.5}, "leg_pain", "a whole number from 0 to 10", id="fractional_pain"),
     pytest.param({**GOOD, "leg_pain": "3"}, "leg_pain", "Input should be a valid integer", id="pain_as_text"),
-    pytest.param({**GOOD, "months_since_surgery": True}, "months_since_surgery", "a number from 0 to 600", id="months_as_bool"),
+    pytest.param(
+        {**GOOD, "months_since_surgery": True}, "months_since_surgery", "a number from 0 to 600", id="months_as_bool"
+    ),
     pytest.param({**GOOD, "constant_pain": "yes"}, "constant_pain", "true or false", id="bool_as_text"),
-    pytest.param({**GOOD, "symptoms": "fever"}, "symptoms", "a list of values from: saddle_numbness", id="list_as_text"),
+    pytest.param(
+        {**GOOD, "symptoms": "fever"}, "symptoms", "a list of values from: saddle_numbness", id="list_as_text"
+    ),
     pytest.param({**GOOD, "trend": "better"}, "trend", "'improving', 'stable' or 'worsening'", id="unknown_trend"),
-    pytest.param({**GOOD, "fusion_region": "sacral"}, "fusion_region", "'lumbar', 'thoracic' or 'cervical'", id="unknown_region"),
-    pytest.param({**GOOD, "symptoms": ["fever", "tingly_toes"]}, "symptoms[1]", "'saddle_numbness'", id="unknown_symptom"),
-    pytest.param({**GOOD, "treatments_tried": ["acupuncture"]}, "treatments_tried[0]", "'support_group'", id="unknown_treatment"),
-    pytest.param({**GOOD, "weight_kg": 80}, "weight_kg", "allowed fields are: age, back_pain, constant_pain", id="unknown_field"),
+    pytest.param(
+        {**GOOD, "fusion_region": "sacral"}, "fusion_region", "'lumbar', 'thoracic' or 'cervical'", id="unknown_region"
+    ),
+    pytest.param(
+        {**GOOD, "symptoms": ["fever", "tingly_toes"]}, "symptoms[1]", "'saddle_numbness'", id="unknown_symptom"
+    ),
+    pytest.param(
+        {**GOOD, "treatments_tried": ["acupuncture"]}, "treatments_tried[0]", "'support_group'", id="unknown_treatment"
+    ),
+    pytest.param(
+        {**GOOD, "weight_kg": 80}, "weight_kg", "allowed fields are: age, back_pain, constant_pain", id="unknown_field"
+    ),
     # Contract 1.1 fields.
     pytest.param({**GOOD, "age": 12}, "age", "a whole number from 16 to 120", id="age_too_low"),
     pytest.param({**GOOD, "age": "fifty"}, "age", "a whole number from 16 to 120", id="age_as_text"),
     pytest.param({**GOOD, "onset": "years"}, "onset", "'months', 'weeks', 'days' or 'hours'", id="unknown_onset"),
-    pytest.param({**GOOD, "fusion_approach": "front"}, "fusion_approach", "'posterior', 'anterior', 'lateral' or 'unknown'",
-                 id="unknown_approach"),
-    pytest.param({**GOOD, "risk_factors": ["diabetes", "obesity"]}, "risk_factors[1]",
-                 "'injecting_drug_use', 'weakened_immunity', 'diabetes', 'osteoporosis', 'blood_thinners', "
-                 "'active_cancer' or 'smoking'", id="unknown_risk_factor"),
-    pytest.param({**GOOD, "symptoms": ["fever"], "long_standing_symptoms": ["foot_drop"]}, "long_standing_symptoms",
-                 "foot_drop is not in symptoms: every code in long_standing_symptoms must also be listed in symptoms",
-                 id="long_standing_not_in_symptoms"),
+    pytest.param(
+        {**GOOD, "fusion_approach": "front"},
+        "fusion_approach",
+        "'posterior', 'anterior', 'lateral' or 'unknown'",
+        id="unknown_approach",
+    ),
+    pytest.param(
+        {**GOOD, "risk_factors": ["diabetes", "obesity"]},
+        "risk_factors[1]",
+        "'injecting_drug_use', 'weakened_immunity', 'diabetes', 'osteoporosis', 'blood_thinners', "
+        "'active_cancer' or 'smoking'",
+        id="unknown_risk_factor",
+    ),
+    pytest.param(
+        {**GOOD, "symptoms": ["fever"], "long_standing_symptoms": ["foot_drop"]},
+        "long_standing_symptoms",
+        "foot_drop is not in symptoms: every code in long_standing_symptoms must also be listed in symptoms",
+        id="long_standing_not_in_symptoms",
+    ),
     pytest.param({**GOOD, "symptoms": ["sepsis_sign"]}, "symptoms[0]", "'sepsis_signs'", id="unknown_1_1_symptom"),
 ]
 
@@ -75,16 +107,28 @@ def test_bad_input_is_422_naming_the_field_and_what_is_allowed(client, body, fie
     assert f"{field}: " in response.json()["message"]
 
 
-@pytest.mark.parametrize(("content", "content_type", "expected"), [
-    pytest.param("leg_pain=3", "application/json", "the body is not valid JSON", id="not_json"),
-    pytest.param('{"leg_pain": 3,', "application/json", "the body is not valid JSON", id="truncated_json"),
-    pytest.param("", "application/json", "the request is empty; expected a JSON object; required fields are: months_since_surgery", id="empty"),
-    pytest.param("[1, 2]", "application/json", "expected a JSON object; required fields are", id="array"),
-    pytest.param('"hello"', "application/json", "expected a JSON object", id="string"),
-    pytest.param('{"months_since_surgery": 1}', "text/plain", "expected a JSON object", id="wrong_content_type"),
-    pytest.param('{"months_since_surgery": NaN, "leg_pain": 1, "back_pain": 1, "trend": "stable"}', "application/json",
-                 "finite number", id="nan"),
-])
+@pytest.mark.parametrize(
+    ("content", "content_type", "expected"),
+    [
+        pytest.param("leg_pain=3", "application/json", "the body is not valid JSON", id="not_json"),
+        pytest.param('{"leg_pain": 3,', "application/json", "the body is not valid JSON", id="truncated_json"),
+        pytest.param(
+            "",
+            "application/json",
+            "the request is empty; expected a JSON object; required fields are: months_since_surgery",
+            id="empty",
+        ),
+        pytest.param("[1, 2]", "application/json", "expected a JSON object; required fields are", id="array"),
+        pytest.param('"hello"', "application/json", "expected a JSON object", id="string"),
+        pytest.param('{"months_since_surgery": 1}', "text/plain", "expected a JSON object", id="wrong_content_type"),
+        pytest.param(
+            '{"months_since_surgery": NaN, "leg_pain": 1, "back_pain": 1, "trend": "stable"}',
+            "application/json",
+            "finite number",
+            id="nan",
+        ),
+    ],
+)
 def test_non_json_and_wrongly_shaped_bodies_are_422_with_a_plain_message(client, content, content_type, expected):
     response = client.post(URL, content=content, headers={"content-type": content_type})
     assert response.status_code == 422

@@ -67,18 +67,24 @@ def test_reasons_name_their_rule_and_the_rules_sources_by_name():
     first = result.reasons[0]
     assert first.rule == "rf_cauda_equina" and first.code == "rf_cauda_equina"
     assert "National suspected cauda equina syndrome pathway" in first.source
-    assert "Cauda equina syndrome (NHS" in first.source
+    assert "NHS: Cauda equina syndrome" in first.source
 
 
 def test_reasons_are_ordered_most_urgent_first():
-    result = assess(request=request(months_since_surgery=30, leg_pain=6, trend="worsening", symptoms=["recent_trauma", "chest_pain_breathless"]))
+    result = assess(
+        request=request(
+            months_since_surgery=30, leg_pain=6, trend="worsening", symptoms=["recent_trauma", "chest_pain_breathless"]
+        )
+    )
     ranks = [next(r for r in get_pack().rules if r.id == reason.rule).urgency.rank for reason in result.reasons]
     assert ranks == sorted(ranks, reverse=True)
     assert result.reasons[0].rule == "rf_chest_pain_or_breathless"
 
 
 def test_emergency_result_leads_with_the_emergency_department_and_offers_no_treatments_yet():
-    result = assess(request=request(symptoms=["leg_weakness_progressive"], treatments_tried=["physical_therapy", "medication"]))
+    result = assess(
+        request=request(symptoms=["leg_weakness_progressive"], treatments_tried=["physical_therapy", "medication"])
+    )
     assert result.urgency is Urgency.emergency
     assert result.recommended_specialties[0].code is Specialty.emergency_department
     assert result.treatment_options == []
@@ -93,7 +99,9 @@ def test_reassuring_routine_notes_are_left_out_when_a_warning_sign_is_present():
 
 
 def test_specialties_are_deduplicated_and_keep_their_first_reason():
-    result = assess(request=request(months_since_surgery=30, leg_pain=6, trend="worsening", symptoms=["walking_leg_pain"]))
+    result = assess(
+        request=request(months_since_surgery=30, leg_pain=6, trend="worsening", symptoms=["walking_leg_pain"])
+    )
     codes = [s.code for s in result.recommended_specialties]
     assert len(codes) == len(set(codes))
     surgeon = result.recommended_specialties[0]
@@ -113,7 +121,9 @@ def test_treatments_already_tried_come_after_those_not_yet_tried():
 
 def test_each_treatment_option_lists_the_specialties_that_provide_it_and_its_evidence():
     pack = get_pack()
-    result = assess(request=request(months_since_surgery=40, leg_pain=6, treatments_tried=["physical_therapy", "medication"]))
+    result = assess(
+        request=request(months_since_surgery=40, leg_pain=6, treatments_tried=["physical_therapy", "medication"])
+    )
     assert result.treatment_options
     for option in result.treatment_options:
         assert option.specialties == pack.treatment_by_code[option.code].specialties
@@ -124,7 +134,7 @@ def test_next_steps_start_with_the_urgency_level_steps_then_add_rule_specific_on
     result = assess(request=request(symptoms=["saddle_numbness"]))
     level_steps = get_pack().urgency_levels[Urgency.emergency].next_steps
     assert result.next_steps[: len(level_steps)] == level_steps
-    assert any("cauda equina" in step for step in result.next_steps[len(level_steps):])
+    assert any("cauda equina" in step for step in result.next_steps[len(level_steps) :])
 
 
 def test_duplicate_symptoms_in_a_request_count_once():

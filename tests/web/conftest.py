@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import LiveServer
 from fusioncare import migrate
 from fusioncare.db import make_engine
 from fusioncare.main import create_app
 from fusioncare.settings import Settings
+from tests.support import LiveServer
 
 
 @pytest.fixture(scope="module")

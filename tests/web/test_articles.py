@@ -67,19 +67,29 @@ def test_raw_html_in_an_article_is_shown_as_text_not_run(tmp_path):
     assert "&lt;script&gt;" in html
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (article().replace("sources: [nice_ng59]\n", ""), "test-article.md: sources: this field is required"),
-    (article().replace("[nice_ng59]", "[no_such_source]"), "test-article.md: sources[0]: unknown source 'no_such_source'"),
-    (article().replace("[nice_ng59]", "[nice_ng59]\nreviewed_by: clinical sign-off pending"),
-     "test-article.md: reviewed_by: unknown field"),
-    (article().replace("reviewed_on: 2026-11-20", "reviewed_on: last week"), "test-article.md: reviewed_on: "),
-    (article().replace("position: 1", "position: 1\nauthor: someone"), "test-article.md: author: unknown field"),
-    (article(slug="other-slug"), "test-article.md: slug: 'other-slug' must match the file name 'test-article'"),
-    ("## No front matter\n", "test-article.md: must start with a YAML front matter block"),
-    (article().replace("title: A test article", "title: A: test"),
-     "test-article.md: the front matter is not valid YAML"),
-    (article(body="# A second title\n"), "test-article.md: body: use '##' headings"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (article().replace("sources: [nice_ng59]\n", ""), "test-article.md: sources: this field is required"),
+        (
+            article().replace("[nice_ng59]", "[no_such_source]"),
+            "test-article.md: sources[0]: unknown source 'no_such_source'",
+        ),
+        (
+            article().replace("[nice_ng59]", "[nice_ng59]\nreviewed_by: clinical sign-off pending"),
+            "test-article.md: reviewed_by: unknown field",
+        ),
+        (article().replace("reviewed_on: 2026-11-20", "reviewed_on: last week"), "test-article.md: reviewed_on: "),
+        (article().replace("position: 1", "position: 1\nauthor: someone"), "test-article.md: author: unknown field"),
+        (article(slug="other-slug"), "test-article.md: slug: 'other-slug' must match the file name 'test-article'"),
+        ("## No front matter\n", "test-article.md: must start with a YAML front matter block"),
+        (
+            article().replace("title: A test article", "title: A: test"),
+            "test-article.md: the front matter is not valid YAML",
+        ),
+        (article(body="# A second title\n"), "test-article.md: body: use '##' headings"),
+    ],
+)
 def test_a_bad_article_file_names_itself_and_the_field(tmp_path, content, problem):
     write_library(tmp_path, {"test-article.md": content})
     with pytest.raises(ArticleFileError) as caught:
@@ -97,4 +107,3 @@ def test_the_get_help_now_block_is_required(tmp_path):
     (tmp_path / "a.md").write_text(article("a"), encoding="utf-8")
     with pytest.raises(ArticleFileError, match=GET_HELP_NOW_FILE):
         load_library(tmp_path)
-
