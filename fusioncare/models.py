@@ -2,6 +2,7 @@
 
 # Each domain adds its models module here when it gains tables.
 import fusioncare.accounts.models  # noqa: F401
+import fusioncare.assessment_drafts.models  # noqa: F401
 import fusioncare.directory.models  # noqa: F401
 import fusioncare.recovery.models  # noqa: F401
 import fusioncare.scheduling.models  # noqa: F401

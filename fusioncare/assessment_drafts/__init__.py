@@ -1,0 +1,1 @@
+"""Assessment drafts: a browser's questionnaire answers in progress, kept server-side for a short time."""
