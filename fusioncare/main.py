@@ -18,9 +18,10 @@ from fusioncare.knowledge.articles import get_library
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
-from fusioncare.web import account_pages, directory_pages, matching_pages, recovery_pages, scheduling_pages
+from fusioncare.web import account_pages, assess_pages, directory_pages, matching_pages, recovery_pages, scheduling_pages
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
+from fusioncare.web.wording import get_wording
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
@@ -52,11 +53,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     hardening.install(app, settings)
     app.include_router(api_router)
     app.include_router(web_routes.router)
+    app.include_router(assess_pages.router)
     app.include_router(account_pages.router)
     app.include_router(directory_pages.router)
     app.include_router(matching_pages.router)
     app.include_router(scheduling_pages.router)
     app.include_router(recovery_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    get_wording()  # a bad wording file stops start-up here, naming the code
     get_library()  # a bad article file stops start-up here, naming the file and the field
     return app

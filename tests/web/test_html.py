@@ -3,12 +3,13 @@ attributes, no event-handler attributes) and every form control has a label."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from fusioncare.knowledge.articles import get_library
 
 from .pagescan import scan, unlabelled_controls
-from .walker import HTML, ROUTINE, submit
+from .walker import HTML, ROUTINE, is_result, submit, walk
 
 
 def every_page(client) -> dict[str, str]:
@@ -21,16 +22,22 @@ def every_page(client) -> dict[str, str]:
         pages[f"/learn/{article.slug}"] = client.get(f"/learn/{article.slug}", headers=HTML).text
     response = client.get("/assess", headers=HTML)
     pages["step with problems"] = submit(client, response).text
+    answers = {**ROUTINE, "fusion_region": "cervical", "fusion_approach": "unknown", "symptoms": ["foot_drop"]}
     for number in range(1, 40):
         pages[f"step {number}"] = response.text
-        response = submit(client, response, {**ROUTINE, "symptoms": ["saddle_numbness"]})
-        if 'class="urgency ' in response.text:
+        response = submit(client, response, answers)
+        if is_result(response):
             break
-    pages["emergency result"] = response.text
+    pages["urgent result"] = response.text
     response = client.get("/assess", headers=HTML)
-    while 'class="urgency ' not in response.text:
-        response = submit(client, response, ROUTINE)
-    pages["routine result"] = response.text
+    for _ in range(3):
+        response = submit(client, response, {**ROUTINE, "symptoms": ["saddle_numbness"]})
+    pages["emergency result"] = response.text
+    follow = re.search(r'href="(/assess/d/[\w-]+/step/[0-9a-f]{16})">Answer the rest', response.text).group(1)
+    pages["step after an emergency"] = client.get(follow, headers=HTML).text
+    pages["routine result"] = walk(client, ROUTINE).text
+    pages["cookies needed"] = client.get("/assess?restart=1", headers={**HTML, "cookie": ""}).text
+    pages["matches without answers"] = client.get("/matches", headers=HTML).text
     return pages
 
 
