@@ -1,79 +1,75 @@
-"""The matching pages through the real app: the result page's form, the results page, its errors."""
+"""The matching pages through the real app: "Find doctors" on the result page posts the ZIP to the draft's match
+page; the answers and the ZIP stay server-side, never in an address; problems come back beside the fields."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urlencode
+import re
 
-# The questionnaire's form fields for SOON_ANSWERS (what the result page carries as hidden fields).
-SOON_FORM = [("surgery_time_amount", "8"), ("surgery_time_unit", "months"), ("fusion_region", "lumbar"),
-             ("sciatica_before_surgery", "no"), ("leg_pain", "6"), ("back_pain", "3"), ("trend", "stable"),
-             ("constant_pain", "no"), ("treatments_tried", "medication"), ("treatments_tried", "physical_therapy")]
+from tests.web.pagescan import scan
+from tests.web.walker import HTML, csrf, walk
 
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[dict] = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"action": a.get("action"), "method": a.get("method"), "fields": []})
-        elif tag == "input" and self.forms:
-            self.forms[-1]["fields"].append((a.get("name"), a.get("value"), a.get("type")))
+# The questionnaire's answers for conftest.SOON_ANSWERS (eight months, leg pain 6, stable).
+SOON_FORM = {"surgery_time_amount": "8", "surgery_time_unit": "months", "fusion_region": "lumbar",
+             "fusion_approach": "posterior", "sciatica_before_surgery": "no", "leg_pain": "6", "back_pain": "3",
+             "trend": "stable", "constant_pain": "no", "onset": "months",
+             "treatments_tried": ["medication", "physical_therapy"]}
 
 
-def test_result_page_offers_find_doctors_near_a_zip_carrying_the_answers(client):
-    page = client.post("/assess", content=urlencode([("step", "treatments"), *SOON_FORM]),
-                       headers={"content-type": "application/x-www-form-urlencoded"})
-    assert page.status_code == 200 and "Find doctors for this near you" in page.text
-    parser = _Forms()
-    parser.feed(page.text)
-    form = next(f for f in parser.forms if f["action"] == "/matches")
-    assert form["method"] == "get"
-    hidden = [(n, v) for n, v, t in form["fields"] if t == "hidden"]
-    assert sorted(hidden) == sorted(SOON_FORM)
-    assert ("near", None, "text") in form["fields"]
+def find_doctors(client, answers=None, **filters):
+    """Walk the check, then post the result page's "Find doctors" form with these fields."""
+    result = walk(client, answers or SOON_FORM)
+    form = next(f for f in scan(result.text).forms if f.action.startswith("/matches/"))
+    return client.post(form.action, data={"csrf_token": csrf(result), **filters}, headers=HTML)
 
 
-def test_results_page_shows_groups_reasons_and_profile_links(client, directory):
-    page = client.get("/matches", params=[*SOON_FORM, ("near", "10001")])
-    assert page.status_code == 200
+def test_result_page_posts_find_doctors_to_the_drafts_match_page_with_no_answers_in_it(client):
+    result = walk(client, SOON_FORM)
+    assert "Find spine surgeon and the others to see near you" in scan(result.text).text
+    form = next(f for f in scan(result.text).forms if f.action.startswith("/matches/"))
+    assert form.method == "post" and re.fullmatch(r"/matches/[\w-]{22}", form.action)
+    assert [n for n, _ in form.hidden] == ["csrf_token"]
+    assert [name for _, name, _, _ in form.inputs] == ["near"]
+
+
+def test_results_page_shows_groups_reasons_and_profile_links_at_an_address_without_the_zip(client, directory):
+    page = find_doctors(client, near="10001")
+    assert page.status_code == 200 and re.fullmatch(r"/matches/[\w-]{22}", page.url.path) and not page.url.query
     assert page.headers["cache-control"] == "no-store"
     text = page.text
     assert text.index("Spine surgeon") < text.index("Pain medicine") < text.index("Physical therapist")
-    assert f'href="/doctors/{directory.pain_injection}?near=10001"' in text
-    assert "which your assessment lists" in text
-    assert "Not confirmed by the provider" in text
+    assert f'href="/doctors/{directory.pain_injection}"' in text
+    assert "which your assessment lists" in text and "Not confirmed by the provider" in text
     assert "<svg" in text and "A sketch, not a map" in text
+    assert client.get(page.url.path, headers=HTML).text.count("provider-card") == text.count("provider-card")
 
 
 def test_filters_narrow_the_results_page(client, directory):
-    page = client.get("/matches", params=[*SOON_FORM, ("near", "10001"), ("insurance", "cigna")])
-    assert directory.pain_unconfirmed in page.text and directory.pain_near not in page.text
+    page = find_doctors(client, near="10001")
+    narrowed = client.post(page.url.path, data={"csrf_token": csrf(page), "near": "10001", "insurance": "cigna"},
+                           headers=HTML)
+    assert directory.pain_unconfirmed in narrowed.text and directory.pain_near not in narrowed.text
 
 
-def test_unknown_zip_comes_back_with_the_message_beside_the_field(client, directory):
-    page = client.get("/matches", params=[*SOON_FORM, ("near", "00000")])
+def test_unknown_zip_comes_back_with_a_plain_message_beside_the_field(client, directory):
+    page = find_doctors(client, near="00000")
     assert page.status_code == 422
-    assert 'id="match-near-error"' in page.text and "not a US ZIP code we know" in page.text
+    assert scan(page.text).field_errors["match-near"] == (
+        "Error: We don't know the ZIP code 00000. Check it, or try a ZIP code nearby")
     assert 'value="00000"' in page.text
 
 
 def test_missing_zip_asks_for_it(client, directory):
-    page = client.get("/matches", params=SOON_FORM)
-    assert page.status_code == 422 and "enter your 5-digit ZIP code" in page.text
+    page = find_doctors(client, near="")
+    assert page.status_code == 422 and "Enter your 5-digit ZIP code, for example 10001" in page.text
 
 
-def test_missing_answers_send_the_person_to_the_questionnaire(client, directory):
-    page = client.get("/matches", params={"near": "10001"})
-    assert page.status_code == 422 and "We need your answers first" in page.text and 'href="/assess"' in page.text
+def test_the_old_address_with_answers_in_the_query_ignores_them_and_sends_the_person_to_the_check(client):
+    page = client.get("/matches", params={"leg_pain": "6", "near": "10001"}, headers=HTML)
+    assert page.status_code == 200 and "We need your answers first" in page.text and 'href="/assess"' in page.text
 
 
 def test_emergency_answers_list_emergency_departments_not_doctors(client, directory):
-    form = [*SOON_FORM, ("symptoms", "saddle_numbness"), ("symptoms", "bladder_dysfunction"), ("near", "10001")]
-    page = client.get("/matches", params=form)
+    page = find_doctors(client, {**SOON_FORM, "symptoms": ["saddle_numbness", "bladder_dysfunction"]}, near="10001")
     assert page.status_code == 200
     assert "Nearest emergency departments" in page.text and "Midtown General Hospital" in page.text
     assert "Call 911" in page.text and directory.pain_near not in page.text
