@@ -18,7 +18,14 @@ from fusioncare.knowledge.articles import get_library
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.notifications import build_notifier
 from fusioncare.settings import Settings, get_settings
-from fusioncare.web import account_pages, assess_pages, directory_pages, matching_pages, recovery_pages, scheduling_pages
+from fusioncare.web import (
+    account_pages,
+    assess_pages,
+    directory_pages,
+    matching_pages,
+    recovery_pages,
+    scheduling_pages,
+)
 from fusioncare.web import routes as web_routes
 from fusioncare.web.templating import STATIC_DIR
 from fusioncare.web.wording import get_wording

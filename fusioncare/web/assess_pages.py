@@ -242,7 +242,6 @@ def result_page(request: Request, db: DbSession, user: OptionalUser, draft_id: s
     context.update({
         "draft_id": draft.id, "signed_in": user is not None, "saved": draft.saved_assessment_id is not None,
         "continue_url": step_url(request, draft.id, unanswered) if unanswered else None,
-        "change_url": step_url(request, draft.id, steps[-1] if unanswered is None else unanswered),
         "first_step_url": step_url(request, draft.id, steps[0]),
         "sign_in_url": "/account/sign-in?next=" + quote(result_url(draft.id) + "#save", safe=""),
     })

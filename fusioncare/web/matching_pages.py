@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from fusioncare.accounts.csrf import csrf_protect
+from fusioncare.assessment_drafts import service as drafts
 from fusioncare.deps import DbSession
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
-from fusioncare.assessment_drafts import service as drafts
 from fusioncare.matching import service
 from fusioncare.matching.errors import InvalidMatch
 from fusioncare.matching.schemas import MatchRequest, MatchResponse

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from fusioncare.knowledge.loader import Pack
 from fusioncare.knowledge.schemas import QuestionGroup
-from fusioncare.triage.schemas import AssessmentRequest, FusionApproach, FusionRegion, Symptom, Trend
+from fusioncare.triage.schemas import AssessmentRequest, FusionApproach, FusionRegion, Trend
 from fusioncare.web.wording import OneOf, get_wording
 
 #: The answer fields a form may carry; anything else in a submission is ignored.
@@ -366,6 +366,3 @@ ONSET_CHOICES = (Choice("hours", "Within hours"), Choice("days", "Over a few day
 YES_NO_CHOICES = (Choice("yes", "Yes"), Choice("no", "No"))
 UNIT_CHOICES = (Choice("months", "months ago"), Choice("years", "years ago"))
 
-
-def symptom_codes_of(step: Step) -> list[Symptom]:
-    return [Symptom(c.value) for c in step.choices] if step.fields == ("symptoms",) else []

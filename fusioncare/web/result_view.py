@@ -7,8 +7,14 @@ from typing import Any
 
 from fusioncare.knowledge.loader import Pack
 from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, FusionRegion, Urgency
-from fusioncare.web.questionnaire import (APPROACH_CHOICES, ONSET_CHOICES, ONSET_NOT_SURE, REGION_CHOICES,
-                                          TREND_CHOICES, Answers)
+from fusioncare.web.questionnaire import (
+    APPROACH_CHOICES,
+    ONSET_CHOICES,
+    ONSET_NOT_SURE,
+    REGION_CHOICES,
+    TREND_CHOICES,
+    Answers,
+)
 from fusioncare.web.wording import get_wording
 
 

@@ -14,6 +14,7 @@ from fusioncare import migrate
 from fusioncare.db import make_engine
 from fusioncare.main import create_app
 from fusioncare.settings import Settings
+from tests.accounts.conftest import cheap_password_hashing, make_person  # noqa: F401  (fixtures re-used)
 from tests.support import LiveServer
 
 

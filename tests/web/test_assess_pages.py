@@ -20,12 +20,23 @@ from fusioncare.triage import records
 from fusioncare.triage.models import SavedAssessment
 from fusioncare.triage.schemas import AssessmentRequest
 from fusioncare.triage.service import assess
-from tests.accounts.conftest import cheap_password_hashing, make_person  # noqa: F401
 from tests.scheduling.builders import bookable_provider, future_day
 
 from .pagescan import scan
-from .walker import (HTML, RESULT_PATH, ROUTINE, STEP_PATH, csrf, fill, is_result, post, questionnaire_form,
-                     step_number, submit, walk)
+from .walker import (
+    HTML,
+    RESULT_PATH,
+    ROUTINE,
+    STEP_PATH,
+    csrf,
+    fill,
+    is_result,
+    post,
+    questionnaire_form,
+    step_number,
+    submit,
+    walk,
+)
 
 
 def start(client: TestClient):
@@ -88,7 +99,8 @@ def test_a_wrong_surgery_answer_is_explained_beside_it_and_the_others_are_kept(c
     assert scan(response.text).field_errors == {field: f"Error: {message}"}
     form = questionnaire_form(response.text)
     checked = {(name, v) for kind, name, v, on in form.inputs if on and kind == "radio"}
-    assert {("fusion_region", "lumbar"), ("fusion_approach", "posterior"), ("sciatica_before_surgery", "yes")} <= checked
+    kept = {("fusion_region", "lumbar"), ("fusion_approach", "posterior"), ("sciatica_before_surgery", "yes")}
+    assert kept <= checked
     assert ("text", field, value, False) in form.inputs
 
 
@@ -165,7 +177,8 @@ def test_a_routine_walk_through_the_1_1_questions_gives_the_engines_result_for_t
         treatments_tried=["physical_therapy"]))
     assert expected.urgency == "routine"
     text = scan(response.text).text
-    for part in (expected.headline, *[r.text for r in expected.reasons], *[s.why for s in expected.recommended_specialties],
+    whys = [s.why for s in expected.recommended_specialties]
+    for part in (expected.headline, *[r.text for r in expected.reasons], *whys,
                  *[w.text for w in expected.warning_signs], *[t.summary for t in expected.treatment_options],
                  *expected.next_steps, expected.disclaimer):
         assert part in text

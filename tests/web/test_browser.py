@@ -81,7 +81,8 @@ SMALL_TARGETS = """() => {
 CONTRAST = """() => {
   for (const d of document.querySelectorAll('details')) d.open = true;
   const parse = (c) => { const m = c.match(/rgba?\\(([^)]+)\\)/); if (!m) return [0, 0, 0, 0];
-    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
   const blend = (top, bottom) => { const a = top[3] + bottom[3] * (1 - top[3]);
     if (a === 0) return [0, 0, 0, 0];
     return [0, 1, 2].map(i => (top[i] * top[3] + bottom[i] * bottom[3] * (1 - top[3])) / a).concat([a]); };
@@ -90,7 +91,8 @@ CONTRAST = """() => {
       colour = blend(colour, parse(getComputedStyle(node).backgroundColor));
       if (colour[3] >= 0.999) return colour; }
     return blend(colour, [255, 255, 255, 1]); };
-  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
   const low = [];
   const chosen = 'a[href], button, summary, input:not([type=hidden]):not([type=radio]):not([type=checkbox]), select, '
@@ -102,7 +104,9 @@ CONTRAST = """() => {
     const bg = background(el); const fg = blend(parse(style.color), bg);
     const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
     const ratio = (hi + 0.05) / (lo + 0.05);
-    if (ratio < 4.5) low.push(`${el.tagName.toLowerCase()} "${(el.textContent || el.value || '').trim().slice(0, 40)}": ${ratio.toFixed(2)} (${style.color} on rgb(${bg.slice(0, 3).map(Math.round)}))`);
+    const name = (el.textContent || el.value || '').trim().slice(0, 40);
+    const colours = `${style.color} on rgb(${bg.slice(0, 3).map(Math.round)})`;
+    if (ratio < 4.5) low.push(`${el.tagName.toLowerCase()} "${name}": ${ratio.toFixed(2)} (${colours})`);
   }
   return low;
 }"""
@@ -192,7 +196,8 @@ def test_emergency_answer_on_step_3_is_followed_at_once_by_the_emergency_page_wi
     assert page.locator("main > *").first.get_attribute("class").startswith("urgency")
     call = page.get_by_role("link", name="Call 911").bounding_box()
     assert call["y"] + call["height"] <= viewport["viewport"]["height"], "Call 911 is on the first screen"
-    assert page.locator(".find-doctors").bounding_box()["y"] > banner.bounding_box()["y"] + banner.bounding_box()["height"] - 1
+    below = banner.bounding_box()
+    assert page.locator(".find-doctors").bounding_box()["y"] > below["y"] + below["height"] - 1
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"\nemergency result at {viewport['viewport']['width']} px: {height} px tall")
     assert_fits_width(page)
@@ -262,7 +267,8 @@ def test_routine_journey_through_the_1_1_questions_with_back_forward_and_refresh
     expect(banner).to_have_class(re.compile("urgency-(routine|soon)"))
     find = page.locator(".find-doctors").bounding_box()
     height = page.evaluate("document.documentElement.scrollHeight")
-    print(f"\nroutine result at {viewport['viewport']['width']} px: {height} px tall, Find doctors at {find['y']:.0f} px")
+    width = viewport["viewport"]["width"]
+    print(f"\nroutine result at {width} px: {height} px tall, Find doctors at {find['y']:.0f} px")
     if viewport is PHONE:
         assert find["y"] < 2 * viewport["viewport"]["height"], "Find doctors is near the top on a phone"
     expect(page.get_by_text("When to get help at once")).to_be_visible()

@@ -9,8 +9,6 @@ import re
 
 import httpx
 
-from tests.accounts.conftest import cheap_password_hashing, make_person  # noqa: F401
-
 from .pagescan import scan
 from .walker import HTML, ROUTINE, csrf, walk
 
