@@ -157,3 +157,34 @@ def test_result_says_it_is_not_a_diagnosis_and_how_to_get_emergency_help():
 def test_tens_and_other_codes_in_requests_are_accepted_as_tried():
     result = assess(request=request(treatments_tried=[t.value for t in Treatment]))
     assert result.urgency is Urgency.routine
+
+
+# Words a rule's specialty_why would use to talk about each specialist, so the first specialist's explanation
+# never describes another one (it is shown under the first specialist only).
+SPECIALIST_WORDS = {
+    Specialty.neurologist: "neurologist", Specialty.physical_therapist: "physical therapist",
+    Specialty.pain_medicine: "pain medicine", Specialty.primary_care: "family doctor",
+    Specialty.physiatrist: "rehabilitation doctor", Specialty.pain_psychologist: "psychologist",
+    Specialty.chiropractor: "chiropractor", Specialty.emergency_department: "emergency department",
+}
+
+
+def test_a_rules_specialist_explanation_speaks_only_of_its_first_specialist():
+    for rule in get_pack().rules:
+        if not rule.specialties or not rule.specialty_why:
+            continue
+        others = {SPECIALIST_WORDS[s] for s in rule.specialties[1:] if s in SPECIALIST_WORDS} - (
+            {SPECIALIST_WORDS[rule.specialties[0]]} if rule.specialties[0] in SPECIALIST_WORDS else set())
+        named = [word for word in others if word in rule.specialty_why.lower()]
+        assert not named, (rule.id, rule.specialty_why)
+
+
+def test_each_recommended_specialist_carries_its_own_explanation():
+    result = assess(request=request(months_since_surgery=30, leg_pain=6, trend="worsening",
+                                    symptoms=["walking_leg_pain"]))
+    pack = get_pack()
+    first, *rest = result.recommended_specialties
+    assert rest
+    for specialty in rest:
+        assert specialty.why == pack.specialty_by_code[specialty.code].description
+    assert first.why != rest[0].why
