@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import CursorResult, Engine, Result, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -91,7 +91,8 @@ def scrub_erased(session: Session) -> None:
     if bind.dialect.name != "sqlite":
         return
     session.commit()
-    with bind.connect() as connection:
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with engine.connect() as connection:
         for _ in range(5):
             busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
             if busy is None or busy[0] == 0:

@@ -12,7 +12,6 @@ import time
 
 import httpx
 
-
 # ---- the log sentinel -----------------------------------------------------------------------------------------------
 # Tests plant these markers in health fields and secrets they submit (diary notes, medications, passwords, tokens);
 # tests/conftest.py captures every log record (and the output of every ServerProcess) and fails the run if a marker

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from fusioncare.accounts.models import RateLimitBucket, RateLimitEvent, utcnow
 from fusioncare.accounts.sidecar import committed_apart
+from fusioncare.db import rowcount
 from fusioncare.errors import RateLimited
 
 
@@ -63,8 +64,8 @@ def _lock(side: Session, bucket: str, now: datetime) -> None:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for _ in range(5):
         side.execute(insert(RateLimitBucket).values(bucket=bucket, touched_at=now).on_conflict_do_nothing())
-        locked = side.execute(update(RateLimitBucket).where(RateLimitBucket.bucket == bucket)
-                              .values(touched_at=now)).rowcount
+        locked = rowcount(side.execute(update(RateLimitBucket).where(RateLimitBucket.bucket == bucket)
+                                       .values(touched_at=now)))
         if locked == 1:
             return
     raise RuntimeError("a rate-limit bucket kept disappearing while it was being locked")

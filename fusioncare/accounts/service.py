@@ -22,7 +22,7 @@ from fusioncare.accounts.models import AccessToken, PasswordResetToken, Role, To
 from fusioncare.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from fusioncare.accounts.schemas import AccountRead, PersonalDataExport, normalise_email
 from fusioncare.accounts.tokens import digest, new_secret
-from fusioncare.db import scrub_erased
+from fusioncare.db import rowcount, scrub_erased
 from fusioncare.directory.npi import is_valid_npi
 from fusioncare.errors import Conflict, InvalidInput, NotFound
 from fusioncare.notifications import Notifier
@@ -245,10 +245,10 @@ def reset_password(db: Session, *, secret: str, new_password: str, client_addres
     _check_password(new_password, email=user.email)  # a weak new password does not spend the link
     new_hash = hash_password(new_password)
     db.commit()  # end the read phase: the write transaction starts with the claiming UPDATE
-    claimed = db.execute(update(PasswordResetToken)
-                         .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None),
-                                PasswordResetToken.expires_at > now)
-                         .values(used_at=now)).rowcount
+    claimed = rowcount(db.execute(update(PasswordResetToken)
+                                  .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None),
+                                         PasswordResetToken.expires_at > now)
+                                  .values(used_at=now)))
     if claimed != 1:
         db.rollback()
         _refuse_reset(db, token=token, client_address=client_address)

@@ -162,8 +162,8 @@ def _sign_in_page(client, person) -> None:
 
 
 def test_a_cookie_signed_in_api_request_from_another_origin_changes_nothing(client, make_person, appointment, db):
-    from tests.accounts.conftest import PASSWORD, Person
     from fusioncare.accounts import service
+    from tests.accounts.conftest import PASSWORD, Person
 
     appointment_id = appointment(make_person("ann"))
     doctor = service.get_user_by_email(db, email="dr1700000098@example.org")
@@ -181,8 +181,8 @@ def test_a_cookie_signed_in_api_request_from_another_origin_changes_nothing(clie
 
 
 def test_a_bearer_token_client_is_not_bound_by_the_origin_check(client, make_person, bearer, appointment, db):
-    from tests.accounts.conftest import PASSWORD, Person
     from fusioncare.accounts import service
+    from tests.accounts.conftest import PASSWORD, Person
 
     appointment_id = appointment(make_person("ann"))
     doctor = service.get_user_by_email(db, email="dr1700000098@example.org")

@@ -80,16 +80,15 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(db_engine, tmp_path_factory):
+    from argon2 import PasswordHasher
+
+    from fusioncare.accounts import passwords
     from fusioncare.db import make_session_factory
     from fusioncare.directory.npi import with_check_digit
     from fusioncare.main import create_app
     from fusioncare.settings import Settings
     from tests.conftest import wipe
     from tests.scheduling.builders import bookable_provider, future_day
-
-    from argon2 import PasswordHasher
-
-    from fusioncare.accounts import passwords
 
     previous_hasher = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1))
     wipe(db_engine)

@@ -360,8 +360,8 @@ def test_extra_hours_off_the_five_minute_grid_cannot_hold_overlapping_time_twice
                                                                                    bearer, db):
     """Extra hours starting at 13:01 give slots at 13:01, 13:31...; the weekly hours give 13:00, 13:30... A
     13:01-13:31 visit overlaps a 13:00-13:30 one: holds keyed on the grid cells covering each interval collide."""
-    from tests.accounts.conftest import PASSWORD, Person
     from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
 
     day = future_day()
     doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")
@@ -369,7 +369,8 @@ def test_extra_hours_off_the_five_minute_grid_cannot_hold_overlapping_time_twice
     added = client.post("/api/v1/me/availability/exceptions", headers=doctor, json={
         "kind": "extra_hours", "start": local(day, 13, 1).isoformat(), "end": local(day, 15, 1).isoformat()})
     assert added.status_code == 201
-    offered = {s["start"] for s in slots(client, provider, local(day, 13), local(day, 14), "telehealth").json()["slots"]}
+    listed = slots(client, provider, local(day, 13), local(day, 14), "telehealth").json()["slots"]
+    offered = {s["start"] for s in listed}
     assert {local(day, 13).isoformat(), local(day, 13, 1).isoformat()} <= offered
 
     first = client.post("/api/v1/appointments", headers=bearer(make_person("ann")),
@@ -388,8 +389,8 @@ EXTREME_MOMENTS = ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "99
 @pytest.mark.parametrize("moment", EXTREME_MOMENTS)
 def test_extreme_dates_are_a_422_naming_the_field_everywhere_scheduling_takes_one(client, provider, patient, db,
                                                                                    bearer, moment):
-    from tests.accounts.conftest import PASSWORD, Person
     from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
 
     doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")
     doctor = bearer(Person(user=doctor_user, email=doctor_user.email, password=PASSWORD))
