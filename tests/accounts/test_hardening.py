@@ -244,29 +244,45 @@ def test_sqlite_files_are_readable_by_their_owner_only(tmp_path):
                                                 "fusioncare.sqlite3-shm")}
 
 
-def test_deleting_an_account_leaves_no_copy_of_its_health_data_in_the_sqlite_files(client, clean_engine):
+def test_deleting_an_account_leaves_no_copy_of_its_health_data_in_the_sqlite_files(clean_engine, tmp_path):
+    """On a database of its own: reading a database file from the process that has it open and closing it again
+    would drop SQLite's POSIX locks on it (the shared test database must never be read that way). The -wal file
+    carries no lock, so it is read while the app still has the database open; the database file itself only
+    after every connection is closed (which, without secure_delete, still holds the erased rows' bytes)."""
     import datetime as dt
     import uuid
-    from pathlib import Path
 
+    from fastapi.testclient import TestClient
+
+    from fusioncare import migrate
+    from fusioncare.db import make_engine
+    from fusioncare.main import create_app
+    from fusioncare.settings import Settings
     from tests.support import sentinel
 
     if clean_engine.dialect.name != "sqlite":
         pytest.skip("the write-ahead log and free pages checked here are SQLite's files")
+    database = tmp_path / "erasure.sqlite3"
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    settings = Settings(env="test", database_url=f"sqlite:///{database}", data_dir=tmp_path,
+                        secret_key="erasure-test-" + "e" * 32)
     email, password = f"erase-{uuid.uuid4().hex}@example.org", "sciatic nerve recovers slowly"
     note, medication = sentinel("note"), sentinel("medication")
-    assert client.post("/api/v1/accounts", json={"email": email, "password": password}).status_code == 201
-    token = client.post("/api/v1/tokens", json={"email": email, "password": password}).json()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    for days in range(1, 4):
-        saved = client.post("/api/v1/diary/entries", headers=headers, json={
-            "date": (dt.date.today() - dt.timedelta(days=days)).isoformat(), "leg_pain": 6, "back_pain": 3,
-            "note": note, "medications": [medication]})
-        assert saved.status_code == 201
-    assert client.request("DELETE", "/api/v1/me", headers=headers, json={"password": password}).status_code == 200
-
-    database = Path(clean_engine.url.database)
-    files = [database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")]
-    raw = b"".join(path.read_bytes() for path in files if path.exists())
+    with TestClient(create_app(settings, engine=engine)) as client:
+        assert client.post("/api/v1/accounts", json={"email": email, "password": password}).status_code == 201
+        token = client.post("/api/v1/tokens", json={"email": email, "password": password}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for days in range(1, 4):
+            saved = client.post("/api/v1/diary/entries", headers=headers, json={
+                "date": (dt.date.today() - dt.timedelta(days=days)).isoformat(), "leg_pain": 6, "back_pain": 3,
+                "note": note, "medications": [medication]})
+            assert saved.status_code == 201
+        assert client.request("DELETE", "/api/v1/me", headers=headers, json={"password": password}).status_code == 200
+        wal = database.with_name(database.name + "-wal")
+        in_the_log = wal.read_bytes() if wal.exists() else b""
+    engine.dispose()
+    in_the_database = database.read_bytes()
     for erased in (note, medication, email):
-        assert erased.encode() not in raw, erased
+        assert erased.encode() not in in_the_log, f"{erased} is still in the write-ahead log"
+        assert erased.encode() not in in_the_database, f"{erased} is still in the database file"
