@@ -441,20 +441,20 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
             return replayed, False
     try:
         chosen, zone = _checked_slot(db=db, npi=npi, start=start, type_code=type_code, end=end, now=now)
-    except SlotTaken:
-        # Perhaps taken by a parallel request carrying this same key, which committed after our replay check:
-        # that one is this request's booking, not a conflict.
+        starts_at = start.astimezone(UTC)
+        ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
+        if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
+                                                  Appointment.status.in_(CHANGEABLE),
+                                                  Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
+            raise InvalidBooking("start", "you already have an appointment that overlaps this time")
+    except (SlotTaken, InvalidBooking):
+        # Perhaps the slot (or the patient's time) went to a parallel request carrying this same key, which
+        # committed after our replay check: that booking is this request's, not a conflict.
         replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest) \
             if idempotency_key is not None else None
         if replayed is not None:
             return replayed, False
         raise
-    starts_at = start.astimezone(UTC)
-    ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
-    if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
-                                              Appointment.status.in_(CHANGEABLE),
-                                              Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
-        raise InvalidBooking("start", "you already have an appointment that overlaps this time")
     shared = None
     if share_latest_assessment:
         shared = saved_assessments.latest_id_for_owner(db, owner_id=actor.user_id)
