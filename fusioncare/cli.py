@@ -54,8 +54,10 @@ def serve(
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
     err_console.print(f"Serving FusionCare on http://{host}:{port} ({settings.env}, {workers} worker(s))")
+    # The app logs its own access lines (route templates, never query strings) and believes X-Forwarded-For only
+    # from FUSIONCARE_TRUSTED_PROXIES, so uvicorn's access log and proxy handling (trusting 127.0.0.1) are off.
     uvicorn.run("fusioncare.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+                log_level=settings.log_level.lower(), access_log=False, proxy_headers=False, server_header=False)
 
 
 @app.command()

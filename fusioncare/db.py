@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import CursorResult, Engine, Result, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -34,11 +35,16 @@ def rowcount(result: Result[Any]) -> int:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so several processes can share it."""
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so several processes can share it.
+
+    Every engine hides bound parameters from its error messages and logs (they hold diary notes, medications and
+    e-mail addresses). SQLite files are readable by their owner only and overwrite deleted content.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            _owner_only_database_file(Path(parsed.database))
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", 30)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -50,11 +56,47 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten with zeros, in the database file and the pages the WAL carries to it.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def _owner_only_database_file(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+
+    An existing file (and its -wal and -shm) made before this rule is narrowed to 0600 too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if existing.stat().st_mode & 0o077:
+                existing.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
+
+
+def scrub_erased(session: Session) -> None:
+    """After erasing someone's data: on SQLite, copy the WAL into the database and truncate it to zero bytes, so
+    no earlier version of the erased rows stays in the -wal file (secure_delete has zeroed them in the pages).
+    Nothing to do on PostgreSQL, whose own storage and backups are the operator's to manage."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    session.commit()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    with engine.connect() as connection:
+        for _ in range(5):
+            busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            if busy is None or busy[0] == 0:
+                break
 
 
 WROTE = "fusioncare.wrote"  # Session.info key: this transaction has written (flushed or executed DML)

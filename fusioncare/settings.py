@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, computed_field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, computed_field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -32,6 +32,9 @@ class Settings(BaseSettings):
         default=None,
         description="Folder of the knowledge pack to load; default is the built-in sciatica-after-fusion pack.")
     max_request_bytes: int = Field(default=1_000_000, ge=1024, description="Largest request body accepted.")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Addresses (or CIDR networks) of the reverse proxies whose "
+                                          "X-Forwarded-For and X-Forwarded-Proto are believed; comma-separated.")
 
     # Accounts and notifications (docs/security.md).
     session_ttl_hours: int = Field(default=336, ge=1, le=24 * 90, description="Browser session lifetime.")
@@ -45,6 +48,13 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "FusionCare <no-reply@fusioncare.invalid>"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -3,6 +3,7 @@ the real app in-process and over real HTTP, and real headless Chromium."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,11 +19,75 @@ from fusioncare import migrate
 from fusioncare.db import Base, make_engine, make_session_factory
 from fusioncare.main import create_app
 from fusioncare.settings import Settings, normalise_database_url
-from tests.support import LiveServer
+from tests.support import SENTINEL, SERVER_LOGS, LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+# ---- log sentinel: no marker the tests plant in health fields or secrets may ever reach a log line -------------------
+
+# Client-side libraries log the URLs the tests request; they are the test's own lines, not the server's.
+_CLIENT_LOGGERS = ("httpx", "httpcore", "hpack", "playwright", "hypothesis", "schemathesis", "urllib3", "asyncio")
+
+
+class SentinelHandler(logging.Handler):
+    """On the root logger for the whole run: every record is formatted (traceback included) and searched."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.hits: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] in _CLIENT_LOGGERS:
+            return
+        try:
+            line = self.format(record)
+        except Exception:  # a record that cannot be formatted cannot leak a marker either
+            return
+        if SENTINEL in line:
+            self.hits.append(line)
+
+
+SENTINEL_HANDLER = SentinelHandler()
+logging.getLogger().addHandler(SENTINEL_HANDLER)
+# Everything FusionCare logs, down to DEBUG (access lines included); uvicorn's loggers are set by the servers.
+logging.getLogger("fusioncare").setLevel(logging.DEBUG)
+
+
+def _server_log_hits() -> list[str]:
+    hits = []
+    for path in SERVER_LOGS:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as log:
+                hits += [f"{path}: {line.rstrip()}" for line in log if SENTINEL in line]
+        except FileNotFoundError:
+            continue
+    return hits
+
+
+@pytest.fixture(autouse=True)
+def no_planted_marker_in_the_logs():
+    """Fail the test during whose run a planted marker reached a log record or a server's output."""
+    before_records, before_servers = len(SENTINEL_HANDLER.hits), len(_server_log_hits())
+    yield
+    leaked = SENTINEL_HANDLER.hits[before_records:] + _server_log_hits()[before_servers:]
+    assert not leaked, "a planted health value or secret reached the logs:\n" + "\n".join(leaked[:5])
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The whole run fails if any marker reached any log line, also outside a test (server shutdown, teardown)."""
+    leaked = SENTINEL_HANDLER.hits + _server_log_hits()
+    if leaked:
+        print("\n\nLOG SENTINEL: planted health values or secrets reached the logs:\n" + "\n".join(leaked[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    for path in SERVER_LOGS:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
 
 
 def _backends() -> list[str]:

@@ -49,7 +49,7 @@ def record(db: Session, *, actor: Actor, action: str, record_type: str, outcome:
     with committed_apart(db) as side:
         side.add(AuditEvent(occurred_at=utcnow(), actor_user_id=actor.user_id, actor_role=actor.role,
                             action=action, record_type=record_type,
-                            record_id=None if record_id is None else str(record_id),
+                            record_id=None if record_id is None else str(record_id)[:64],
                             client_address=(actor.client_address or "")[:64] or None,
                             outcome=outcome, detail=detail[:200]))
 
@@ -114,5 +114,6 @@ def to_csv(events: list[AuditEvent]) -> str:
 
 
 def _csv_safe(value: str) -> str:
-    # Spreadsheet formula injection: a cell starting with =, +, - or @ would run as a formula when opened.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    # Spreadsheet formula injection: a cell starting with =, +, -, @, a tab or a carriage return would run as a
+    # formula when opened (OWASP's list); a leading apostrophe makes it text.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from fusioncare.accounts import service
 from fusioncare.accounts.audit import Actor
-from fusioncare.accounts.errors import AuthenticationRequired, CsrfFailed, InvalidCredentials
+from fusioncare.accounts.errors import AuthenticationRequired, CrossOriginRefused, CsrfFailed, InvalidCredentials
 from fusioncare.accounts.models import TokenKind, User
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import NotFound
@@ -44,7 +44,7 @@ AppNotifier = Annotated[Notifier, Depends(get_notifier)]
 
 
 def client_address(request: Request) -> str | None:
-    """The peer address (uvicorn's proxy_headers resolves X-Forwarded-For from trusted proxies)."""
+    """The peer address; X-Forwarded-For counts only from FUSIONCARE_TRUSTED_PROXIES (accounts.hardening)."""
     return request.client.host if request.client else None
 
 
@@ -72,9 +72,34 @@ def _resolve_user(request: Request, db: Session,
     if cookie:
         found = service.resolve_token(db, secret=cookie, kind=TokenKind.session)
         if found is not None:
+            if request.url.path.startswith("/api/") and request.method not in _SAFE_METHODS and \
+                    not _from_our_own_pages(request):
+                raise CrossOriginRefused()
             request.state.access_secret = cookie
             return found[0]
     return None
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _origin_of(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}".lower()
+
+
+def _from_our_own_pages(request: Request) -> bool:
+    """SameSite=Lax keeps the cookie off cross-site posts, but not off same-site ones (a sibling subdomain or
+    another port). Browsers say where a request comes from: Sec-Fetch-Site, and Origin on every POST; both, where
+    present, must name us. A client sending neither is not a browser led by another site's page."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    ours = {_origin_of(str(request.base_url)), _origin_of(request.app.state.settings.base_url)}
+    return origin.lower() in ours
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]

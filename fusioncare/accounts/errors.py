@@ -32,3 +32,13 @@ class CsrfFailed(PermissionDenied):
 
     def __init__(self) -> None:
         super().__init__("This form has expired or did not come from FusionCare. Please reload the page and try again.")
+
+
+class CrossOriginRefused(PermissionDenied):
+    """A state-changing API request carried the session cookie but came from another site's page."""
+
+    code = "cross_origin_refused"
+
+    def __init__(self) -> None:
+        super().__init__("This request came from another website. Changes through the API with the browser's "
+                         "session are accepted from FusionCare's own pages only.")

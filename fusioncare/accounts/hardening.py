@@ -1,4 +1,4 @@
-"""Security middleware (headers, request size limit) and the production start-up check."""
+"""Security middleware (headers, request size limit, trusted proxies) and the production start-up check."""
 
 from __future__ import annotations
 
@@ -172,14 +172,24 @@ class RequestSizeLimitMiddleware:
 
 
 def install(app: FastAPI, settings: Settings) -> None:
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    from fusioncare import observability
     from fusioncare.accounts.csrf import CsrfCookieMiddleware
+    from fusioncare.api.errors import UnexpectedErrorMiddleware
 
     if settings.is_production and settings.notifier == "console":
         log.warning("FUSIONCARE_NOTIFIER=console in production: e-mails, password reset links included, go to the "
                     "log instead of to people; set FUSIONCARE_NOTIFIER=smtp and FUSIONCARE_SMTP_HOST")
     https = settings.base_url.startswith("https://")
     app.state.signing_key = signing_key(settings)
-    # The middleware added last is the outermost: headers (so even a 413 has them), size limit, CSRF cookie.
+    # The middleware added last is the outermost: headers (so even a 413 or a 500 has them), the access log, the
+    # last-resort error handler, proxy headers (only from FUSIONCARE_TRUSTED_PROXIES), size limit, CSRF cookie.
     app.add_middleware(CsrfCookieMiddleware, secure=https)
     app.add_middleware(RequestSizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(observability.AccessLogMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=https)
+    observability.install()

@@ -1,4 +1,4 @@
-"""Accounts tables: users, sessions and bearer tokens, reset tokens, rate-limit events and the audit log."""
+"""Accounts tables: users, sessions and bearer tokens, reset tokens, rate limits and the audit log."""
 
 from __future__ import annotations
 
@@ -112,6 +112,15 @@ class RateLimitEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[str] = mapped_column(String(120))  # e.g. "sign_in:account:<sha256 of e-mail>"
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
+
+
+class RateLimitBucket(Base):
+    """One row per rate-limit bucket in use: reserving an attempt locks it, so counting and adding are atomic."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    bucket: Mapped[str] = mapped_column(String(120), primary_key=True)
+    touched_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, index=True)
 
 
 class AuditEvent(Base):

@@ -1,13 +1,19 @@
-"""Password policy (length, common-password list) and argon2id hashing with rehash on parameter change."""
+"""Password policy (length, common-password list, zxcvbn strength) and argon2id hashing with rehash on parameter
+change."""
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's score: 0 too guessable ... 4 very unguessable; 3 is "safely unguessable: moderate protection from an
+# offline slow-hash scenario" (argon2id is such a hash).
+MIN_ZXCVBN_SCORE = 3
+ZXCVBN_MAX_LENGTH = 72  # zxcvbn refuses longer input; the first 72 characters are what it judges
 # Long enough for any passphrase, short enough that hashing it cannot be used to burn CPU.
 MAX_PASSWORD_LENGTH = 256
 
@@ -32,18 +38,38 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
 
 
+def _meaningful(password: str) -> str:
+    """The password as it reads: NFKC-normalised (a no-break space is a space, 'Ａ' is 'A'), with invisible format
+    and control characters (zero-width spaces, byte-order marks) left out."""
+    return "".join(c for c in unicodedata.normalize("NFKC", password) if unicodedata.category(c) not in ("Cf", "Cc"))
+
+
 def password_problem(password: str, *, email: str | None = None) -> str | None:
     """Why this password is not acceptable, in plain words; None when it is fine."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"must be at most {MAX_PASSWORD_LENGTH} characters long"
-    lowered = password.lower()
+    meaningful = _meaningful(password)
+    if not meaningful.strip():
+        return "must contain letters, digits or symbols, not only spaces or invisible characters"
+    if len(meaningful) < MIN_PASSWORD_LENGTH:
+        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+    lowered = meaningful.lower()
     if lowered in _common_passwords():
         return "is one of the most common passwords; please choose something less guessable"
     if email and lowered == email.lower():
         return "must not be your e-mail address"
+    if _strength(meaningful[:ZXCVBN_MAX_LENGTH], email or "") < MIN_ZXCVBN_SCORE:
+        return ("is too easy to guess (repeated or sequential characters, a keyboard pattern, or common words); "
+                "a few unrelated words make a strong password")
     return None
+
+
+@lru_cache(maxsize=256)
+def _strength(password: str, email: str) -> int:
+    from zxcvbn import zxcvbn
+
+    hints = [email, email.split("@")[0], "fusioncare", "sciatica"] if email else ["fusioncare", "sciatica"]
+    return int(zxcvbn(password, user_inputs=hints)["score"])
 
 
 def hash_password(password: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -21,6 +21,7 @@ from fusioncare.accounts.models import TokenKind
 from fusioncare.accounts.schemas import (
     AccountCreate,
     AccountCreated,
+    AccountDelete,
     AccountDeleted,
     AccountRead,
     AuditEventRead,
@@ -36,6 +37,7 @@ from fusioncare.accounts.schemas import (
 from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.api.errors import Responses
 from fusioncare.deps import AppSettings, DbSession
+from fusioncare.inputs import MAX_ROW_ID, FilterMoment, RowId, Text
 
 _401: Responses = {401: {"description": "Not signed in, or the token is invalid, expired or revoked.", **_ERROR}}
 _404: Responses = {404: {"description": "No such record, or not yours.", **_ERROR}}
@@ -43,9 +45,7 @@ _409: Responses = {409: {"description": "Conflicts with the current state.", **_
 _422: Responses = {422: {"description": "Bad input; the message names the field.", **_ERROR}}
 _429: Responses = {429: {"description": "Too many attempts; see Retry-After.", **_ERROR}}
 
-# Ids are 32-bit integers in the database; larger numbers are bad input, not a database error.
-MAX_ID = 2_147_483_647
-UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="An account's id.")]
+UserId = Annotated[RowId, Path(description="An account's id.")]
 
 router = APIRouter(tags=["accounts"], responses={413: {"description": "Request body too large.", **_ERROR}})
 
@@ -88,14 +88,15 @@ def export_me(user: CurrentUser, db: DbSession, address: ClientAddress) -> Perso
     return service.export_personal_data(db, user=user, client_address=address)
 
 
-@router.delete("/me", response_model=AccountDeleted, responses=_401)
-def delete_me(user: CurrentUser, db: DbSession, address: ClientAddress) -> AccountDeleted:
-    """Delete my account and erase my health data; the audit log keeps a tombstone without health content."""
-    erased = service.delete_account(db, user=user, client_address=address)
+@router.delete("/me", response_model=AccountDeleted, responses={**_401, **_422, **_429})
+def delete_me(body: AccountDelete, user: CurrentUser, db: DbSession, address: ClientAddress) -> AccountDeleted:
+    """Delete my account and erase my health data, confirmed with my current password; the audit log keeps a
+    tombstone without health content."""
+    erased = service.delete_account(db, user=user, password=body.password, client_address=address)
     return AccountDeleted(erased_records=erased)
 
 
-@router.post("/me/password", status_code=204, responses={**_401, **_422})
+@router.post("/me/password", status_code=204, responses={**_401, **_422, **_429})
 def change_password(body: PasswordChange, user: CurrentUser, db: DbSession, address: ClientAddress) -> Response:
     """Change my password; every session and bearer token of the account is revoked, this one included."""
     service.change_password(db, user=user, current_password=body.current_password,
@@ -139,11 +140,11 @@ def verify_provider(user_id: UserId, admin: CurrentAdmin, db: DbSession, address
 @router.get("/admin/audit", response_model=list[AuditEventRead],
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, **_401, **_404, **_422})
 def audit_log(admin: CurrentAdmin, db: DbSession, address: ClientAddress,
-              actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-              action: Annotated[str | None, Query(max_length=40)] = None,
-              record_type: Annotated[str | None, Query(max_length=40)] = None,
-              outcome: Annotated[str | None, Query(max_length=16)] = None,
-              since: datetime | None = None, until: datetime | None = None,
+              actor_user_id: Annotated[int | None, Query(ge=0, le=MAX_ROW_ID)] = None,
+              action: Annotated[Text | None, Query(max_length=40)] = None,
+              record_type: Annotated[Text | None, Query(max_length=40)] = None,
+              outcome: Annotated[Text | None, Query(max_length=16)] = None,
+              since: FilterMoment | None = None, until: FilterMoment | None = None,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
               offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
               format: Literal["json", "csv"] = "json") -> Any:

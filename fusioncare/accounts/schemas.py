@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from fusioncare.inputs import Text
+
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 
 
@@ -18,8 +20,8 @@ def normalise_email(value: str) -> str:
     return value
 
 
-EmailAddress = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(normalise_email)]
-Password = Annotated[str, Field(min_length=1, max_length=256)]
+EmailAddress = Annotated[Text, Field(min_length=3, max_length=254), AfterValidator(normalise_email)]
+Password = Annotated[Text, Field(min_length=1, max_length=256)]
 
 
 class AccountCreate(BaseModel):
@@ -39,7 +41,7 @@ class AccountCreated(BaseModel):
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: Annotated[str, Field(min_length=1, max_length=254)]
+    email: Annotated[Text, Field(min_length=1, max_length=254)]
     password: Password
 
 
@@ -73,6 +75,14 @@ class AccountDeleted(BaseModel):
     erased_records: dict[str, int]
 
 
+class AccountDelete(BaseModel):
+    """Deleting the account is confirmed with the current password (checked under the sign-in limits)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: Password = Field(description="Your current password.")
+
+
 class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,7 +99,7 @@ class PasswordResetRequest(BaseModel):
 class PasswordResetConfirm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: Annotated[str, Field(min_length=1, max_length=200)]
+    token: Annotated[Text, Field(min_length=1, max_length=200)]
     new_password: Password
 
 

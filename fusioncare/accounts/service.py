@@ -9,8 +9,10 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import audit, personal_data, ratelimit
@@ -20,6 +22,7 @@ from fusioncare.accounts.models import AccessToken, PasswordResetToken, Role, To
 from fusioncare.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from fusioncare.accounts.schemas import AccountRead, PersonalDataExport, normalise_email
 from fusioncare.accounts.tokens import digest, new_secret
+from fusioncare.db import rowcount, scrub_erased
 from fusioncare.directory.npi import is_valid_npi
 from fusioncare.errors import Conflict, InvalidInput, NotFound
 from fusioncare.notifications import Notifier
@@ -70,13 +73,22 @@ def sign_up(db: Session, *, email: str, password: str, client_address: str | Non
     """Create a patient account. For an e-mail that already has one, change nothing, tell its owner by e-mail
     and return None; callers must answer both cases identically."""
     email = _checked_email(email)
-    ratelimit.hit(db, limit=ratelimit.SIGN_UP_PER_ADDRESS, key=client_address or "unknown")
-    ratelimit.hit(db, limit=ratelimit.SIGN_UP_PER_ACCOUNT, key=email)
+    ratelimit.reserve(db, attempts=[(ratelimit.SIGN_UP_PER_ADDRESS, client_address or "unknown"),
+                                    (ratelimit.SIGN_UP_PER_ACCOUNT, email)])
     _check_password(password, email=email)
     anonymous = Actor.of(None, client_address)
     existing = get_user_by_email(db, email=email)
-    if existing is not None:
+    if existing is None:
+        user = User(email=email, password_hash=hash_password(password), role=Role.patient)
+        db.add(user)
+        try:
+            db.commit()
+        except IntegrityError:  # a parallel sign-up with the same e-mail won: answer as for an existing account
+            db.rollback()
+            existing = get_user_by_email(db, email=email)
+    else:
         burn_verification_time(password)
+    if existing is not None:
         audit.record(db, actor=anonymous, action="sign_up", record_type="user", record_id=existing.id,
                      outcome=Outcome.refused, detail="e-mail already registered; owner notified")
         _notify(notifier, user_id=existing.id, to=existing.email, subject="Someone tried to sign up with your e-mail",
@@ -84,14 +96,28 @@ def sign_up(db: Session, *, email: str, password: str, client_address: str | Non
                       f"If it was you, sign in at {base_url}/account/sign-in or reset your password at "
                       f"{base_url}/account/reset.\nIf it was not you, you need not do anything."))
         return None
-    user = User(email=email, password_hash=hash_password(password), role=Role.patient)
-    db.add(user)
-    db.commit()
     audit.record(db, actor=Actor.of(user, client_address), action="sign_up", record_type="user",
                  record_id=user.id, outcome=Outcome.allowed)
     _notify(notifier, user_id=user.id, to=user.email, subject="Welcome to FusionCare",
             body=f"Your FusionCare account is ready. Sign in at {base_url}/account/sign-in.")
     return user
+
+
+def _password_matches(db: Session, *, user: User | None, email: str, password: str,
+                      client_address: str | None) -> tuple[bool, str | None]:
+    """Every password check goes through here, under one pair of limits on failures (per account, per client
+    address): an attempt is reserved before the password is evaluated (ratelimit.reserve), so parallel guesses
+    evaluate at most the limit, and given back when the password is right. (matches, new_hash) as
+    passwords.verify_password; an unknown account costs the same time and counts the same."""
+    reserved = ratelimit.reserve(db, attempts=[(ratelimit.SIGN_IN_FAILURES_PER_ACCOUNT, email),
+                                               (ratelimit.SIGN_IN_FAILURES_PER_ADDRESS, client_address or "unknown")])
+    if user is None:
+        burn_verification_time(password)
+        return False, None
+    matches, new_hash = verify_password(user.password_hash, password)
+    if matches:
+        ratelimit.release(db, event_ids=reserved)
+    return matches, new_hash
 
 
 def authenticate(db: Session, *, email: str, password: str, client_address: str | None) -> User:
@@ -100,18 +126,10 @@ def authenticate(db: Session, *, email: str, password: str, client_address: str 
     Unknown accounts count and answer exactly like wrong passwords, so neither message nor timing tells them apart.
     """
     email = email.strip().lower()
-    address = client_address or "unknown"
-    ratelimit.check(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ACCOUNT, key=email)
-    ratelimit.check(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ADDRESS, key=address)
     user = get_user_by_email(db, email=email)
-    if user is None:
-        burn_verification_time(password)
-        matches, new_hash = False, None
-    else:
-        matches, new_hash = verify_password(user.password_hash, password)
+    matches, new_hash = _password_matches(db, user=user, email=email, password=password,
+                                          client_address=client_address)
     if user is None or not matches:  # (matches is False whenever there is no account)
-        ratelimit.count_event(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ACCOUNT, key=email)
-        ratelimit.count_event(db, limit=ratelimit.SIGN_IN_FAILURES_PER_ADDRESS, key=address)
         audit.record(db, actor=Actor.of(None, client_address), action="sign_in", record_type="user",
                      record_id=user.id if user else None, outcome=Outcome.failed)
         raise InvalidCredentials()
@@ -174,8 +192,9 @@ def _revoke_all_tokens(db: Session, *, user_id: int) -> None:
 def change_password(db: Session, *, user: User, current_password: str, new_password: str,
                     client_address: str | None) -> None:
     """Replace the password and revoke every session and bearer token of the account (the caller signs the
-    browser in again if it wants to)."""
-    matches, _ = verify_password(user.password_hash, current_password)
+    browser in again if it wants to). The current password is checked under the sign-in limits."""
+    matches, _ = _password_matches(db, user=user, email=user.email, password=current_password,
+                                   client_address=client_address)
     actor = Actor.of(user, client_address)
     if not matches:
         audit.record(db, actor=actor, action="password_change", record_type="user", record_id=user.id,
@@ -194,8 +213,8 @@ def request_password_reset(db: Session, *, email: str, client_address: str | Non
                            base_url: str, lifetime: timedelta) -> None:
     """E-mail a single-use reset link if the account exists; behave the same way if it does not."""
     email = _checked_email(email)
-    ratelimit.hit(db, limit=ratelimit.RESET_PER_ADDRESS, key=client_address or "unknown")
-    ratelimit.hit(db, limit=ratelimit.RESET_PER_ACCOUNT, key=email)
+    ratelimit.reserve(db, attempts=[(ratelimit.RESET_PER_ADDRESS, client_address or "unknown"),
+                                    (ratelimit.RESET_PER_ACCOUNT, email)])
     user = get_user_by_email(db, email=email)
     audit.record(db, actor=Actor.of(None, client_address), action="password_reset.request", record_type="user",
                  record_id=user.id if user else None, outcome=Outcome.allowed if user else Outcome.not_found)
@@ -213,26 +232,41 @@ def request_password_reset(db: Session, *, email: str, client_address: str | Non
 
 
 def reset_password(db: Session, *, secret: str, new_password: str, client_address: str | None) -> User:
-    """Use a reset token once: set the password, spend every outstanding reset token, revoke all sessions."""
-    token = db.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(secret)))
+    """Use a reset token once: set the password, spend every outstanding reset token, revoke all sessions.
+
+    The token is spent by a conditional UPDATE (... WHERE used_at IS NULL) whose row count says whether this
+    request is the one that spent it, so parallel requests with the same link succeed exactly once.
+    """
     now = utcnow()
-    if token is None or token.used_at is not None or token.expires_at <= now:
-        audit.record(db, actor=Actor.of(None, client_address), action="password_reset.use", record_type="user",
-                     record_id=token.user_id if token else None, outcome=Outcome.refused)
-        raise InvalidResetToken()
-    user = db.get(User, token.user_id)
-    if user is None:  # deleted since the token was read (its reset tokens go with it): the link is spent
-        raise InvalidResetToken()
-    _check_password(new_password, email=user.email)
-    user.password_hash = hash_password(new_password)
-    user.password_changed_at = now
+    token = db.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == digest(secret)))
+    user = db.get(User, token.user_id) if token is not None else None
+    if token is None or user is None or token.used_at is not None or token.expires_at <= now:
+        _refuse_reset(db, token=token, client_address=client_address)
+    _check_password(new_password, email=user.email)  # a weak new password does not spend the link
+    new_hash = hash_password(new_password)
+    db.commit()  # end the read phase: the write transaction starts with the claiming UPDATE
+    claimed = rowcount(db.execute(update(PasswordResetToken)
+                                  .where(PasswordResetToken.id == token.id, PasswordResetToken.used_at.is_(None),
+                                         PasswordResetToken.expires_at > now)
+                                  .values(used_at=now)))
+    if claimed != 1:
+        db.rollback()
+        _refuse_reset(db, token=token, client_address=client_address)
+    db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash, password_changed_at=now))
     db.execute(update(PasswordResetToken).where(PasswordResetToken.user_id == user.id,
                                                 PasswordResetToken.used_at.is_(None)).values(used_at=now))
     _revoke_all_tokens(db, user_id=user.id)
     db.commit()
+    db.refresh(user)
     audit.record(db, actor=Actor.of(user, client_address), action="password_reset.use", record_type="user",
                  record_id=user.id, outcome=Outcome.allowed)
     return user
+
+
+def _refuse_reset(db: Session, *, token: PasswordResetToken | None, client_address: str | None) -> NoReturn:
+    audit.record(db, actor=Actor.of(None, client_address), action="password_reset.use", record_type="user",
+                 record_id=token.user_id if token else None, outcome=Outcome.refused)
+    raise InvalidResetToken()
 
 
 def account_read(user: User) -> AccountRead:
@@ -249,11 +283,14 @@ def export_personal_data(db: Session, *, user: User, client_address: str | None)
                               data=personal_data.export_all(db, user_id=user.id), account_activity=activity)
 
 
-def delete_account(db: Session, *, user: User, client_address: str | None) -> dict[str, int]:
-    """Erase every domain's records of this person and the account itself, in one transaction.
+def delete_account(db: Session, *, user: User, password: str, client_address: str | None) -> dict[str, int]:
+    """Erase every domain's records of this person and the account itself, in one transaction, once the person
+    has given their current password again (checked under the sign-in limits).
 
     The audit log keeps its events (they hold no health content) plus a tombstone saying the account was erased.
+    On SQLite the write-ahead log is then checkpointed and truncated, so no copy of the erased rows stays in it.
     """
+    confirm_password(db, user=user, password=password, client_address=client_address)
     actor = Actor.of(user, client_address)
     user_id = user.id
     erased = personal_data.erase_all(db, user_id=user_id)
@@ -262,6 +299,7 @@ def delete_account(db: Session, *, user: User, client_address: str | None) -> di
     counts = ", ".join(f"{name}={count}" for name, count in sorted(erased.items()))
     audit.record(db, actor=actor, action="account.delete", record_type="user", record_id=user_id,
                  outcome=Outcome.allowed, detail=f"tombstone; erased {counts}" if counts else "tombstone")
+    scrub_erased(db)
     return erased
 
 
@@ -355,8 +393,9 @@ def create_admin(db: Session, *, email: str, password: str) -> User:
 
 
 def confirm_password(db: Session, *, user: User, password: str, client_address: str | None) -> None:
-    """Re-check the signed-in person's password before a drastic step (deleting the account)."""
-    matches, _ = verify_password(user.password_hash, password)
+    """Re-check the signed-in person's password before a drastic step (deleting the account), under the sign-in
+    limits."""
+    matches, _ = _password_matches(db, user=user, email=user.email, password=password, client_address=client_address)
     if not matches:
         audit.record(db, actor=Actor.of(user, client_address), action="password_confirm", record_type="user",
                      record_id=user.id, outcome=Outcome.failed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,12 +9,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncare import errors
+from fusioncare.observability import log_unexpected, route_template
 from fusioncare.validation import FieldProblem, problems
 from fusioncare.web.templating import templates
-
-log = logging.getLogger("fusioncare")
 
 STATUS = {
     errors.InvalidInput: 422,
@@ -92,14 +91,6 @@ def install(app: FastAPI) -> None:
         return JSONResponse(status_code=status_code, headers=headers,
                             content={"detail": exc.message, "code": exc.code, **exc.extra})
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse | HTMLResponse:
-        # Log the traceback for operators; the user sees a plain message, never the traceback.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if wants_html(request):
-            return error_page(request, 500)
-        return JSONResponse(status_code=500, content={"detail": "Something went wrong on our side. Please try again."})
-
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse | HTMLResponse:
         if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
@@ -110,3 +101,46 @@ def install(app: FastAPI) -> None:
             return error_page(request, exc.status_code, getattr(exc, "headers", None))
         return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
                             headers=getattr(exc, "headers", None))
+
+
+UNEXPECTED = {"detail": "Something went wrong on our side. Please try again."}
+
+
+class UnexpectedErrorMiddleware:
+    """Pure ASGI, inside the security-headers and access-log middleware: an exception nothing else handled becomes
+    the 500 page (or JSON under the API) here, so the 500 carries the security headers and is logged like every
+    other response. The exception is logged by type and place only (fusioncare.observability), never its message.
+
+    Starlette's own last-resort handler sits outside every middleware: a 500 made there had no headers, and it
+    logged the exception's message (with a database error's parameters) twice.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log_unexpected(exc, method=scope["method"], route=route_template(scope))
+            if started:  # the answer is already on its way: all we can do is stop (the client sees a cut-off)
+                return
+            request = Request(scope)
+            response: HTMLResponse | JSONResponse = JSONResponse(UNEXPECTED, status_code=500)
+            if wants_html(request):
+                try:
+                    response = error_page(request, 500)
+                except Exception as page_exc:  # the page itself failed: the JSON answer still goes out
+                    log_unexpected(page_exc, method=scope["method"], route=route_template(scope))
+            await response(scope, receive, send)

@@ -71,15 +71,28 @@ def _encode_cursor(key: tuple) -> str:
 
 
 def _decode_cursor(cursor: str, sort: str) -> tuple:
+    """The key a cursor carries, checked as strictly as the keys we make: a finite distance term or a name of at
+    most 500 characters without NUL, and a 10-digit NPI; anything else is refused before it reaches a query."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if sort == "distance" and isinstance(raw[0], int | float) and isinstance(raw[1], str) and len(raw) == 2:
-            return float(raw[0]), raw[1]
-        if sort == "name" and all(isinstance(x, str) for x in raw) and len(raw) == 2:
-            return raw[0], raw[1]
-    except (ValueError, TypeError, IndexError, UnicodeDecodeError):
-        pass
+    except (ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        raw = None
+    if isinstance(raw, list) and len(raw) == 2 and _is_npi(raw[1]):
+        first = raw[0]
+        if sort == "distance" and isinstance(first, int | float) and not isinstance(first, bool):
+            try:
+                term = float(first)
+            except OverflowError:
+                term = math.inf
+            if math.isfinite(term):
+                return term, raw[1]
+        if sort == "name" and isinstance(first, str) and len(first) <= 500 and "\x00" not in first:
+            return first, raw[1]
     raise InvalidSearch("cursor", "is not a cursor returned by this search (start again without it)")
+
+
+def _is_npi(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 10 and value.isascii() and value.isdigit()
 
 
 def _has_sql_math(db: Session) -> bool:

@@ -6,7 +6,19 @@ import secrets
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fusioncare.accounts.models import UtcDateTime, utcnow
@@ -89,4 +101,6 @@ class RecoveryShare(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_record_id)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     npi: Mapped[str] = mapped_column(String(10), index=True)
+    # The patient's consent to show this provider their assessments (saved ones and the diary's safety re-checks).
+    share_assessments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

@@ -47,6 +47,16 @@ def checklist(db: Session, *, owner_id: int, today: date | None = None) -> list[
     return rows
 
 
+def checklist_for(db: Session, *, actor: Actor, today: date | None = None) -> list[PlanRow]:
+    """The actor's own plan, audited like the other list reads."""
+    if actor.user_id is None:
+        raise ValueError("the management plan needs a signed-in owner")
+    rows = checklist(db, owner_id=actor.user_id, today=today)
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.list", record_type=RECORD_TYPE, outcome=Outcome.allowed,
+                 detail=f"{sum(r.adopted for r in rows)} strategies adopted")
+    return rows
+
+
 def update(db: Session, *, actor: Actor, adopted: list[str], check_ins: dict[str, str],
            today: date | None = None) -> None:
     """Adopt exactly ``adopted`` (dropping the rest) and record this week's check-ins for adopted strategies."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.api.errors import documented
 from fusioncare.deps import DbSession
+from fusioncare.inputs import Day, RecordKey
 from fusioncare.recovery import pdf, service, sharing
 from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse, RecoveryShare
 from fusioncare.recovery.schemas import (
@@ -35,10 +35,12 @@ _404_RESPONSE = documented(404, "No such questionnaire response, or not yours.")
 _422 = documented(422, "Bad input; the message names the field and what is allowed. Nothing was stored.")
 _404_SHARE = documented(404, "No such share: never made, revoked, or not shared with you.")
 _404_PROVIDER = documented(404, "Not a verified provider.")
-RecordId = Annotated[str, Path(min_length=1, max_length=32, description="A record's id.")]
+RecordId = Annotated[RecordKey, Path(description="A record's id.")]
 
 
-def entry_read(entry: DiaryEntry, *, updated_existing: bool = False) -> DiaryEntryRead:
+def entry_read(entry: DiaryEntry, *, updated_existing: bool = False, with_safety: bool = True) -> DiaryEntryRead:
+    """``with_safety`` False leaves out the safety re-check's assessment (a provider without the patient's consent
+    to see assessments)."""
     message = f"Updated your entry for {entry.entry_date.isoformat()}." if updated_existing else ""
     return DiaryEntryRead(
         id=entry.id, date=entry.entry_date, leg_pain=entry.leg_pain, back_pain=entry.back_pain,
@@ -46,7 +48,7 @@ def entry_read(entry: DiaryEntry, *, updated_existing: bool = False) -> DiaryEnt
         treatments_stopped=entry.treatments_stopped, exercise_minutes=entry.exercise_minutes,
         sleep_quality=entry.sleep_quality, note=entry.note, created_at=entry.created_at, updated_at=entry.updated_at,
         updated_existing=updated_existing, message=message,
-        safety=AssessmentResult.model_validate(entry.safety) if entry.safety else None,
+        safety=AssessmentResult.model_validate(entry.safety) if entry.safety and with_safety else None,
     )
 
 
@@ -74,7 +76,8 @@ def list_diary_entries(user: CurrentUser, actor: RequestActor, db: DbSession) ->
 
 @router.get("/diary/entries/{entry_id}", response_model=DiaryEntryRead, responses={**_404_ENTRY, **_401})
 def read_diary_entry(entry_id: RecordId, actor: RequestActor, db: DbSession) -> DiaryEntryRead:
-    return entry_read(service.read_entry(db, actor=actor, entry_id=entry_id))
+    entry = service.read_entry(db, actor=actor, entry_id=entry_id)
+    return entry_read(entry, with_safety=sharing.may_see_assessments(db, actor=actor, owner_id=entry.owner_id))
 
 
 @router.get("/diary/export.csv", response_class=Response, responses={
@@ -96,7 +99,7 @@ def read_questionnaire_response(response_id: RecordId, actor: RequestActor, db: 
     return response_read(service.read_questionnaire(db, actor=actor, response_id=response_id))
 
 
-BaselineFrom = Annotated[date | None, Query(
+BaselineFrom = Annotated[Day | None, Query(
     description="Use the first record on or after this day as the baseline (default: the first record).")]
 
 
@@ -124,7 +127,7 @@ def _pdf_response(summary: service.VisitSummary) -> Response:
 
 def share_read(db: Session, found: RecoveryShare) -> ShareRead:
     return ShareRead(id=found.id, npi=found.npi, provider_name=sharing.provider_name(db, npi=found.npi),
-                     created_at=found.created_at)
+                     share_assessments=found.share_assessments, created_at=found.created_at)
 
 
 @router.get("/recovery/shares", response_model=list[ShareRead], responses=_401)
@@ -143,8 +146,9 @@ def share_suggestions(user: CurrentUser, actor: RequestActor, db: DbSession) -> 
     200: {"description": "Already shared with this provider; the existing share.", "model": ShareRead},
     **_401, **_422})
 def create_share(body: ShareCreate, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    """Let a verified provider (by NPI) read my diary, questionnaires, trends and visit summary."""
-    found, created = sharing.share(db, actor=actor, npi=body.npi)
+    """Let a verified provider (by NPI) read my diary, questionnaires, trends and visit summary; my assessments
+    only with ``share_assessments``. Sharing again with the same provider updates that choice."""
+    found, created = sharing.share(db, actor=actor, npi=body.npi, share_assessments=body.share_assessments)
     return JSONResponse(share_read(db, found).model_dump(mode="json"), status_code=201 if created else 200)
 
 
@@ -171,8 +175,10 @@ def shared_trends(share_id: RecordId, actor: RequestActor, db: DbSession, baseli
 @router.get("/provider/shared/{share_id}/entries", response_model=list[DiaryEntryRead],
             responses={**_404_SHARE, **_401})
 def shared_entries(share_id: RecordId, actor: RequestActor, db: DbSession) -> list[DiaryEntryRead]:
-    """The patient's diary, newest first (each entry also at GET /diary/entries/{id})."""
-    return [entry_read(e) for e in sharing.shared_entries(db, actor=actor, share_id=share_id)]
+    """The patient's diary, newest first (each entry also at GET /diary/entries/{id}); safety re-checks only with
+    the patient's consent to share assessments."""
+    entries, with_safety = sharing.shared_entries(db, actor=actor, share_id=share_id)
+    return [entry_read(e, with_safety=with_safety) for e in entries]
 
 
 @router.get("/provider/shared/{share_id}/questionnaires", response_model=list[QuestionnaireRead],

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fusioncare.inputs import Day, Text
 from fusioncare.recovery.scoring import Change, Instrument
 from fusioncare.triage.schemas import AssessmentResult, PainScore, Symptom, Treatment
 
@@ -18,7 +19,7 @@ def latest_possible_today() -> dt.date:
     return (dt.datetime.now(dt.UTC) + LATEST_UTC_OFFSET).date()
 
 
-Medication = Annotated[str, Field(min_length=1, max_length=100)]
+Medication = Annotated[Text, Field(min_length=1, max_length=100)]
 
 
 class DiaryEntryCreate(BaseModel):
@@ -26,7 +27,7 @@ class DiaryEntryCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: dt.date = Field(description="The day this entry is about (not in the future).")
+    date: Day = Field(description="The day this entry is about (from 1900, not in the future).")
     leg_pain: PainScore = Field(description="Leg (sciatic) pain today, 0-10.")
     back_pain: PainScore = Field(description="Back pain today, 0-10.")
     symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom))
@@ -37,7 +38,7 @@ class DiaryEntryCreate(BaseModel):
     exercise_minutes: int | None = Field(default=None, ge=0, le=1440, strict=True)
     sleep_quality: int | None = Field(default=None, ge=1, le=5, strict=True,
                                       description="1 very poor, 2 poor, 3 fair, 4 good, 5 very good.")
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
     @field_validator("date")
     @classmethod
@@ -123,14 +124,17 @@ class TrendsRead(BaseModel):
 class ShareCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    npi: str = Field(min_length=1, max_length=20, description="The provider's 10-digit NPI: one you have an "
-                     "appointment with (GET /recovery/shares/suggestions) or any verified provider in the directory.")
+    npi: Text = Field(min_length=1, max_length=20, description="The provider's 10-digit NPI: one you have an "
+                      "appointment with (GET /recovery/shares/suggestions) or any verified provider in the directory.")
+    share_assessments: bool = Field(default=False, description="Also let them see my assessments: the urgency and "
+                                    "headline of my latest saved assessment and of my diary's safety re-checks.")
 
 
 class ShareRead(BaseModel):
     id: str = Field(description="The share's opaque id; the provider's reads are keyed by it.")
     npi: str
     provider_name: str
+    share_assessments: bool
     created_at: dt.datetime
 
 

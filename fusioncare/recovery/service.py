@@ -15,6 +15,7 @@ from statistics import fmean
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from fusioncare.accounts import audit, personal_data
@@ -113,7 +114,11 @@ def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
 
 
 def save_entry(db: Session, *, actor: Actor, data: DiaryEntryCreate) -> tuple[DiaryEntry, bool]:
-    """Create the day's entry, or replace the one already saved for that day; returns (entry, updated_existing)."""
+    """Create the day's entry, or replace the one already saved for that day; returns (entry, updated_existing).
+
+    Parallel saves of a day with no entry yet race to insert it: the unique (owner, day) constraint lets one win,
+    and each loser updates the winner's row instead (the insert becomes an update, never a 500).
+    """
     owner_id = _require_owner(actor)
     history = _entries(db, owner_id=owner_id)
     safety = safety_check(db, owner_id=owner_id, data=data, history=history)
@@ -122,15 +127,28 @@ def save_entry(db: Session, *, actor: Actor, data: DiaryEntryCreate) -> tuple[Di
     if entry is None:
         entry = DiaryEntry(owner_id=owner_id, entry_date=data.date)
         db.add(entry)
-    fields = data.model_dump(exclude={"date"}, mode="json")
-    for name, value in fields.items():
-        setattr(entry, name, value)
-    entry.safety = safety.model_dump(mode="json") if safety else None
-    entry.updated_at = utcnow()
-    db.commit()
+    _fill(entry, data, safety)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        entry = db.scalar(select(DiaryEntry).where(DiaryEntry.owner_id == owner_id,
+                                                   DiaryEntry.entry_date == data.date))
+        if entry is None:  # not a lost race after all: let the caller see the real error
+            raise
+        updated = True
+        _fill(entry, data, safety)
+        db.commit()
     audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.{'update' if updated else 'create'}", record_type=DIARY_ENTRY,
                  record_id=entry.id, outcome=Outcome.allowed)
     return entry, updated
+
+
+def _fill(entry: DiaryEntry, data: DiaryEntryCreate, safety: AssessmentResult | None) -> None:
+    for name, value in data.model_dump(exclude={"date"}, mode="json").items():
+        setattr(entry, name, value)
+    entry.safety = safety.model_dump(mode="json") if safety else None
+    entry.updated_at = utcnow()
 
 
 def get_entry(db: Session, *, entry_id: str) -> DiaryEntry | None:
@@ -433,12 +451,16 @@ def treatment_effects(entries: Sequence[DiaryEntry]) -> list[TreatmentEffect]:
     return effects
 
 
-def visit_summary(db: Session, *, owner_id: int, to_owner: bool = True) -> VisitSummary:
-    """What the doctor needs on one page (``to_owner`` False: worded for a provider reading it from a share)."""
+def visit_summary(db: Session, *, owner_id: int, to_owner: bool = True,
+                  with_assessments: bool = True) -> VisitSummary:
+    """What the doctor needs on one page (``to_owner`` False: worded for a provider reading it from a share;
+    ``with_assessments`` False: without the latest assessment, for a provider the patient did not let see them)."""
     entries = _entries(db, owner_id=owner_id)
     with_safety = [e for e in entries if e.safety]
     latest_result, latest_date = None, None
-    if with_safety:
+    if not with_assessments:
+        pass
+    elif with_safety:
         latest_result, latest_date = AssessmentResult.model_validate(with_safety[-1].safety), with_safety[-1].entry_date
     else:
         saved = saved_assessments.export_for_owner(db=db, user_id=owner_id)

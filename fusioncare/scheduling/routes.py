@@ -7,15 +7,14 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, Path, Query, Response
-from pydantic import AwareDatetime
 
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor, provider_npi
 from fusioncare.api.errors import documented
 from fusioncare.deps import AppSettings, DbSession
+from fusioncare.inputs import Moment, RowId
 from fusioncare.scheduling import service
 from fusioncare.scheduling.models import Appointment
 from fusioncare.scheduling.schemas import (
-    MAX_ROW_ID,
     AppointmentCreate,
     AppointmentList,
     AppointmentRead,
@@ -34,6 +33,7 @@ NOT_FOUND = {**documented(404, "No such appointment, or not yours."), **document
              **documented(422, "Bad input.")}
 TAKEN = documented(409, "The slot is taken (body lists next_free_slots) or the status does not allow this.")
 BAD = documented(422, "Bad input; the message names the field and what is allowed.")
+AppointmentId = Annotated[RowId, Path(description="An appointment's id (digits 0-9, 1 to 2147483647).")]
 
 
 def _read(db, appointment: Appointment, *, for_provider: bool = False) -> AppointmentRead:
@@ -49,8 +49,8 @@ def _read(db, appointment: Appointment, *, for_provider: bool = False) -> Appoin
 
 @router.get("/providers/{npi}/slots", response_model=SlotList,
             responses={**documented(404, "No active provider with this NPI."), **UNAUTHENTICATED, **BAD})
-def list_slots(npi: str, db: DbSession, start: Annotated[AwareDatetime, Query(alias="from")],
-               end: Annotated[AwareDatetime, Query(alias="to")], type: str | None = None) -> SlotList:
+def list_slots(npi: str, db: DbSession, start: Annotated[Moment, Query(alias="from")],
+               end: Annotated[Moment, Query(alias="to")], type: str | None = None) -> SlotList:
     """Open slots starting in [from, to) (at most 60 days), in the location's time zone with offsets."""
     zone, slots = service.list_slots(db=db, npi=npi, start=start, end=end, type_code=type)
     tz = ZoneInfo(zone) if zone else UTC
@@ -77,7 +77,7 @@ def my_appointments(user: CurrentUser, actor: RequestActor, db: DbSession) -> Ap
 
 
 @router.get("/appointments/{appointment_id}.ics", response_class=Response, responses=NOT_FOUND)
-def calendar_file(appointment_id: str, actor: RequestActor, db: DbSession, settings: AppSettings) -> Response:
+def calendar_file(appointment_id: AppointmentId, actor: RequestActor, db: DbSession, settings: AppSettings) -> Response:
     """The appointment as an iCalendar file (RFC 5545)."""
     appointment = service.read(db=db, actor=actor, appointment_id=appointment_id)
     return Response(service.to_ics(db=db, appointment=appointment, base_url=settings.base_url),
@@ -86,20 +86,20 @@ def calendar_file(appointment_id: str, actor: RequestActor, db: DbSession, setti
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentRead, responses=NOT_FOUND)
-def read_appointment(appointment_id: str, actor: RequestActor, db: DbSession) -> AppointmentRead:
+def read_appointment(appointment_id: AppointmentId, actor: RequestActor, db: DbSession) -> AppointmentRead:
     """The patient or the booked provider; the provider also sees the shared assessment summary, if consented."""
     appointment = service.read(db=db, actor=actor, appointment_id=appointment_id)
     return _read(db, appointment, for_provider=actor.user_id != appointment.patient_id)
 
 
 @router.delete("/appointments/{appointment_id}", response_model=AppointmentRead, responses={**NOT_FOUND, **TAKEN})
-def cancel(appointment_id: str, actor: RequestActor, db: DbSession) -> AppointmentRead:
+def cancel(appointment_id: AppointmentId, actor: RequestActor, db: DbSession) -> AppointmentRead:
     return _read(db, service.cancel(db=db, actor=actor, appointment_id=appointment_id))
 
 
 @router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentRead,
              responses={**NOT_FOUND, **TAKEN, **BAD})
-def reschedule(appointment_id: str, body: AppointmentReschedule, actor: RequestActor, db: DbSession
+def reschedule(appointment_id: AppointmentId, body: AppointmentReschedule, actor: RequestActor, db: DbSession
                ) -> AppointmentRead:
     """Move to another slot atomically: if the new slot is taken, the old one is kept."""
     return _read(db, service.reschedule(db=db, actor=actor, appointment_id=appointment_id, start=body.start,
@@ -108,7 +108,7 @@ def reschedule(appointment_id: str, body: AppointmentReschedule, actor: RequestA
 
 @router.post("/appointments/{appointment_id}/{decision}", response_model=AppointmentRead,
              responses={**NOT_FOUND, **TAKEN})
-def respond(appointment_id: str, decision: Literal["confirm", "decline"], actor: RequestActor, db: DbSession
+def respond(appointment_id: AppointmentId, decision: Literal["confirm", "decline"], actor: RequestActor, db: DbSession
             ) -> AppointmentRead:
     """The booked provider confirms or declines."""
     return _read(db, service.respond(db=db, actor=actor, appointment_id=appointment_id, decision=decision),
@@ -132,7 +132,7 @@ def add_exception(body: AvailabilityExceptionCreate, provider: CurrentProvider, 
     return {"id": row.id, "kind": row.kind, "start": row.starts_at, "end": row.ends_at}
 
 
-ExceptionId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The entry's id, as returned when it was added.")]
+ExceptionId = Annotated[RowId, Path(description="The entry's id, as returned when it was added.")]
 
 
 @router.delete("/me/availability/exceptions/{exception_id}", status_code=204,
@@ -147,8 +147,8 @@ def remove_exception(exception_id: ExceptionId, provider: CurrentProvider, db: D
 @router.get("/me/schedule", response_model=AppointmentList,
             responses={**documented(404, "Not a verified provider."), **UNAUTHENTICATED, **BAD})
 def my_schedule(provider: CurrentProvider, actor: RequestActor, db: DbSession,
-                start: Annotated[AwareDatetime, Query(alias="from")],
-                end: Annotated[AwareDatetime, Query(alias="to")]) -> AppointmentList:
+                start: Annotated[Moment, Query(alias="from")],
+                end: Annotated[Moment, Query(alias="to")]) -> AppointmentList:
     """The verified provider's appointments starting in [from, to)."""
     found = service.schedule_for_provider(db=db, actor=actor, start=start, end=end)
     return AppointmentList(appointments=[_read(db, a, for_provider=True) for a in found])

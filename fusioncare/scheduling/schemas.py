@@ -6,11 +6,12 @@ import re
 from datetime import datetime, time
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from fusioncare.inputs import Moment, Text
 
 TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
-NPI_PATTERN = r"^\d{10}$"
-MAX_ROW_ID = 2_147_483_647  # integer ids are 32-bit in the database: a larger one is a 422, not a database error
+NPI_PATTERN = r"^[0-9]{10}$"  # ASCII digits: the regex's \d would also take other scripts' digits
 
 
 class WeeklyHoursCreate(BaseModel):
@@ -34,7 +35,7 @@ class AppointmentTypeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=TYPE_CODE_PATTERN, description="e.g. new_patient, follow_up, telehealth")
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     duration_minutes: int = Field(ge=5, le=480, multiple_of=5)
 
 
@@ -51,8 +52,8 @@ class AvailabilityExceptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["time_off", "extra_hours"]
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Moment
+    end: Moment
 
 
 class SlotRead(BaseModel):
@@ -71,9 +72,9 @@ class AppointmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     npi: str = Field(pattern=NPI_PATTERN, description="the provider's 10-digit NPI")
-    start: AwareDatetime = Field(description="a slot start from GET /api/v1/providers/{npi}/slots, with its offset")
+    start: Moment = Field(description="a slot start from GET /api/v1/providers/{npi}/slots, with its offset")
     type: str = Field(pattern=TYPE_CODE_PATTERN, description="an appointment type code of that provider")
-    end: AwareDatetime | None = Field(default=None, description="optional; if given it must match the type's length")
+    end: Moment | None = Field(default=None, description="optional; if given it must match the type's length")
     share_latest_assessment: bool = Field(
         default=False, description="consent to show the provider your latest saved assessment summary")
 
@@ -81,7 +82,7 @@ class AppointmentCreate(BaseModel):
 class AppointmentReschedule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: AwareDatetime
+    start: Moment
     type: str | None = Field(default=None, pattern=TYPE_CODE_PATTERN)
 
 

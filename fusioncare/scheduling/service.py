@@ -29,6 +29,7 @@ from fusioncare.db import rowcount
 from fusioncare.directory import service as directory
 from fusioncare.directory.geo import lookup_zip
 from fusioncare.errors import NotFound
+from fusioncare.inputs import MAX_ROW_ID, parse_row_id
 from fusioncare.scheduling.errors import (
     AppointmentNotChangeable,
     IdempotencyKeyReused,
@@ -164,12 +165,21 @@ def _local_to_utc(day: date, minute: int, zone: ZoneInfo) -> datetime | None:
     return utc if utc.astimezone(zone).replace(tzinfo=None) == local else None
 
 
+_CELL = timedelta(minutes=CELL_MINUTES)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _floor_cell(moment: datetime) -> datetime:
+    return moment - (moment - _EPOCH) % _CELL
+
+
 def _cells(start: datetime, end: datetime) -> list[datetime]:
-    step = timedelta(minutes=CELL_MINUTES)
-    out, t = [], start
+    """The 5-minute grid cells (aligned to the UTC epoch) that cover [start, end): from start rounded down to end
+    rounded up. Any two overlapping intervals share a cell, even ones off the grid (extra hours from 13:01)."""
+    out, t = [], _floor_cell(start)
     while t < end:
         out.append(t)
-        t += step
+        t += _CELL
     return out
 
 
@@ -223,7 +233,7 @@ def _candidate_slots(*, db: Session, npi: str, types: list[AppointmentType], sta
 
 def _held_cells(*, db: Session, npi: str, start: datetime, end: datetime, ignore_appointment_id: int | None = None
                 ) -> set[datetime]:
-    query = select(SlotHold.cell_start_utc).where(SlotHold.npi == npi, SlotHold.cell_start_utc >= start,
+    query = select(SlotHold.cell_start_utc).where(SlotHold.npi == npi, SlotHold.cell_start_utc >= _floor_cell(start),
                                                    SlotHold.cell_start_utc < end)
     if ignore_appointment_id is not None:
         query = query.where(SlotHold.appointment_id != ignore_appointment_id)
@@ -327,7 +337,7 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
     longest = max((t.duration_minutes for found in types.values() for t in found), default=0)
     held: dict[str, set[datetime]] = defaultdict(set)
     for npi, cell in db.execute(select(SlotHold.npi, SlotHold.cell_start_utc).where(
-            SlotHold.npi.in_(bookable), SlotHold.cell_start_utc >= now,
+            SlotHold.npi.in_(bookable), SlotHold.cell_start_utc >= _floor_cell(now),
             SlotHold.cell_start_utc < end + timedelta(minutes=longest))):
         held[npi].add(cell)
     out: dict[str, Opening] = {}
@@ -429,13 +439,22 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
         replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest)
         if replayed is not None:
             return replayed, False
-    chosen, zone = _checked_slot(db=db, npi=npi, start=start, type_code=type_code, end=end, now=now)
-    starts_at = start.astimezone(UTC)
-    ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
-    if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
-                                              Appointment.status.in_(CHANGEABLE),
-                                              Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
-        raise InvalidBooking("start", "you already have an appointment that overlaps this time")
+    try:
+        chosen, zone = _checked_slot(db=db, npi=npi, start=start, type_code=type_code, end=end, now=now)
+        starts_at = start.astimezone(UTC)
+        ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
+        if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
+                                                  Appointment.status.in_(CHANGEABLE),
+                                                  Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
+            raise InvalidBooking("start", "you already have an appointment that overlaps this time")
+    except (SlotTaken, InvalidBooking):
+        # Perhaps the slot (or the patient's time) went to a parallel request carrying this same key, which
+        # committed after our replay check: that booking is this request's, not a conflict.
+        replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest) \
+            if idempotency_key is not None else None
+        if replayed is not None:
+            return replayed, False
+        raise
     shared = None
     if share_latest_assessment:
         shared = saved_assessments.latest_id_for_owner(db, owner_id=actor.user_id)
@@ -466,12 +485,13 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
 
 
 def get(*, db: Session, appointment_id: str | int) -> Appointment | None:
-    """Unchecked lookup; routes use ``read`` (or the other checked functions) instead."""
-    text_id = str(appointment_id)
-    return db.get(Appointment, int(text_id)) if text_id.isdigit() and len(text_id) < 12 else None
+    """Unchecked lookup; routes use ``read`` (or the other checked functions) instead. An id that is not ASCII
+    digits within the 32-bit ids the database stores names no appointment."""
+    number = appointment_id if isinstance(appointment_id, int) else parse_row_id(appointment_id)
+    return db.get(Appointment, number) if number is not None and 1 <= number <= MAX_ROW_ID else None
 
 
-def read(*, db: Session, actor: Actor, appointment_id: str) -> Appointment:
+def read(*, db: Session, actor: Actor, appointment_id: int | str) -> Appointment:
     """The patient who booked it, or the booked (verified) provider, may read it; anyone else gets NotFound."""
     appointment = get(db=db, appointment_id=appointment_id)
     authorize(db, actor=actor, action=Action.read, record_type=RECORD_TYPE, record_id=appointment_id,
@@ -514,7 +534,7 @@ def _release(db: Session, appointment: Appointment) -> None:
     db.execute(delete(Reminder).where(Reminder.appointment_id == appointment.id, Reminder.sent_at.is_(None)))
 
 
-def cancel(*, db: Session, actor: Actor, appointment_id: str, now: datetime | None = None) -> Appointment:
+def cancel(*, db: Session, actor: Actor, appointment_id: int | str, now: datetime | None = None) -> Appointment:
     """The patient cancels; the slot is free again at once."""
     now = now or utcnow()
     appointment = get(db=db, appointment_id=appointment_id)
@@ -533,7 +553,7 @@ def cancel(*, db: Session, actor: Actor, appointment_id: str, now: datetime | No
     return appointment
 
 
-def reschedule(*, db: Session, actor: Actor, appointment_id: str, start: datetime, type_code: str | None = None,
+def reschedule(*, db: Session, actor: Actor, appointment_id: int | str, start: datetime, type_code: str | None = None,
                now: datetime | None = None) -> Appointment:
     """Move an appointment atomically: the old slot is freed only in the transaction that takes the new one."""
     now = now or utcnow()
@@ -570,7 +590,7 @@ def reschedule(*, db: Session, actor: Actor, appointment_id: str, start: datetim
     return appointment
 
 
-def respond(*, db: Session, actor: Actor, appointment_id: str, decision: str, now: datetime | None = None
+def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: str, now: datetime | None = None
             ) -> Appointment:
     """The booked provider confirms or declines a requested appointment (declining frees the slot)."""
     now = now or utcnow()

@@ -11,13 +11,14 @@ from fusioncare.accounts.deps import CurrentUser, RequestActor
 from fusioncare.api.errors import ERROR_BODY as _ERROR
 from fusioncare.api.errors import Responses
 from fusioncare.deps import DbSession
+from fusioncare.inputs import RecordKey
 from fusioncare.triage import records
 from fusioncare.triage.record_schemas import SavedAssessmentRead, SavedAssessmentSummary
 
 _401: Responses = {401: {"description": "The bearer token is invalid, expired or revoked.", **_ERROR}}
 router = APIRouter(tags=["assessments"])
 
-AssessmentId = Annotated[str, Path(min_length=1, max_length=32, description="A saved assessment's id.")]
+AssessmentId = Annotated[RecordKey, Path(description="A saved assessment's id.")]
 
 
 @router.get("/assessments", response_model=list[SavedAssessmentSummary],

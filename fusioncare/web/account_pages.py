@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import re
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -21,14 +22,15 @@ from fusioncare.accounts.deps import (
     CurrentUser,
     OptionalUser,
     clear_session_cookie,
+    is_https,
     session_lifetime,
     set_session_cookie,
 )
 from fusioncare.accounts.errors import InvalidCredentials, InvalidResetToken
 from fusioncare.accounts.models import TokenKind, User
-from fusioncare.accounts.routes import MAX_ID
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.errors import Conflict, DomainError, InvalidInput, NotFound, RateLimited
+from fusioncare.inputs import RowId, Text, parse_day, parse_row_id
 from fusioncare.settings import Settings
 from fusioncare.web.templating import templates
 
@@ -37,7 +39,11 @@ install_template_globals(templates)
 # Every state-changing form post on these pages must carry the CSRF token (see fusioncare/accounts/csrf.py).
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-FormText = Annotated[str, Form(max_length=256)]
+FormText = Annotated[Text, Form(max_length=256)]
+# The e-mailed reset link carries the token; the landing page moves it into this cookie (see reset_confirm_form).
+RESET_COOKIE = "fc_reset"
+RESET_COOKIE_PATH = "/account/reset"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,200}")  # what tokens.new_secret makes (URL-safe base64)
 
 
 def _page(request: Request, name: str, *, status_code: int = 200, **context) -> Response:
@@ -141,11 +147,11 @@ def download_my_data(user: CurrentUser, db: DbSession, address: ClientAddress) -
 def delete_my_account(request: Request, db: DbSession, settings: AppSettings, user: CurrentUser,
                       address: ClientAddress, password: FormText) -> Response:
     try:
-        service.confirm_password(db, user=user, password=password, client_address=address)
-    except InvalidInput as exc:
-        status, errors, _ = _problem(exc)
-        return _page(request, "account.html", status_code=status, user=user, errors=errors, notice=None)
-    service.delete_account(db, user=user, client_address=address)
+        service.delete_account(db, user=user, password=password, client_address=address)
+    except (InvalidInput, RateLimited) as exc:
+        status, errors, message = _problem(exc)
+        return _page(request, "account.html", status_code=status, user=user, errors=errors, notice=None,
+                     message=message)
     response = _page(request, "deleted.html", user=None)
     clear_session_cookie(response, request=request, settings=settings)
     return response
@@ -162,9 +168,9 @@ def change_password(request: Request, db: DbSession, settings: AppSettings, user
     try:
         service.change_password(db, user=user, current_password=current_password, new_password=new_password,
                                 client_address=address)
-    except InvalidInput as exc:
-        status, errors, _ = _problem(exc)
-        return _page(request, "password.html", status_code=status, user=user, errors=errors)
+    except (InvalidInput, RateLimited) as exc:
+        status, errors, message = _problem(exc)
+        return _page(request, "password.html", status_code=status, user=user, errors=errors, message=message)
     # Every token was revoked, this browser's too: give it a fresh session so the person stays signed in here.
     return _signed_in(request, settings, db, user, "/account?notice=password_changed")
 
@@ -189,23 +195,45 @@ def reset_request(request: Request, db: DbSession, settings: AppSettings, notifi
 
 
 @router.get("/account/reset/confirm")
-def reset_confirm_form(request: Request, token: Annotated[str, Query(max_length=200)] = "") -> Response:
-    return _page(request, "reset_confirm.html", user=None, errors={}, token=token)
+def reset_confirm_form(request: Request, settings: AppSettings,
+                       token: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The e-mailed link lands here with ?token=: it goes into a short-lived HttpOnly cookie for the reset pages
+    only, and the browser is sent on to this address without it, so the token is not left in the address bar,
+    the history, or anything that records addresses."""
+    if token and _TOKEN.fullmatch(token):
+        response = RedirectResponse("/account/reset/confirm", status_code=303)
+        response.set_cookie(RESET_COOKIE, token, max_age=settings.reset_token_ttl_minutes * 60, httponly=True,
+                            samesite="lax", secure=is_https(request, settings), path=RESET_COOKIE_PATH)
+        return response
+    if token or not request.cookies.get(RESET_COOKIE):  # a token we never make is not a link of ours
+        return _page(request, "reset_confirm.html", status_code=400, user=None, errors={}, has_link=False,
+                     message=InvalidResetToken().message)
+    return _page(request, "reset_confirm.html", user=None, errors={}, has_link=True)
 
 
 @router.post("/account/reset/confirm")
-def reset_confirm(request: Request, db: DbSession, address: ClientAddress, token: FormText,
+def reset_confirm(request: Request, db: DbSession, settings: AppSettings, address: ClientAddress,
                   new_password: FormText) -> Response:
     try:
-        service.reset_password(db, secret=token, new_password=new_password, client_address=address)
+        service.reset_password(db, secret=request.cookies.get(RESET_COOKIE, "")[:200], new_password=new_password,
+                               client_address=address)
     except InvalidInput as exc:
         status, errors, _ = _problem(exc)
         errors = {"new_password": errors.get("password", "")}
-        return _page(request, "reset_confirm.html", status_code=status, user=None, errors=errors, token=token)
+        return _page(request, "reset_confirm.html", status_code=status, user=None, errors=errors, has_link=True)
     except InvalidResetToken as exc:
-        return _page(request, "reset_confirm.html", status_code=400, user=None, errors={}, message=exc.message,
-                     token="")
-    return RedirectResponse("/account/sign-in?notice=password_reset", status_code=303)
+        response = _page(request, "reset_confirm.html", status_code=400, user=None, errors={}, message=exc.message,
+                         has_link=False)
+        _forget_reset_link(response, request, settings)
+        return response
+    response = RedirectResponse("/account/sign-in?notice=password_reset", status_code=303)
+    _forget_reset_link(response, request, settings)
+    return response
+
+
+def _forget_reset_link(response: Response, request: Request, settings: Settings) -> None:
+    response.delete_cookie(RESET_COOKIE, path=RESET_COOKIE_PATH, httponly=True, samesite="lax",
+                           secure=is_https(request, settings))
 
 
 @router.get("/account/provider")
@@ -232,7 +260,7 @@ def admin_providers(request: Request, admin: CurrentAdmin, db: DbSession) -> Res
 
 
 @router.post("/admin/providers/{user_id}/verify")
-def admin_verify_provider(user_id: Annotated[int, Path(ge=1, le=MAX_ID)], admin: CurrentAdmin, db: DbSession,
+def admin_verify_provider(user_id: Annotated[RowId, Path()], admin: CurrentAdmin, db: DbSession,
                           address: ClientAddress) -> Response:
     try:
         service.verify_provider(db, admin=admin, user_id=user_id, client_address=address)
@@ -251,7 +279,7 @@ def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession, address: C
                 until: Annotated[str, Query(max_length=10)] = "") -> Response:
     """Filters come from a plain GET form; empty or unparsable values are ignored rather than refused."""
     filters = audit.AuditFilter(actor_user_id=_user_id(actor_user_id),
-                                action=action or None, record_type=record_type or None, outcome=outcome or None,
+                                action=_text(action), record_type=_text(record_type), outcome=_text(outcome),
                                 since=_date(since), until=_date(until, next_day=True))
     events = audit.review(db, actor=audit.Actor.of(admin, address), filters=filters, limit=500)
     query = urlencode({k: v for k, v in request.query_params.items() if v})
@@ -259,16 +287,17 @@ def admin_audit(request: Request, admin: CurrentAdmin, db: DbSession, address: C
                  outcomes=[o.value for o in audit.Outcome], export_query=query)
 
 
+def _text(value: str) -> str | None:
+    return value if value and "\x00" not in value else None
+
+
 def _user_id(value: str) -> int | None:
-    return int(value) if value.isdigit() and int(value) <= MAX_ID else None
+    return parse_row_id(value)
 
 
 def _date(value: str, *, next_day: bool = False) -> datetime | None:
-    """A YYYY-MM-DD filter as a UTC midnight; ``next_day`` makes an "until" date inclusive."""
-    try:
-        day = date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A YYYY-MM-DD filter (1900 to 2200) as a UTC midnight; ``next_day`` makes an "until" date inclusive."""
+    day = parse_day(value) if value else None
     if day is None:
         return None
     return datetime.combine(day + timedelta(days=1 if next_day else 0), time.min, tzinfo=UTC)

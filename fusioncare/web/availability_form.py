@@ -166,4 +166,9 @@ def parse_exception(values: dict[str, str], zone: str) -> tuple[AvailabilityExce
             errors[f"exception-{name}"] = "needs a date and time, e.g. 2026-12-24 09:00"
     if errors:
         return None, errors
-    return AvailabilityExceptionCreate(kind=kind, start=moments["start"], end=moments["end"]), errors
+    try:
+        return AvailabilityExceptionCreate(kind=kind, start=moments["start"], end=moments["end"]), errors
+    except ValidationError as exc:  # e.g. a year outside 1900..2200
+        name, message = _first_message(exc)
+        errors[f"exception-{name if name in ('start', 'end') else 'start'}"] = message
+        return None, errors

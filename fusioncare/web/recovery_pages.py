@@ -4,7 +4,7 @@ chose, the shared patients and their summary. Signed-in users only; forms carry 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -18,6 +18,7 @@ from fusioncare.accounts.csrf import csrf_protect, install_template_globals
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.deps import DbSession
 from fusioncare.errors import InvalidInput
+from fusioncare.inputs import RecordKey, form_number, parse_day
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import charts, plan, service, sharing
 from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate
@@ -44,7 +45,7 @@ def _diary_form_data(form: Any) -> dict[str, Any]:
     for name in _NUMBER_FIELDS:
         raw = (form.get(name) or "").strip()
         if raw:
-            data[name] = int(raw) if raw.lstrip("-").isdigit() else raw
+            data[name] = form_number(raw)
         elif name in ("leg_pain", "back_pain"):
             data[name] = None
     for name in _LIST_FIELDS:
@@ -65,10 +66,7 @@ def _entry_context(form_values: dict[str, Any] | None = None, problems: dict[str
 @router.get("/recovery")
 def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, saved: str = "",
                  baseline_from: str = "") -> Response:
-    try:
-        picked = date.fromisoformat(baseline_from) if baseline_from else None
-    except ValueError:
-        picked = None
+    picked = parse_day(baseline_from) if baseline_from else None
     trends = service.trends_for(db, actor=actor, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
@@ -108,7 +106,7 @@ async def save_questionnaire_form(request: Request, user: CurrentUser, actor: Re
     instrument = form.get("instrument", "")
     count = {"peg": 3, "pgic": 1, "odi": 10}.get(instrument, 0)
     raw = [form.get(f"{instrument}_{i}", "").strip() for i in range(count)]
-    answers = [int(a) if a.isdigit() else None for a in raw]
+    answers = [number if isinstance(number := form_number(a), int) else None for a in raw]
     try:
         data = QuestionnaireCreate.model_validate({"instrument": instrument, "answers": answers})
         service.save_questionnaire(db, actor=actor, data=data)
@@ -122,8 +120,8 @@ async def save_questionnaire_form(request: Request, user: CurrentUser, actor: Re
 
 
 @router.get("/recovery/plan")
-def plan_page(request: Request, user: CurrentUser, db: DbSession, saved: str = "") -> Response:
-    return _page(request, "plan.html", items=plan.checklist(db, owner_id=user.id), saved=saved,
+def plan_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, saved: str = "") -> Response:
+    return _page(request, "plan.html", items=plan.checklist_for(db, actor=actor), saved=saved,
                  this_week=plan.current_week().isoformat(), check_in_words=plan.CHECK_IN_WORDS)
 
 
@@ -159,7 +157,8 @@ def _summary(request: Request, summary: service.VisitSummary, *, heading: str, p
 
 def _sharing_page(request: Request, db: Session, actor: Actor, *, done: str = "", npi: str = "",
                   problems: dict[str, str] | None = None, status_code: int = 200) -> Response:
-    shares = [{"id": s.id, "npi": s.npi, "name": sharing.provider_name(db, npi=s.npi), "since": s.created_at}
+    shares = [{"id": s.id, "npi": s.npi, "name": sharing.provider_name(db, npi=s.npi), "since": s.created_at,
+               "assessments": s.share_assessments}
               for s in sharing.list_shares(db, actor=actor)]
     return _page(request, "sharing.html", status_code=status_code, shares=shares, done=done, npi=npi,
                  suggestions=sharing.suggestions(db, actor=actor), problems=problems or {})
@@ -178,14 +177,14 @@ async def share_form(request: Request, user: CurrentUser, actor: RequestActor, d
         return _sharing_page(request, db, actor, status_code=400,
                              problems={"npi": "choose a provider or enter their 10-digit NPI"})
     try:
-        _, created = sharing.share(db, actor=actor, npi=npi)
+        _, created = sharing.share(db, actor=actor, npi=npi, share_assessments=form.get("share_assessments") == "yes")
     except InvalidInput as exc:
         return _sharing_page(request, db, actor, npi=npi, problems={"npi": exc.field_message}, status_code=400)
     return RedirectResponse(f"/recovery/sharing?done={'shared' if created else 'already'}", status_code=303)
 
 
 @router.post("/recovery/sharing/{share_id}/revoke")
-def revoke_form(share_id: Annotated[str, Path(max_length=32)], user: CurrentUser, actor: RequestActor,
+def revoke_form(share_id: Annotated[RecordKey, Path()], user: CurrentUser, actor: RequestActor,
                 db: DbSession) -> Response:
     sharing.revoke(db, actor=actor, share_id=share_id)
     return RedirectResponse("/recovery/sharing?done=revoked", status_code=303)
@@ -197,7 +196,7 @@ def shared_with_me_page(request: Request, provider: CurrentProvider, actor: Requ
 
 
 @router.get("/provider/shared/{share_id}")
-def shared_summary_page(request: Request, share_id: Annotated[str, Path(max_length=32)], user: CurrentUser,
+def shared_summary_page(request: Request, share_id: Annotated[RecordKey, Path()], user: CurrentUser,
                         actor: RequestActor, db: DbSession) -> Response:
     summary = sharing.shared_summary(db, actor=actor, share_id=share_id)
     return _summary(request, summary, heading="Recovery summary shared by your patient",

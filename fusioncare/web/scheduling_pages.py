@@ -17,9 +17,9 @@ from fusioncare.deps import DbSession
 from fusioncare.directory import service as directory
 from fusioncare.directory.errors import ProviderNotFound
 from fusioncare.errors import DomainError, InvalidInput
+from fusioncare.inputs import Day, RowId, parse_moment
 from fusioncare.scheduling import service
 from fusioncare.scheduling.errors import SlotTaken
-from fusioncare.scheduling.schemas import MAX_ROW_ID
 from fusioncare.web import availability_form
 from fusioncare.web.templating import templates
 
@@ -62,13 +62,11 @@ def book(request: Request, db: DbSession, user: CurrentUser, actor: RequestActor
          start: Annotated[str, Form(max_length=64)] = "", type: Annotated[str, Form(max_length=40)] = "",
          share: Annotated[str | None, Form(max_length=10)] = None) -> Response:
     try:
-        moment = datetime.fromisoformat(start) if start else None
-        if moment is None or moment.tzinfo is None:
+        moment = parse_moment(start)
+        if moment is None:
             raise InvalidInput("start", "choose one of the times shown")
         appointment, _ = service.book(db=db, actor=actor, npi=npi, start=moment, type_code=type,
                                       share_latest_assessment=share == "yes")
-    except ValueError:
-        return _booking_error(request, db, user, npi, type, InvalidInput("start", "choose one of the times shown"))
     except (InvalidInput, SlotTaken) as exc:
         return _booking_error(request, db, user, npi, type, exc)
     return RedirectResponse(f"/appointments?booked={appointment.id}", status_code=303)
@@ -116,7 +114,7 @@ def cancel(db: DbSession, user: CurrentUser, actor: RequestActor,
 
 @router.get("/provider/schedule")
 def provider_schedule(request: Request, db: DbSession, provider: CurrentProvider, actor: RequestActor,
-                      day: Annotated[date | None, Query()] = None,
+                      day: Annotated[Day | None, Query()] = None,
                       view: Annotated[str, Query(pattern="^(day|week)$")] = "day") -> Response:
     zone_name = service.location_time_zone(db=db, npi=provider_npi(provider))
     zone = ZoneInfo(zone_name)
@@ -201,7 +199,7 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
 
 
 @router.post("/provider/availability/exceptions/{exception_id}/remove")
-def remove_exception(exception_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)], db: DbSession,
+def remove_exception(exception_id: Annotated[RowId, Path()], db: DbSession,
                      provider: CurrentProvider) -> Response:
     service.remove_exception(db=db, npi=provider_npi(provider), exception_id=exception_id)
     return RedirectResponse("/provider/availability?saved=removed", status_code=303)

@@ -191,12 +191,45 @@ def test_reset_pages_set_a_new_password(client, make_person, form_token, caplog)
     assert "Check your e-mail" in sent.text
     link = re.search(r"(/account/reset/confirm\?token=[A-Za-z0-9_-]+)", caplog.text).group(1)
     page = client.get(link, headers=HTML)
-    reset_token = re.search(r'name="token" value="([^"]+)"', page.text).group(1)
     done = client.post("/account/reset/confirm", headers=HTML, follow_redirects=False,
-                       data={"csrf_token": form_token(page.text), "token": reset_token,
-                             "new_password": "a fresh long password"})
+                       data={"csrf_token": form_token(page.text), "new_password": "a fresh long password"})
     assert done.status_code == 303 and done.headers["location"] == "/account/sign-in?notice=password_reset"
     again = client.post("/account/reset/confirm", headers=HTML,
-                        data={"csrf_token": form_token(page.text), "token": reset_token,
-                              "new_password": "another fresh password"})
+                        data={"csrf_token": form_token(page.text), "new_password": "another fresh password"})
     assert again.status_code == 400 and "not valid any more" in again.text
+
+
+def test_the_reset_link_lands_on_a_page_without_the_token_in_its_address(client, make_person, form_token, db):
+    """The e-mailed link carries the token; the landing request keeps it in a short-lived HttpOnly cookie and
+    redirects to an address without it, so it is not left in the address bar, the history or any later log."""
+    import re
+    from datetime import timedelta
+
+    from fusioncare.accounts import service
+
+    class Outbox:
+        body = ""
+
+        def send(self, *, to, subject, body):
+            Outbox.body = body
+
+    ann = make_person("ann")
+    service.request_password_reset(db, email=ann.email, client_address="test", notifier=Outbox(),
+                                   base_url="http://testserver", lifetime=timedelta(minutes=30))
+    secret = re.search(r"token=([A-Za-z0-9_-]+)", Outbox.body).group(1)
+
+    landing = client.get(f"/account/reset/confirm?token={secret}", headers=HTML, follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/account/reset/confirm"
+    cookie = landing.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Path=/account/reset" in cookie and "Max-Age=1800" in cookie
+    page = client.get("/account/reset/confirm", headers=HTML)
+    assert page.status_code == 200 and secret not in page.text and str(page.url).endswith("/account/reset/confirm")
+    done = client.post("/account/reset/confirm", headers=HTML, follow_redirects=False,
+                       data={"csrf_token": form_token(page.text), "new_password": "a fresh long password"})
+    assert done.status_code == 303
+    assert 'fc_reset=""' in done.headers["set-cookie"] or "Max-Age=0" in done.headers["set-cookie"]
+
+
+def test_the_reset_page_without_a_link_says_to_ask_for_a_new_one(client):
+    page = client.get("/account/reset/confirm", headers=HTML)
+    assert page.status_code == 400 and "not valid any more" in page.text

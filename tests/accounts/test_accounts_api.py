@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from fusioncare.accounts.models import AccessToken, AuditEvent, PasswordResetToken, User, utcnow
@@ -192,7 +193,8 @@ def test_reset_for_an_unknown_email_answers_the_same_and_sends_nothing(client, m
         caplog.clear()
         unknown = client.post("/api/v1/password-resets", json={"email": "ghost@example.org"})
     assert known.status_code == unknown.status_code == 202 and known.json() == unknown.json()
-    assert "reset" not in caplog.text.lower()
+    sent = [r.getMessage() for r in caplog.records if r.name == "fusioncare.notifications"]
+    assert not any("reset" in message.lower() for message in sent)
 
 
 def test_export_holds_the_account_and_saved_assessments(client, make_person, bearer, saved_assessment):
@@ -215,7 +217,7 @@ def test_delete_me_erases_health_data_and_leaves_a_tombstone_without_it(client, 
     saved_assessment(ann)
     bobs = saved_assessment(bob)
     headers = bearer(ann)
-    deleted = client.delete("/api/v1/me", headers=headers)
+    deleted = client.request("DELETE", "/api/v1/me", headers=headers, json={"password": ann.password})
     assert deleted.status_code == 200, deleted.text
     erased = deleted.json()["erased_records"]  # every registered domain reports a count; ann owned only these
     assert erased["saved_assessments"] == 2 and sum(erased.values()) == 2
@@ -293,3 +295,34 @@ def test_rate_limit_events_older_than_the_longest_window_are_purged(client, db):
     client.post("/api/v1/tokens", json={"email": "other@example.org", "password": "guess guess guess"})
     remaining = db.scalars(select(RateLimitEvent.created_at)).all()
     assert len(remaining) == 2 and all(utcnow() - t < timedelta(minutes=1) for t in remaining)
+
+
+def test_a_nul_byte_in_an_email_is_a_422_naming_the_field_on_every_way_in(client):
+    for path, body in (("/api/v1/accounts", {"email": "a\x00b@example.org", "password": GOOD_PASSWORD}),
+                       ("/api/v1/tokens", {"email": "a\x00b@example.org", "password": GOOD_PASSWORD}),
+                       ("/api/v1/password-resets", {"email": "a\x00b@example.org"}),
+                       ("/api/v1/tokens", {"email": "ann@example.org", "password": "a long\x00password"})):
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.status_code, response.text)
+        assert response.json()["detail"][0]["field"] in ("email", "password")
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00", "9999-12-31T23:59:59", "9999-12-31T23:59:59-23:59",
+                                    "0001-01-01T00:00:00+23:59"])
+def test_audit_filters_with_extreme_dates_are_a_422_naming_the_field(client, make_person, bearer, moment):
+    from fusioncare.accounts.models import Role
+
+    admin = bearer(make_person("boss", role=Role.admin))
+    for field in ("since", "until"):
+        response = client.get("/api/v1/admin/audit", headers=admin, params={field: moment})
+        assert response.status_code == 422, (field, response.status_code)
+        assert response.json()["detail"][0]["field"] == field
+
+
+def test_the_audit_page_ignores_filter_dates_it_cannot_use(client, make_person, bearer):
+    from fusioncare.accounts.models import Role
+
+    admin = {**bearer(make_person("boss", role=Role.admin)), "Accept": "text/html"}
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}, {"actor_user_id": "¹"},
+                   {"actor_user_id": "9" * 12}):
+        assert client.get("/admin/audit", headers=admin, params=params).status_code == 200, params

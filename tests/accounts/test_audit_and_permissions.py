@@ -118,3 +118,15 @@ def test_audit_search_filters_by_actor_action_outcome_and_time(db):
     assert count(action="sign_in", outcome="failed") == 1
     assert count(since=utcnow() + timedelta(minutes=1)) == 0
     assert count(until=utcnow() + timedelta(minutes=1)) == 3
+
+
+def test_audit_csv_neutralises_every_cell_a_spreadsheet_would_run_as_a_formula():
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    cells = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1", "plain"]
+    events = [AuditEvent(id=i, occurred_at=datetime(2026, 1, 1, tzinfo=UTC), action="x", record_type="y",
+                         outcome="allowed", detail=cell) for i, cell in enumerate(cells)]
+    rows = list(csv.DictReader(io.StringIO(audit.to_csv(events))))
+    assert [row["detail"] for row in rows] == ["'" + c for c in cells[:-1]] + ["plain"]

@@ -1,7 +1,8 @@
 """Object-level authorization: every route taking a health-data id answers 404 to anyone but the owner.
 
 To cover a new route, add one line to HEALTH_DATA_ROUTES: (method, path with {id}, fixture that makes a
-record for an owner and returns its id, the status the owner gets). The matrix does the rest.
+record for an owner and returns its id, the status the owner gets, and an id of the right shape that no record
+has when "no-such-record" is not one). The matrix does the rest.
 """
 
 from __future__ import annotations
@@ -20,14 +21,18 @@ class HealthRoute:
     path: str
     make_record: str  # name of a fixture returning make(owner: Person) -> record id
     owner_status: int
+    missing_id: str = "no-such-record"  # well-formed for the route, but no record has it
+
+
+APPOINTMENT_ID_NOBODY_HAS = "2147483647"  # appointment ids are 32-bit integers: a malformed one is a 422
 
 
 HEALTH_DATA_ROUTES = [
     HealthRoute("GET", "/api/v1/assessments/{id}", "saved_assessment", 200),
     HealthRoute("DELETE", "/api/v1/assessments/{id}", "saved_assessment", 204),
-    HealthRoute("GET", "/api/v1/appointments/{id}", "appointment", 200),
-    HealthRoute("GET", "/api/v1/appointments/{id}.ics", "appointment", 200),
-    HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200),
+    HealthRoute("GET", "/api/v1/appointments/{id}", "appointment", 200, APPOINTMENT_ID_NOBODY_HAS),
+    HealthRoute("GET", "/api/v1/appointments/{id}.ics", "appointment", 200, APPOINTMENT_ID_NOBODY_HAS),
+    HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200, APPOINTMENT_ID_NOBODY_HAS),
     HealthRoute("GET", "/api/v1/diary/entries/{id}", "diary_entry", 200),
     HealthRoute("GET", "/api/v1/questionnaires/{id}", "questionnaire_response", 200),
     HealthRoute("DELETE", "/api/v1/recovery/shares/{id}", "recovery_share", 204),
@@ -73,7 +78,7 @@ def test_health_data_route_is_not_found_for_anyone_but_the_owner(route, intruder
     response = client.request(route.method, path, headers=intruder_headers(intruder))
 
     assert response.status_code == 404, response.text
-    missing = client.request(route.method, route.path.format(id="no-such-record"), headers=intruder_headers(intruder))
+    missing = client.request(route.method, route.path.format(id=route.missing_id), headers=intruder_headers(intruder))
     assert response.json()["detail"] == missing.json()["detail"], "refused and missing must look the same"
     denied = db.scalars(select(AuditEvent).where(AuditEvent.record_id == record_id,
                                                  AuditEvent.outcome == "denied")).all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
@@ -42,3 +43,23 @@ def test_hash_from_old_parameters_is_replaced_at_the_next_sign_in(client, make_p
     new_hash = db.scalar(select(User.password_hash).where(User.id == ann.id))
     assert new_hash != old_hash and "m=16384,t=2,p=1" in new_hash
     assert passwords.verify_password(new_hash, ann.password)[0]
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "1111111111", "abcdefghij", " " * 10, "\u200b" * 10,
+                                      "\u200b" * 5 + " " * 5, "\ufeff\u00a0" * 6, "aaaaaaaaaa" * 20])
+def test_trivial_passwords_are_refused_in_plain_words(password):
+    problem = passwords.password_problem(password)
+    assert problem is not None, repr(password)
+    assert "zxcvbn" not in problem and "score" not in problem, "plain words, not the tool's vocabulary"
+
+
+def test_strong_passphrases_still_pass():
+    for password in ("sciatic nerve recovers slowly", "walking helps my leg pain", "slow nerves heal slowly"):
+        assert passwords.password_problem(password) is None, password
+
+
+def test_sign_up_refuses_a_trivial_password_naming_the_field(client):
+    for password in ("abcdefghij", "\u200b" * 10):
+        response = client.post("/api/v1/accounts", json={"email": "new@example.org", "password": password})
+        assert response.status_code == 422, repr(password)
+        assert response.json()["detail"][0]["field"] == "password"

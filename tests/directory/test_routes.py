@@ -87,3 +87,18 @@ def test_profile_is_404_for_unknown_and_deactivated_npis(client, directory, nppe
         assert response.status_code == 404 and response.json()["code"] == "provider_not_found"
     search = client.get("/api/v1/providers", params={"specialty": "pain_medicine", "near": "10001"}).json()
     assert directory[1] not in [r["npi"] for r in search["results"]]
+
+
+@pytest.mark.parametrize("crafted", [[10**400, "1234567893"], [1e308, "x\x00y"], [float("nan"), "1234567893"],
+                                     [True, "1234567893"], ["a", "b", "c"], {"a": 1}, [0.1, "9" * 5000], "plain"])
+@pytest.mark.parametrize("sort", ["distance", "name"])
+def test_a_crafted_cursor_is_a_422_naming_the_cursor(client, directory, crafted, sort):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps(crafted).encode()).decode().rstrip("=")
+    for extra in ({}, {"q": "doe"}):
+        response = client.get("/api/v1/providers", params={"specialty": "pain_medicine", "near": "10001",
+                                                           "sort": sort, "cursor": cursor, **extra})
+        assert response.status_code == 422, (crafted, extra, response.status_code)
+        assert response.json()["detail"][0]["field"] == "cursor"

@@ -117,3 +117,36 @@ def test_visit_summary_page_lists_treatment_effects_medications_and_latest_asses
     assert "Injection: leg pain improved meaningfully" in html
     assert "naproxen" in html
     assert "Urgent" in html
+
+
+def test_odd_numbers_in_the_diary_and_questionnaire_forms_are_explained_not_a_500(signed_in_client, db):
+    client, token = signed_in_client
+    for value in ("²", "①", "٣", "9" * 5000, "3.5", "1e3", "11"):
+        diary = client.post("/recovery/today", headers=HTML, data={
+            "date": TODAY.isoformat(), "leg_pain": value, "back_pain": "2", "exercise_minutes": value,
+            "csrf_token": _form(client, token, "/recovery/today")})
+        assert diary.status_code == 400, (value, diary.status_code)
+        assert 'id="leg_pain-error"' in diary.text or "leg_pain" in diary.text
+        peg = client.post("/recovery/questionnaires", headers=HTML, data={
+            "instrument": "peg", "peg_0": value, "peg_1": "3", "peg_2": "3",
+            "csrf_token": _form(client, token, "/recovery/questionnaires")})
+        assert peg.status_code == 400, (value, peg.status_code)
+    assert db.scalar(select(func.count()).select_from(DiaryEntry)) == 0
+
+
+def test_a_diary_form_dated_year_one_is_explained_not_stored(signed_in_client, db):
+    client, token = signed_in_client
+    response = client.post("/recovery/today", headers=HTML, data={
+        "date": "0001-01-01", "leg_pain": "3", "back_pain": "2", "csrf_token": _form(client, token, "/recovery/today")})
+    assert response.status_code == 400
+    assert db.scalar(select(func.count()).select_from(DiaryEntry)) == 0
+    assert client.get("/recovery", headers=HTML).status_code == 200
+
+
+def test_opening_my_plan_is_audited(signed_in_client, patient, db):
+    from fusioncare.accounts.models import AuditEvent
+
+    client, _ = signed_in_client
+    assert client.get("/recovery/plan", headers=HTML).status_code == 200
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.actor_user_id == patient[0].id)).all()
+    assert "plan_item.list" in actions

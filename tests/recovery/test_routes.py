@@ -159,7 +159,8 @@ def test_my_data_export_and_account_deletion_include_the_recovery_tracker(client
     client.post("/api/v1/questionnaires", headers=patient[1], json={"instrument": "peg", "answers": [5, 5, 5]})
     exported = client.get("/api/v1/me/export", headers=patient[1]).json()["data"]
     assert len(exported["diary_entries"]) == 1 and len(exported["questionnaire_responses"]) == 1
-    assert client.delete("/api/v1/me", headers=patient[1]).status_code in (200, 204)
+    assert client.request("DELETE", "/api/v1/me", headers=patient[1],
+                          json={"password": patient[0].password}).status_code == 200
     assert _count(db, DiaryEntry) == 0 and _count(db, QuestionnaireResponse) == 0
 
 
@@ -175,3 +176,64 @@ def test_patient_can_pick_a_later_baseline_for_the_trends(client, post_entry, pa
     assert picked["judgement"] == "no_meaningful_change"
     bad = client.get("/api/v1/recovery/trends?baseline_from=soon", headers=patient[1])
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "baseline_from"
+
+
+def test_ten_parallel_saves_of_a_new_day_give_one_entry_and_no_5xx(live_server, patient, db, monkeypatch):
+    """Racing saves for a day with no entry yet: one creates it, the others update it (the unique constraint
+    decides, on SQLite and PostgreSQL), nobody gets a 500 and the note reaches no log."""
+    import time
+
+    import httpx
+
+    from fusioncare.recovery import service
+    from tests.support import fire_together, sentinel
+
+    real_check = service.safety_check
+
+    def slow_check(*args, **kwargs):  # every save reads the day's (missing) entry before any of them writes
+        time.sleep(0.1)
+        return real_check(*args, **kwargs)
+
+    monkeypatch.setattr(service, "safety_check", slow_check)
+
+    day = (TODAY - dt.timedelta(days=3)).isoformat()
+    notes = [sentinel("note") for _ in range(10)]
+
+    def save(index: int) -> int:
+        return httpx.post(f"{live_server.url}/api/v1/diary/entries", headers=patient[1], timeout=60,
+                          json={"date": day, "leg_pain": 5, "back_pain": 2, "note": notes[index],
+                                "medications": [sentinel("medication")]}).status_code
+
+    statuses = fire_together(10, save)
+    assert sorted(statuses) == [200] * 9 + [201], statuses
+    db.expire_all()
+    stored = db.scalars(select(DiaryEntry)).all()
+    assert len(stored) == 1 and stored[0].note in notes
+
+
+def test_a_nul_byte_in_any_diary_text_is_a_422_naming_the_field(post_entry, db):
+    for field, value in (("note", "before\x00after"), ("medications", ["ibu\x00profen"])):
+        response = post_entry(TODAY, 5, 2, **{field: value})
+        assert response.status_code == 422, (field, response.text)
+        assert response.json()["detail"][0]["field"].startswith(field)
+    assert _count(db, DiaryEntry) == 0
+
+
+def test_diary_dates_outside_the_calendar_the_tracker_can_chart_are_a_422(post_entry, client, patient, db):
+    for day in ("0001-01-01", "1899-12-31", "9999-12-31"):
+        response = post_entry(dt.date.fromisoformat(day), 5, 2)
+        assert response.status_code == 422, day
+        assert response.json()["detail"][0]["field"] == "date"
+    assert _count(db, DiaryEntry) == 0
+    for path in ("/api/v1/recovery/trends", "/api/v1/recovery/summary.pdf", "/api/v1/diary/export.csv"):
+        assert client.get(path, headers=patient[1]).status_code == 200, path
+    too_early = client.get("/api/v1/recovery/trends?baseline_from=0001-01-01", headers=patient[1])
+    assert too_early.status_code == 422 and too_early.json()["detail"][0]["field"] == "baseline_from"
+
+
+def test_listing_my_shares_is_audited(client, patient, db):
+    from fusioncare.accounts.models import AuditEvent
+
+    assert client.get("/api/v1/recovery/shares", headers=patient[1]).status_code == 200
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.actor_user_id == patient[0].id)).all()
+    assert "recovery_share.list" in actions

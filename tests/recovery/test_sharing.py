@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -158,7 +159,8 @@ def test_shares_are_in_my_data_export_and_erased_with_the_account(client, patien
 
     exported = client.get("/api/v1/me/export", headers=patient[1]).json()["data"]["recovery_shares"]
     assert [(s["id"], s["npi"]) for s in exported] == [(share_id, NPI)]
-    assert client.delete("/api/v1/me", headers=patient[1]).status_code in (200, 204)
+    assert client.request("DELETE", "/api/v1/me", headers=patient[1],
+                          json={"password": patient[0].password}).status_code == 200
     db.expire_all()
     assert db.scalars(select(RecoveryShare)).all() == []
     assert client.get("/api/v1/provider/shared", headers=chosen).json() == []
@@ -243,3 +245,75 @@ def test_trend_sentences_speak_to_the_patient_and_about_them_to_the_provider(cli
     assert shared["summary"].startswith("Leg pain has improved meaningfully since")
     assert shared["summary"].removeprefix("Leg") == own["summary"].removeprefix("Your leg")
     assert "Leg pain has improved meaningfully" in page and "Your leg pain" not in page
+
+
+def _pdf_text(content: bytes, tmp_path) -> str:
+    import subprocess
+
+    path = tmp_path / "shared.pdf"
+    path.write_bytes(content)
+    return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _shared(client, patient, chosen, consent: bool) -> str:
+    """A share made the way the patient chose: the consent is asked for explicitly, never assumed."""
+    shared = client.post("/api/v1/recovery/shares", headers=patient[1],
+                         json={"npi": NPI, **({"share_assessments": True} if consent else {})})
+    assert shared.status_code == 201, shared.text
+    assert shared.json().get("share_assessments", False) is consent
+    return shared.json()["id"]
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_the_provider_sees_the_saved_assessment_only_with_the_patients_consent(
+        client, patient, chosen, post_entry, saved_assessment_of, tmp_path, consent):
+    headline = saved_assessment_of(patient[0])
+    post_entry(dt.date.today() - dt.timedelta(days=1), 4, 3)
+    share_id = _shared(client, patient, chosen, consent)
+
+    page = unescape(client.get(f"/provider/shared/{share_id}", headers={**chosen, **HTML}).text)
+    pdf = _pdf_text(client.get(f"/api/v1/provider/shared/{share_id}/summary.pdf", headers=chosen).content, tmp_path)
+
+    assert [headline in page, headline in " ".join(pdf.split())] == [consent, consent]
+    own = unescape(client.get("/recovery/summary", headers={**patient[1], **HTML}).text)
+    assert headline in own, "always to the patient"
+
+
+@pytest.mark.parametrize("consent", [False, True])
+def test_the_provider_sees_a_diary_entrys_safety_result_only_with_the_patients_consent(
+        client, patient, chosen, post_entry, tmp_path, consent):
+    flagged = post_entry(dt.date.today() - dt.timedelta(days=1), 6, 3, symptoms=["saddle_numbness"]).json()
+    headline = flagged["safety"]["headline"]
+    share_id = _shared(client, patient, chosen, consent)
+
+    page = unescape(client.get(f"/provider/shared/{share_id}", headers={**chosen, **HTML}).text)
+    pdf = _pdf_text(client.get(f"/api/v1/provider/shared/{share_id}/summary.pdf", headers=chosen).content, tmp_path)
+    listed = client.get(f"/api/v1/provider/shared/{share_id}/entries", headers=chosen).json()[0]
+    entry = client.get(f"/api/v1/diary/entries/{flagged['id']}", headers=chosen).json()
+
+    shown = [headline in page, headline in " ".join(pdf.split()), listed["safety"] is not None,
+             entry["safety"] is not None]
+    assert shown == [consent] * 4
+    assert client.get(f"/api/v1/diary/entries/{flagged['id']}", headers=patient[1]).json()["safety"]
+
+
+@pytest.fixture
+def saved_assessment_of(db):
+    """saved_assessment_of(person) -> the headline of an assessment that person saved."""
+    from fusioncare.accounts.audit import Actor
+    from fusioncare.triage import records
+    from tests.accounts.conftest import ASSESSMENT_REQUEST, ASSESSMENT_RESULT
+
+    def save(person) -> str:
+        records.save(db, actor=Actor.of(person.user, "test"), request=ASSESSMENT_REQUEST, result=ASSESSMENT_RESULT)
+        return ASSESSMENT_RESULT["headline"]
+
+    return save
+
+
+def test_the_sharing_page_asks_before_sharing_assessments(signed_in_client, chosen, db):
+    client, token = signed_in_client
+    page = client.get("/recovery/sharing", headers=HTML)
+    assert 'name="share_assessments"' in page.text
+    client.post("/recovery/sharing", headers=HTML, data={"csrf_token": token(page.text), "npi": NPI})
+    assert db.scalar(select(RecoveryShare.share_assessments)) is False

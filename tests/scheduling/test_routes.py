@@ -354,3 +354,85 @@ def test_a_provider_removes_their_own_time_off_through_the_api_and_no_one_elses(
     for bad in ("0", str(2**31), "99999999999999999999", "abc"):
         refused = client.delete(f"/api/v1/me/availability/exceptions/{bad}", headers=doctor)
         assert refused.status_code == 422 and "exception_id" in refused.text, bad
+
+
+def test_extra_hours_off_the_five_minute_grid_cannot_hold_overlapping_time_twice(client, provider, make_person,
+                                                                                   bearer, db):
+    """Extra hours starting at 13:01 give slots at 13:01, 13:31...; the weekly hours give 13:00, 13:30... A
+    13:01-13:31 visit overlaps a 13:00-13:30 one: holds keyed on the grid cells covering each interval collide."""
+    from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
+
+    day = future_day()
+    doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")
+    doctor = bearer(Person(user=doctor_user, email=doctor_user.email, password=PASSWORD))
+    added = client.post("/api/v1/me/availability/exceptions", headers=doctor, json={
+        "kind": "extra_hours", "start": local(day, 13, 1).isoformat(), "end": local(day, 15, 1).isoformat()})
+    assert added.status_code == 201
+    listed = slots(client, provider, local(day, 13), local(day, 14), "telehealth").json()["slots"]
+    offered = {s["start"] for s in listed}
+    assert {local(day, 13).isoformat(), local(day, 13, 1).isoformat()} <= offered
+
+    first = client.post("/api/v1/appointments", headers=bearer(make_person("ann")),
+                        json=booking(provider, local(day, 13), "telehealth"))
+    second = client.post("/api/v1/appointments", headers=bearer(make_person("bob")),
+                         json=booking(provider, local(day, 13, 1), "telehealth"))
+    assert first.status_code == 201 and second.status_code == 409, second.text
+    left = {s["start"] for s in slots(client, provider, local(day, 12), local(day, 15), "telehealth").json()["slots"]}
+    assert local(day, 13, 1).isoformat() not in left and local(day, 13, 31).isoformat() in left
+
+
+EXTREME_MOMENTS = ["0001-01-01T00:00:00+00:00", "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-23:59",
+                   "0001-01-01T00:00:00+23:59", "1899-12-31T23:00:00+00:00", "2201-01-01T00:00:00+00:00"]
+
+
+@pytest.mark.parametrize("moment", EXTREME_MOMENTS)
+def test_extreme_dates_are_a_422_naming_the_field_everywhere_scheduling_takes_one(client, provider, patient, db,
+                                                                                   bearer, moment):
+    from fusioncare.accounts import service as accounts
+    from tests.accounts.conftest import PASSWORD, Person
+
+    doctor_user = accounts.get_user_by_email(db, email=f"dr{provider}@example.org")
+    doctor = bearer(Person(user=doctor_user, email=doctor_user.email, password=PASSWORD))
+    soon = local(future_day(), 9)
+    near = soon.isoformat()
+    answers = {
+        "from": client.get(f"/api/v1/providers/{provider}/slots", params={"from": moment, "to": near}),
+        "to": client.get(f"/api/v1/providers/{provider}/slots", params={"from": near, "to": moment}),
+        "start": client.post("/api/v1/appointments", headers=patient, json=booking(provider, soon) | {"start": moment}),
+        "end": client.post("/api/v1/me/availability/exceptions", headers=doctor,
+                           json={"kind": "time_off", "start": near, "end": moment}),
+        "schedule from": client.get("/api/v1/me/schedule", headers=doctor, params={"from": moment, "to": near}),
+    }
+    for field, response in answers.items():
+        assert response.status_code == 422, (field, response.status_code, response.text)
+        assert response.json()["detail"][0]["field"] == field.split()[-1], field
+    assert appointments_stored(db) == 0
+
+
+@pytest.mark.parametrize("bad_id", ["¹", "①", "٣", "1" * 65, "2147483648", "0", "-1", "1_0", " 1"])
+def test_appointment_ids_must_be_ascii_digits_within_32_bits(client, provider, patient, bad_id, db):
+    from fusioncare.accounts.models import AuditEvent
+
+    for method, path in (("GET", f"/api/v1/appointments/{bad_id}"), ("GET", f"/api/v1/appointments/{bad_id}.ics"),
+                         ("DELETE", f"/api/v1/appointments/{bad_id}"),
+                         ("POST", f"/api/v1/appointments/{bad_id}/confirm")):
+        response = client.request(method, path, headers=patient)
+        assert response.status_code == 422, (method, path, response.status_code)
+        assert response.json()["detail"][0]["field"] == "appointment_id"
+    assert db.scalars(select(AuditEvent.record_id).where(AuditEvent.record_type == "appointment")).all() == []
+
+
+def test_appointment_pages_refuse_unicode_digit_ids_without_a_500(client, provider, make_person):
+    import re
+
+    html = {"Accept": "text/html"}
+    ann = make_person("ann")
+    page = client.get("/account/sign-in", headers=html)
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
+    client.post("/account/sign-in", headers=html, data={"csrf_token": token, "email": ann.email,
+                                                         "password": ann.password})
+    for path in ("/appointments/¹/cancel", "/appointments/①/cancel", "/provider/appointments/①/confirm",
+                 "/appointments/" + "9" * 12 + "/cancel"):
+        response = client.post(path, headers=html, data={"csrf_token": token})
+        assert response.status_code in (404, 422), (path, response.status_code)
