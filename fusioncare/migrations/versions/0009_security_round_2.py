@@ -1,8 +1,8 @@
 """Security round 2: rate-limit bucket rows (locked to reserve an attempt atomically) and the patient's consent
 to show their assessments on a recovery share (off for every existing share: none was made with it).
 
-Revision ID: 0008_security_round_2
-Revises: 0007_recovery_shares
+Revision ID: 0009_security_round_2
+Revises: 0008_assessment_drafts
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from alembic import op
 
 from fusioncare.accounts.models import UtcDateTime
 
-revision = "0008_security_round_2"
-down_revision = "0007_recovery_shares"
+revision = "0009_security_round_2"
+down_revision = "0008_assessment_drafts"
 branch_labels = None
 depends_on = None
 
