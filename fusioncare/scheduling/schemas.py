@@ -87,9 +87,9 @@ class AppointmentCreate(BaseModel):
     end: Moment | None = Field(default=None, description="optional; if given it must match the type's length")
     share_latest_assessment: bool = Field(
         default=False, description="consent to show the provider your latest saved assessment summary")
-    patient_name: str | None = Field(default=None, max_length=MAX_NAME_LENGTH,
+    patient_name: Text | None = Field(default=None, max_length=MAX_NAME_LENGTH,
                                      description="the name the practice should expect")
-    reason: str | None = Field(default=None, max_length=MAX_REASON_LENGTH,
+    reason: Text | None = Field(default=None, max_length=MAX_REASON_LENGTH,
                                description="why you are coming, in your words; only this provider sees it")
 
     @field_validator("patient_name", "reason")

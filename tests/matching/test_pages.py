@@ -38,7 +38,12 @@ def test_results_page_shows_groups_reasons_and_profile_links_at_an_address_witho
     text = page.text
     assert text.index("Spine surgeon") < text.index("Pain medicine") < text.index("Physical therapist")
     assert f'href="/doctors/{directory.pain_injection}"' in text
-    assert "which your assessment lists" in text and "Not confirmed by the provider" in text
+    assert "which your assessment lists" in text
+    assert "the provider has not confirmed this profile" in text
+    unconfirmed = text[text.index(f'href="/doctors/{directory.pain_unconfirmed}'):]
+    unconfirmed = unconfirmed[:unconfirmed.index("</li>\n    \n    <li") if "</li>\n    \n    <li" in unconfirmed
+                              else unconfirmed.index("</li>")]
+    assert "Accepting new patients" not in unconfirmed, "an unconfirmed card says only what is known"
     assert "<svg" in text and "A sketch, not a map" in text
     assert client.get(page.url.path, headers=HTML).text.count("provider-card") == text.count("provider-card")
 
