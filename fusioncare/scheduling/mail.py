@@ -176,7 +176,7 @@ def _for_patient(kind: MessageKind, appointment: Appointment, *, who: str, visit
             "The practice confirms the new time, and we e-mail you as soon as they do. The calendar file attached "
             "updates your calendar."], facts, ("See, move or cancel it", page))
     lead = "tomorrow" if kind is MessageKind.reminder_24h else "in 2 hours"
-    draft = _Draft(f"Reminder: {short} with {who}", [f"Your appointment with {who} is {lead}."], facts,
+    draft = _Draft(f"Reminder: {lead}, {short} with {who}", [f"Your appointment with {who} is {lead}."], facts,
                    ("See, move or cancel it", page))
     if appointment.status == AppointmentStatus.requested:
         draft.paragraphs.append(f"The practice has not confirmed it yet: please {call} to check.")

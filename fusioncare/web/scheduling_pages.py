@@ -123,7 +123,8 @@ def _picker(db: Session, *, npi: str, type_code: str, week: date | None, start: 
 def _provider_view(provider: Provider) -> dict[str, Any]:
     address = calendar.practice_address(provider)
     return {"npi": provider.npi, "name": calendar.provider_label(provider), "address": address,
-            "phone": provider.phone, "directions": directions_url(address), "is_demo": provider.is_demo}
+            "phone": provider.phone, "directions": directions_url(address), "is_demo": provider.is_demo,
+            "not_taking_new": provider.profile_confirmed and provider.accepting_new is False}
 
 
 def _default_type(db: Session, *, user: User | None, npi: str, types: list) -> str | None:
@@ -260,7 +261,7 @@ def _row(db: Session, appointment: Appointment, *, for_provider: bool = False, e
         provider: dict[str, Any] = _provider_view(directory.get_provider(db=db, npi=appointment.npi))
     except ProviderNotFound:
         provider = {"npi": appointment.npi, "name": f"NPI {appointment.npi}", "address": "", "phone": None,
-                    "directions": "", "is_demo": False}
+                    "directions": "", "is_demo": False, "not_taking_new": False}
     if names is None or appointment.npi not in names:
         names = {**(names or {}), appointment.npi: service.type_names(db=db, npi=appointment.npi)}
     now = datetime.now(UTC)

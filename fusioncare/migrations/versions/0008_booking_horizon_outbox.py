@@ -2,7 +2,7 @@
 patient's name, reason and who cancelled on appointments, and one e-mail outbox for every appointment message
 (the reminders move into it).
 
-Revision ID: 0008_booking_horizon_patient_holds_outbox
+Revision ID: 0008_booking_horizon_outbox
 Revises: 0007_recovery_shares
 Create Date: 2026-12-02
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 from fusioncare.accounts.models import UtcDateTime
 
-revision = "0008_booking_horizon_patient_holds_outbox"
+revision = "0008_booking_horizon_outbox"
 down_revision = "0007_recovery_shares"
 branch_labels = None
 depends_on = None
