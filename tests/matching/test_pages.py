@@ -78,6 +78,15 @@ def test_emergency_answers_list_emergency_departments_not_doctors(client, direct
     assert page.status_code == 200
     assert "Nearest emergency departments" in page.text and "Midtown General Hospital" in page.text
     assert "Call 911" in page.text and directory.pain_near not in page.text
+    directions = re.search(r'<a class="button button-primary" href="([^"]+)" rel="noopener">Directions'
+                           r'<span class="visually-hidden"> to Midtown General Hospital', page.text)
+    assert directions and directions.group(1).startswith("https://www.openstreetmap.org/search?query=")
+
+
+def test_every_doctor_card_has_directions(client, directory):
+    text = find_doctors(client, near="10001").text
+    assert text.count('<li class="provider-card') > 0
+    assert text.count('rel="noopener">Directions') >= text.count('<li class="provider-card')
 
 
 def test_nav_has_find_a_doctor(client):

@@ -47,11 +47,12 @@ def upgrade() -> None:
                            name=op.f("ck_scheduling_provider_settings_horizon_range")),
         sa.PrimaryKeyConstraint("npi", name=op.f("pk_scheduling_provider_settings")),
     )
-    with op.batch_alter_table("scheduling_appointments") as batch:
-        batch.add_column(sa.Column("patient_name", sa.String(200), nullable=True))
-        batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("cancelled_by", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("sequence", sa.Integer(), nullable=False, server_default="0"))
+    # Plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+ has both): a batch copy of the table would drop the old one,
+    # and on SQLite that cascades to the slot holds, reminders and idempotency keys that point at it.
+    op.add_column("scheduling_appointments", sa.Column("patient_name", sa.String(200), nullable=True))
+    op.add_column("scheduling_appointments", sa.Column("reason", sa.Text(), nullable=True))
+    op.add_column("scheduling_appointments", sa.Column("cancelled_by", sa.String(16), nullable=True))
+    op.add_column("scheduling_appointments", sa.Column("sequence", sa.Integer(), nullable=False, server_default="0"))
     op.create_table(
         "scheduling_patient_holds",
         sa.Column("patient_id", sa.Integer(), nullable=False),
@@ -145,9 +146,6 @@ def downgrade() -> None:
     op.drop_table("scheduling_outbox")
     op.drop_index("ix_scheduling_patient_holds_appointment_id", table_name="scheduling_patient_holds")
     op.drop_table("scheduling_patient_holds")
-    with op.batch_alter_table("scheduling_appointments") as batch:
-        batch.drop_column("sequence")
-        batch.drop_column("cancelled_by")
-        batch.drop_column("reason")
-        batch.drop_column("patient_name")
+    for column in ("sequence", "cancelled_by", "reason", "patient_name"):
+        op.drop_column("scheduling_appointments", column)
     op.drop_table("scheduling_provider_settings")
