@@ -113,7 +113,9 @@ class AfterResponseNotifier:
                  attachments: Sequence[Attachment] = ()) -> None:
         try:
             # Plain messages go out in the protocol's original shape, so older notifiers keep working.
-            extra = {"html": html, "attachments": attachments} if html is not None or attachments else {}
-            self._notifier.send(to=to, subject=subject, body=body, **extra)
+            if html is None and not attachments:
+                self._notifier.send(to=to, subject=subject, body=body)
+            else:
+                self._notifier.send(to=to, subject=subject, body=body, html=html, attachments=attachments)
         except Exception:
             log.exception("sending an e-mail failed (subject %r)", subject)

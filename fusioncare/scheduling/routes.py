@@ -46,7 +46,7 @@ def _read(db, appointment: Appointment, *, for_provider: bool = False) -> Appoin
                            shares_assessment=appointment.shared_assessment_id is not None,
                            assessment_summary=AssessmentSummary(**summary) if summary else None,
                            patient_name=appointment.patient_name, reason=appointment.reason,
-                           cancelled_by=appointment.cancelled_by,  # type: ignore[arg-type]
+                           cancelled_by=appointment.cancelled_by,
                            created_at=appointment.created_at)
 
 

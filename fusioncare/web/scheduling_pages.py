@@ -112,9 +112,9 @@ def _picker(db: Session, *, npi: str, type_code: str, week: date | None, start: 
         if later:
             local = later[0].start.astimezone(zone)
             next_open = {"label": when_short(local), "value": local.isoformat(), "week": local.date().isoformat()}
+    earlier = max(first - timedelta(days=WEEK), today) if first > today else None
     return Picker(days=sorted(days.items()), week=first,
-                  week_last=min(first + timedelta(days=WEEK - 1), horizon.astimezone(zone).date()), earlier=max(first - timedelta(days=WEEK), today)
-                  if first > today else None,
+                  week_last=min(first + timedelta(days=WEEK - 1), horizon.astimezone(zone).date()), earlier=earlier,
                   later=first + timedelta(days=WEEK) if window_end < horizon else None, next_open=next_open,
                   selected=selected, gone=gone, zone=zone_name, zone_words=zone_words(zone_name, window_start),
                   horizon_days=horizon_days, horizon_end=horizon.astimezone(zone).date())
@@ -196,7 +196,7 @@ def book(request: Request, db: DbSession, user: OptionalUser, actor: RequestActo
     if "\x00" in reason:
         errors["reason"] = "Write the reason in plain text."
         reason = reason.replace("\x00", "")
-    if not errors:
+    if moment is not None and not errors:
         try:
             appointment, _ = service.book(db=db, actor=actor, npi=npi, start=moment, type_code=type,
                                           share_latest_assessment=share == "yes", patient_name=patient_name.strip(),
@@ -266,7 +266,8 @@ def _row(db: Session, appointment: Appointment, *, for_provider: bool = False, e
         names = {**(names or {}), appointment.npi: service.type_names(db=db, npi=appointment.npi)}
     now = datetime.now(UTC)
     return {"id": appointment.id, "provider": provider, "npi": appointment.npi,
-            "type": service.type_name(names[appointment.npi], appointment.type_code), "type_code": appointment.type_code,
+            "type": service.type_name(names[appointment.npi], appointment.type_code),
+            "type_code": appointment.type_code,
             "start": appointment.starts_at.astimezone(zone), "end": appointment.ends_at.astimezone(zone),
             "zone": zone_words(appointment.time_zone, appointment.starts_at), "status": appointment.status,
             "status_words": _status_words(appointment, for_provider=for_provider),

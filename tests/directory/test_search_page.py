@@ -22,7 +22,7 @@ SEARCH = "/doctors?specialty=pain_medicine&near=10001"
 
 
 @pytest.fixture
-def doctors(db, nppes_file, run_import, make_person):
+def doctors(db, nppes_file, run_import, make_person):  # noqa: F811 - the fixture imported above
     npis = {"bookable": make_npi(31), "spanish": make_npi(32), "unconfirmed": make_npi(33)}
     run_import(nppes_file([provider_row(npi, last=name.upper(), taxonomies=[PAIN], address="350 WEST 16TH STREET")
                            for name, npi in npis.items()]))

@@ -124,7 +124,7 @@ def test_two_parallel_bookings_by_one_patient_with_two_providers_have_exactly_on
         wanted = [_booking(provider, _local(day, 9)), _booking(SECOND_NPI, _local(day, 9, 20), "follow_up")]
         barrier = threading.Barrier(2)
 
-        def attempt(body: dict) -> httpx.Response:
+        def attempt(body: dict, barrier: threading.Barrier = barrier) -> httpx.Response:
             with httpx.Client(base_url=live_server.url, timeout=30) as http:
                 barrier.wait()
                 return http.post("/api/v1/appointments", json=body, headers=patient)

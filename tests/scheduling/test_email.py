@@ -72,7 +72,8 @@ def test_every_appointment_email_arrives_once_with_recipient_subject_times_and_c
                              type_code="new_patient", patient_name="Ann Lee", reason=REASON)
     assert _send(db, smtp) == 2
     request = _only(smtp.received, ann.email, "Request sent: ")
-    assert request.subject == f"Request sent: {_local(day, 9):%a} {day.day} {_local(day, 9):%b}, 9:00 am with Jane Smith, MD"
+    day_words = f"{_local(day, 9):%a} {day.day} {_local(day, 9):%b}"
+    assert request.subject == f"Request sent: {day_words}, 9:00 am with Jane Smith, MD"
     assert "9:00 – 9:45 am Eastern Time" in request.text and "What happens next" in request.text
     assert "9:00 – 9:45 am Eastern Time" in request.html and "<table" in request.html
     event = _ics(request)
