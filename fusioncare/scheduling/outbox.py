@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from fusioncare.db import rowcount
 from fusioncare.notifications import Notifier
 from fusioncare.scheduling import mail
 from fusioncare.scheduling.models import Appointment, OutboxMessage
@@ -48,7 +49,7 @@ def _claim(db: Session, *, message_id: int, worker: str, now: datetime) -> bool:
         or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - CLAIM_LEASE),
     ).values(claimed_by=worker, claimed_at=now).execution_options(synchronize_session=False))
     db.commit()
-    return getattr(result, "rowcount", 0) == 1
+    return rowcount(result) == 1
 
 
 def pending(*, db: Session, now: datetime, limit: int) -> list[int]:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from fusioncare.accounts import service as accounts
 from fusioncare.accounts.audit import Actor
 from fusioncare.accounts.csrf import csrf_protect
-from fusioncare.accounts.deps import CurrentProvider, CurrentUser, OptionalUser, RequestActor
+from fusioncare.accounts.deps import CurrentProvider, CurrentUser, OptionalUser, RequestActor, provider_npi
 from fusioncare.accounts.models import User
 from fusioncare.deps import DbSession
 from fusioncare.directory import service as directory
@@ -389,7 +389,7 @@ def provider_dashboard(request: Request, db: DbSession, provider: CurrentProvide
 def provider_schedule(request: Request, db: DbSession, provider: CurrentProvider, actor: RequestActor,
                       day: Annotated[Day | None, Query()] = None,
                       view: Annotated[str, Query(pattern="^(day|week)$")] = "day") -> Response:
-    zone_name = service.location_time_zone(db=db, npi=provider.verified_npi or "")
+    zone_name = service.location_time_zone(db=db, npi=provider_npi(provider))
     zone = ZoneInfo(zone_name)
     first = day or datetime.now(zone).date()
     length = 7 if view == "week" else 1
@@ -415,7 +415,7 @@ def respond(db: DbSession, provider: CurrentProvider, actor: RequestActor, appoi
 def _availability_page(request: Request, db, provider, form: availability_form.AvailabilityForm, *,
                        exception_errors: dict[str, str] | None = None, exception_values: dict[str, str] | None = None,
                        message: str = "", status_code: int = 200) -> Response:
-    npi = provider.verified_npi
+    npi = provider_npi(provider)
     zone_name = service.location_time_zone(db=db, npi=npi)
     zone = ZoneInfo(zone_name)
     exceptions = [{"id": e.id, "kind": availability_form.EXCEPTION_KINDS[e.kind],
@@ -432,7 +432,7 @@ def _availability_page(request: Request, db, provider, form: availability_form.A
 @router.get("/provider/availability")
 def availability_page(request: Request, db: DbSession, provider: CurrentProvider,
                       saved: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-    npi = provider.verified_npi
+    npi = provider_npi(provider)
     form = availability_form.from_stored(service.weekly_hours(db=db, npi=npi),
                                          service.appointment_types(db=db, npi=npi),
                                          service.booking_horizon_days(db=db, npi=npi))
@@ -447,7 +447,7 @@ async def save_availability(request: Request, db: DbSession, provider: CurrentPr
     form = availability_form.parse(values)
     if not form.errors:
         try:
-            service.set_availability(db=db, npi=provider.verified_npi, hours=[w for _, w in form.parsed_hours],
+            service.set_availability(db=db, npi=provider_npi(provider), hours=[w for _, w in form.parsed_hours],
                                      appointment_types=[t for _, t in form.parsed_types],
                                      booking_horizon_days=form.horizon_days)
             return RedirectResponse("/provider/availability?saved=hours", status_code=303)
@@ -460,7 +460,7 @@ async def save_availability(request: Request, db: DbSession, provider: CurrentPr
 @router.post("/provider/availability/exceptions")
 async def add_exception(request: Request, db: DbSession, provider: CurrentProvider) -> Response:
     values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    npi = provider.verified_npi
+    npi = provider_npi(provider)
     data, errors = availability_form.parse_exception(values, service.location_time_zone(db=db, npi=npi))
     if data is not None:
         try:
@@ -479,5 +479,5 @@ async def add_exception(request: Request, db: DbSession, provider: CurrentProvid
 @router.post("/provider/availability/exceptions/{exception_id}/remove")
 def remove_exception(exception_id: Annotated[RowId, Path()], db: DbSession,
                      provider: CurrentProvider) -> Response:
-    service.remove_exception(db=db, npi=provider.verified_npi, exception_id=exception_id)
+    service.remove_exception(db=db, npi=provider_npi(provider), exception_id=exception_id)
     return RedirectResponse("/provider/availability?saved=removed", status_code=303)

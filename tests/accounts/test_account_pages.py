@@ -125,7 +125,8 @@ def test_sign_up_signs_a_new_person_in_and_changes_nothing_for_an_existing_email
     client.cookies.clear()
     token = form_token(client.get("/account/sign-up", headers=HTML).text)
     old = client.post("/account/sign-up", headers=HTML, data={"csrf_token": token, "email": ann.email,
-                                                              "password": "a long new password", "next": "//evil.example"})
+                                                              "password": "a long new password",
+                                                              "next": "//evil.example"})
     assert old.status_code == 200 and "already has a FusionCare account" in old.text
     assert "fc_session" not in old.headers.get("set-cookie", "")
     assert "evil.example" not in old.text, "next is checked before it is carried on"
