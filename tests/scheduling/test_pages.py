@@ -27,9 +27,11 @@ def _token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', html).group(1)
 
 
-def _sign_in(client, email: str, next_path: str | None = None):
+def _sign_in(client, who, next_path: str | None = None):
+    """Sign in as ``who``: an e-mail address with the test password, or anything with ``email`` and ``password``."""
+    email, password = (who, PASSWORD) if isinstance(who, str) else (who.email, who.password)
     page = client.get("/account/sign-in", headers=HTML)
-    data = {"email": email, "password": PASSWORD, "csrf_token": _token(page.text)}
+    data = {"email": email, "password": password, "csrf_token": _token(page.text)}
     if next_path:
         data["next"] = next_path
     response = client.post("/account/sign-in", data=data, headers=HTML, follow_redirects=False)
