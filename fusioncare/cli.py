@@ -311,22 +311,56 @@ def search_providers(
                       f"{r.phone or ''}  NPI {r.npi}{demo_label}", highlight=False)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
 
 
 @app.command("send-reminders")
 def send_reminders(
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Most reminders to send in this run.")] = 500,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Most e-mails to send in this run.")] = 500,
 ) -> None:
-    """Send due appointment reminders (24 h and 2 h before) once each; safe to run from several workers."""
+    """Send the appointment e-mails that are due (requests, decisions, changes, the 24 h and 2 h reminders) once;
+    safe beside running workers. `fusioncare serve` and `fusioncare worker` do this continuously."""
     from fusioncare.db import make_session_factory
     from fusioncare.notifications import build_notifier
-    from fusioncare.scheduling.reminders import send_due
+    from fusioncare.scheduling.outbox import send_due
 
+    settings = get_settings()
     session = make_session_factory(_engine())()
     try:
-        report = send_due(db=session, notifier=build_notifier(get_settings()), limit=limit)
+        report = send_due(db=session, notifier=build_notifier(settings), base_url=settings.base_url, limit=limit)
     finally:
         session.close()
-    err_console.print(f"Reminders sent: {report.sent}; failed (will retry): {report.failed}")
+    err_console.print(f"Appointment e-mails sent: {report.sent}; failed (will retry): {report.failed}; "
+                      f"skipped: {report.skipped}")
+
+
+@app.command()
+def worker(
+    poll_seconds: Annotated[float | None, typer.Option(min=0.05, max=3600, help="Seconds between looks at the "
+                                                       "outbox (default FUSIONCARE_OUTBOX_POLL_SECONDS).")] = None,
+) -> None:
+    """Send appointment e-mails as they fall due, until stopped. On SIGTERM or Ctrl-C it finishes the message it
+    is sending and exits. For deployments that run the worker apart from `fusioncare serve` (set
+    FUSIONCARE_OUTBOX_WORKER=off there); several may run at once."""
+    import signal
+
+    from fusioncare.db import make_session_factory
+    from fusioncare.notifications import build_notifier
+    from fusioncare.scheduling.outbox import OutboxWorker
+
+    settings = get_settings()
+    outbox = OutboxWorker(session_factory=make_session_factory(_engine()), notifier=build_notifier(settings),
+                          base_url=settings.base_url, poll_seconds=poll_seconds or settings.outbox_poll_seconds)
+
+    def stop(signum: int, _frame: object) -> None:
+        err_console.print(f"Stopping ({signal.Signals(signum).name}): finishing the message in hand.")
+        outbox.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    err_console.print(f"Outbox worker running (every {outbox.poll_seconds:g} s); SIGTERM or Ctrl-C stops it.")
+    outbox.run()
+    err_console.print("Outbox worker stopped.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

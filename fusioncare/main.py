@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -38,7 +40,25 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     logging.basicConfig(level=settings.log_level)
     engine = engine or make_engine(settings.effective_database_url)
 
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Appointment e-mails go out without anyone remembering a cron job: each app process runs a worker thread
+        # (the outbox claim makes several safe). `fusioncare worker` is the same loop for a separate process.
+        worker = None
+        if settings.outbox_worker == "in-process":
+            from fusioncare.scheduling.outbox import OutboxWorker
+
+            worker = OutboxWorker(session_factory=app.state.session_factory, notifier=app.state.notifier,
+                                  base_url=settings.base_url, poll_seconds=settings.outbox_poll_seconds)
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="FusionCare",
         version=__version__,
         description="Care navigation for sciatica after spinal fusion.",

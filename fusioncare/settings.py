@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     mail_from: str = "FusionCare <no-reply@fusioncare.invalid>"
+    outbox_worker: Literal["in-process", "off"] = Field(
+        default="in-process", description="in-process: every app process also sends due appointment e-mails "
+                                          "(safe with several); off: leave it to `fusioncare worker`.")
+    outbox_poll_seconds: float = Field(default=5.0, ge=0.05, le=3600,
+                                       description="How often the outbox worker looks for due e-mails.")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -160,8 +160,9 @@ def db(clean_engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(clean_engine: Engine, tmp_path: Path) -> Settings:
+    # The outbox worker thread stays off: tests that need e-mails sent run it (or send_due) themselves.
     return Settings(env="test", database_url=clean_engine.url.render_as_string(hide_password=False),
-                    data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32)
+                    data_dir=tmp_path, secret_key="test-secret-key-" + "x" * 32, outbox_worker="off")
 
 
 @pytest.fixture

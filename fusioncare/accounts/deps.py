@@ -187,7 +187,10 @@ def install(app: FastAPI) -> None:
         if not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", ""):
             from urllib.parse import quote
 
-            return RedirectResponse(f"/account/sign-in?next={quote(request.url.path)}", status_code=303)
+            # A page asked for by address comes back whole after signing in (a booking keeps its chosen time).
+            query = request.url.query if request.method == "GET" else ""
+            target = request.url.path + (f"?{query}" if query else "")
+            return RedirectResponse(f"/account/sign-in?next={quote(target, safe='/')}", status_code=303)
         return JSONResponse(status_code=401, headers={"WWW-Authenticate": "Bearer"},
                             content={"detail": exc.message, "code": exc.code})
 

@@ -412,3 +412,17 @@ def ensure_account(db: Session, *, email: str, password: str, role: Role) -> Use
         db.add(user)
         db.commit()
     return user
+
+
+def provider_contact_email(db: Session, *, npi: str) -> str | None:
+    """Where to write to the provider of this NPI: their verified account's e-mail, or None."""
+    return db.scalar(select(User.email).where(User.provider_npi == npi, User.provider_verified_at.is_not(None))
+                     .order_by(User.id).limit(1))
+
+
+def contact_emails(db: Session, *, user_ids: Iterable[int]) -> dict[int, str]:
+    """Each account's e-mail address, for a batch (one query)."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    return {user_id: email for user_id, email in db.execute(select(User.id, User.email).where(User.id.in_(wanted)))}

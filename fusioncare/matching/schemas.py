@@ -53,7 +53,8 @@ class SoonestOpening(BaseModel):
     type: str = Field(description="The appointment type code of that slot.")
     time_zone: str
     label: str = Field(description="The start as people say it, in the location's zone: 'Tue 3 Dec, 9:00 am'.")
-    book_path: str = Field(description="The page that books it: /doctors/{npi}/book?type=...")
+    book_path: str = Field(description="The page that books it, with this slot chosen: "
+                                       "/doctors/{npi}/book?type=...&start=...")
 
 
 class MatchedProvider(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from fusioncare.directory.models import Provider
 from fusioncare.directory.names import display_case
 from fusioncare.directory.schemas import ProviderLocation, ProviderRead, ProviderSearch
 from fusioncare.directory.service import SearchHit, nearest_emergency_hospitals, resolve_place, search_providers
+from fusioncare.display import when_short
 from fusioncare.knowledge.loader import Pack, get_pack
 from fusioncare.matching.errors import InvalidMatch
 from fusioncare.matching.schemas import (
@@ -123,27 +125,35 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
     score = PRIMARY_FIT if primary else SECONDARY_FIT
     reasons = [f"{specialty.name}: their main registered specialty" if primary else
                f"{specialty.name} is one of their registered specialties, not their main one"]
+    # What the provider says about their practice (treatments, plans, languages, new patients, telehealth) counts
+    # in the score within its tier either way, but is stated as a reason only once they confirmed their profile:
+    # an unconfirmed card says only what is known (the registry's specialty and place, and a time to book here).
+    known = p.profile_confirmed
     if offered:
         score += min(PER_SERVICE * len(offered), MAX_SERVICES)
         names = [treatments[code] for code in offered]
-        reasons.append(f"Offers {_join(names)}, which your assessment lists")
+        if known:
+            reasons.append(f"Offers {_join(names)}, which your assessment lists")
     score += CLOSENESS * max(0.0, 1 - distance / request.radius_miles)
     reasons.append(f"{distance:.1f} miles away")
-    if request.insurance is not None:
+    if request.insurance is not None and known:
         reasons.append(f"Accepts your plan ({INSURANCE_PLANS[request.insurance.value]})")
     if request.language is not None:
         if request.language.value in p.languages:
             score += LANGUAGE
-            reasons.append(f"Speaks {LANGUAGES[request.language.value]}")
-        else:
+            if known:
+                reasons.append(f"Speaks {LANGUAGES[request.language.value]}")
+        elif known:
             reasons.append(f"Has not said they speak {LANGUAGES[request.language.value]}")
     if p.accepting_new is True:
         score += ACCEPTING_NEW
-        reasons.append("Accepting new patients")
+        if known:
+            reasons.append("Accepting new patients")
     elif p.accepting_new is False:
         score += NOT_ACCEPTING_NEW
-        reasons.append("Not accepting new patients at the moment")
-    if p.telehealth:
+        if known:
+            reasons.append("Not accepting new patients at the moment")
+    if p.telehealth and known:
         reasons.append("Offers telehealth visits")
     soonest = None
     if opening is not None:
@@ -151,8 +161,9 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         wait = (opening.slot.start - now) / scheduling.SOONEST_HORIZON
         score += SOONEST_OPENING * min(1.0, max(0.0, 1 - wait))
         reasons.append(f"Soonest opening: {soonest.label}")
-    if not p.profile_confirmed:
-        reasons.append("Profile not confirmed by the provider: insurance, languages and services may be out of date")
+    if not known:
+        reasons.append("Profile not confirmed by the provider: call to check insurance"
+                       + ("" if opening is not None else " and whether they see new patients"))
     score = round(score, 2)
     summary = ProviderRead.from_provider(p, distance)
     provider = MatchedProvider(
@@ -166,8 +177,7 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
 
 def opening_label(moment: datetime) -> str:
     """'Tue 3 Dec, 9:00 am': the day and the clock time people say, in the moment's own zone."""
-    hour = moment.hour % 12 or 12
-    return f"{moment:%a} {moment.day} {moment:%b}, {hour}:{moment:%M} {'am' if moment.hour < 12 else 'pm'}"
+    return when_short(moment)
 
 
 def _soonest(npi: str, opening: scheduling.Opening) -> SoonestOpening:
@@ -175,7 +185,8 @@ def _soonest(npi: str, opening: scheduling.Opening) -> SoonestOpening:
     start = opening.slot.start.astimezone(zone)
     return SoonestOpening(start=start, end=opening.slot.end.astimezone(zone), type=opening.slot.type_code,
                           time_zone=opening.time_zone, label=opening_label(start),
-                          book_path=f"/doctors/{npi}/book?type={opening.slot.type_code}")
+                          book_path=f"/doctors/{npi}/book?" + urlencode({"type": opening.slot.type_code,
+                                                                         "start": start.isoformat()}))
 
 
 def _emergency(*, db: Session, result: AssessmentResult, near: str) -> EmergencyGuidance:

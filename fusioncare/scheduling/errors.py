@@ -27,3 +27,10 @@ class AppointmentNotChangeable(Conflict):
     """The appointment's status does not allow this change (e.g. cancelling a declined one)."""
 
     code = "appointment_not_changeable"
+
+
+class AppointmentOverlaps(Conflict):
+    """The patient already holds an appointment at that time (with any provider); ``overlapping_appointment``
+    names it."""
+
+    code = "appointment_overlaps"

@@ -1,10 +1,12 @@
-"""Scheduling tables: weekly hours, appointment types, exceptions, appointments, slot holds, idempotency keys,
-reminders.
+"""Scheduling tables: booking settings, weekly hours, appointment types, exceptions, appointments, slot and
+patient holds, idempotency keys and the e-mail outbox.
 
 Double-booking is impossible by construction: every appointment holds one ``scheduling_slot_holds`` row per
 5-minute cell it covers, and (npi, cell_start_utc) is unique. Two appointments of different lengths that
 overlap by even one cell collide on that cell, in whichever process or database (SQLite or PostgreSQL) they
-run. Holds are deleted in the same transaction that cancels, declines or moves an appointment.
+run. The same holds for a patient: ``scheduling_patient_holds`` keys (patient_id, cell_start_utc), so one
+person cannot hold two overlapping appointments, with two providers, even when both bookings race. Holds are
+deleted in the same transaction that cancels, declines or moves an appointment.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fusioncare.accounts.models import UtcDateTime, utcnow
 from fusioncare.db import Base
 
 CELL_MINUTES = 5  # the booking grid: appointment starts and lengths are multiples of it
+DEFAULT_BOOKING_HORIZON_DAYS = 90  # how far ahead patients may book a provider who has not set it
+MAX_BOOKING_HORIZON_DAYS = 365
 
 
 class AppointmentStatus(StrEnum):
@@ -34,6 +38,19 @@ class AppointmentStatus(StrEnum):
 HOLDING_STATUSES = (AppointmentStatus.requested, AppointmentStatus.confirmed, AppointmentStatus.completed,
                     AppointmentStatus.no_show)
 _HOLDING_SQL = "status IN ('requested', 'confirmed', 'completed', 'no_show')"
+
+
+class ProviderBookingSettings(Base):
+    """A provider's booking rules; a provider without a row gets the defaults."""
+
+    __tablename__ = "scheduling_provider_settings"
+    __table_args__ = (
+        CheckConstraint(f"booking_horizon_days BETWEEN 1 AND {MAX_BOOKING_HORIZON_DAYS}", name="horizon_range"),
+    )
+
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    # Patients may book slots starting at most this many days from now (every booking path checks it).
+    booking_horizon_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_BOOKING_HORIZON_DAYS)
 
 
 class WeeklyHours(Base):
@@ -108,6 +125,13 @@ class Appointment(Base):
     status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.requested)
     # Set only when the patient consented to share their latest saved assessment with this provider.
     shared_assessment_id: Mapped[str | None] = mapped_column(String(32))
+    # What the patient typed when booking: the name the practice should expect, and (optionally) why they come.
+    # The reason is seen only by the patient and the booked provider, never put in an e-mail or a calendar file.
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))  # "patient" or "provider"
+    # RFC 5545 SEQUENCE of the calendar event: raised on every change the patient's calendar should pick up.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
@@ -119,6 +143,17 @@ class SlotHold(Base):
     __table_args__ = (Index("ix_scheduling_slot_holds_appointment_id", "appointment_id"),)
 
     npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cell_start_utc: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("scheduling_appointments.id", ondelete="CASCADE"))
+
+
+class PatientHold(Base):
+    """One 5-minute cell of a patient's time held by one appointment: a patient cannot be in two places at once."""
+
+    __tablename__ = "scheduling_patient_holds"
+    __table_args__ = (Index("ix_scheduling_patient_holds_appointment_id", "appointment_id"),)
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     cell_start_utc: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("scheduling_appointments.id", ondelete="CASCADE"))
 
@@ -135,20 +170,44 @@ class IdempotencyKey(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
-class Reminder(Base):
-    """Outbox row: a reminder due at ``due_at``; a worker claims it atomically and sends it once."""
+class MessageKind(StrEnum):
+    requested = "requested"
+    confirmed = "confirmed"
+    declined = "declined"
+    cancelled = "cancelled"
+    rescheduled = "rescheduled"
+    reminder_24h = "reminder_24h"
+    reminder_2h = "reminder_2h"
 
-    __tablename__ = "scheduling_reminders"
+
+REMINDER_KINDS = (MessageKind.reminder_24h, MessageKind.reminder_2h)
+
+
+class OutboxMessage(Base):
+    """Outbox row: one e-mail about an appointment to its patient or its provider, due at ``due_at``.
+
+    Rows are written in the transaction that changes the appointment, so a message exists exactly when the change
+    does; a worker claims a due row atomically, sends it and stamps ``done_at`` (see scheduling/outbox.py).
+    """
+
+    __tablename__ = "scheduling_outbox"
     __table_args__ = (
-        UniqueConstraint("appointment_id", "kind"),
-        Index("ix_scheduling_reminders_due_at", "due_at"),
+        CheckConstraint("recipient IN ('patient', 'provider')", name="recipient_known"),
+        Index("ix_scheduling_outbox_pending", "done_at", "due_at"),
+        Index("ix_scheduling_outbox_appointment_id", "appointment_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("scheduling_appointments.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(8))  # "24h" or "2h"
+    kind: Mapped[str] = mapped_column(String(16))  # a MessageKind
+    recipient: Mapped[str] = mapped_column(String(16))  # "patient" or "provider"
     due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # For a reschedule: the time it was moved from, to say "moved from ... to ...".
+    previous_starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(16))  # "sent" or "skipped" (nobody left to write to)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor,
 from fusioncare.api.errors import documented
 from fusioncare.deps import AppSettings, DbSession
 from fusioncare.inputs import Moment, RowId
-from fusioncare.scheduling import service
+from fusioncare.scheduling import calendar, service
 from fusioncare.scheduling.models import Appointment
 from fusioncare.scheduling.schemas import (
     AppointmentCreate,
@@ -31,7 +31,8 @@ router = APIRouter(tags=["scheduling"])
 UNAUTHENTICATED = documented(401, "Not signed in.")
 NOT_FOUND = {**documented(404, "No such appointment, or not yours."), **documented(401, "A bad bearer token."),
              **documented(422, "Bad input.")}
-TAKEN = documented(409, "The slot is taken (body lists next_free_slots) or the status does not allow this.")
+TAKEN = documented(409, "The slot is taken (body lists next_free_slots), the patient already has an appointment "
+                        "then (body names overlapping_appointment), or the status does not allow this.")
 BAD = documented(422, "Bad input; the message names the field and what is allowed.")
 AppointmentId = Annotated[RowId, Path(description="An appointment's id (digits 0-9, 1 to 2147483647).")]
 
@@ -44,14 +45,19 @@ def _read(db, appointment: Appointment, *, for_provider: bool = False) -> Appoin
                            end=appointment.ends_at.astimezone(zone), time_zone=appointment.time_zone,
                            shares_assessment=appointment.shared_assessment_id is not None,
                            assessment_summary=AssessmentSummary(**summary) if summary else None,
+                           patient_name=appointment.patient_name, reason=appointment.reason,
+                           cancelled_by=appointment.cancelled_by,
                            created_at=appointment.created_at)
 
 
 @router.get("/providers/{npi}/slots", response_model=SlotList,
             responses={**documented(404, "No active provider with this NPI."), **UNAUTHENTICATED, **BAD})
-def list_slots(npi: str, db: DbSession, start: Annotated[Moment, Query(alias="from")],
-               end: Annotated[Moment, Query(alias="to")], type: str | None = None) -> SlotList:
-    """Open slots starting in [from, to) (at most 60 days), in the location's time zone with offsets."""
+def list_slots(npi: str, db: DbSession,
+               start: Annotated[Moment | None, Query(alias="from", description="default: now")] = None,
+               end: Annotated[Moment | None, Query(alias="to", description="default: 14 days after from")]
+               = None, type: str | None = None) -> SlotList:
+    """Open slots starting in [from, to) (at most 60 days; the next 14 days by default), in the location's time
+    zone with offsets; none past the provider's booking horizon."""
     zone, slots = service.list_slots(db=db, npi=npi, start=start, end=end, type_code=type)
     tz = ZoneInfo(zone) if zone else UTC
     return SlotList(npi=npi, time_zone=zone, slots=[SlotRead(start=s.start.astimezone(tz), end=s.end.astimezone(tz),
@@ -65,7 +71,8 @@ def book(body: AppointmentCreate, user: CurrentUser, actor: RequestActor, db: Db
     """Book a slot (status requested). A retried request with the same Idempotency-Key returns the same one."""
     appointment, created = service.book(db=db, actor=actor, npi=body.npi, start=body.start, type_code=body.type,
                                         end=body.end, share_latest_assessment=body.share_latest_assessment,
-                                        idempotency_key=idempotency_key)
+                                        idempotency_key=idempotency_key, patient_name=body.patient_name,
+                                        reason=body.reason)
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
     return _read(db, appointment)
@@ -80,7 +87,10 @@ def my_appointments(user: CurrentUser, actor: RequestActor, db: DbSession) -> Ap
 def calendar_file(appointment_id: AppointmentId, actor: RequestActor, db: DbSession, settings: AppSettings) -> Response:
     """The appointment as an iCalendar file (RFC 5545)."""
     appointment = service.read(db=db, actor=actor, appointment_id=appointment_id)
-    return Response(service.to_ics(db=db, appointment=appointment, base_url=settings.base_url),
+    type_name = service.type_name(service.type_names(db=db, npi=appointment.npi), appointment.type_code)
+    ics = calendar.to_ics(db=db, appointment=appointment, base_url=settings.base_url, type_name=type_name,
+                          patient_name=appointment.patient_name, for_provider=actor.user_id != appointment.patient_id)
+    return Response(ics,
                     media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="appointment-{appointment.id}.ics"'})
 
@@ -108,9 +118,9 @@ def reschedule(appointment_id: AppointmentId, body: AppointmentReschedule, actor
 
 @router.post("/appointments/{appointment_id}/{decision}", response_model=AppointmentRead,
              responses={**NOT_FOUND, **TAKEN})
-def respond(appointment_id: AppointmentId, decision: Literal["confirm", "decline"], actor: RequestActor, db: DbSession
-            ) -> AppointmentRead:
-    """The booked provider confirms or declines."""
+def respond(appointment_id: AppointmentId, decision: Literal["confirm", "decline", "cancel"], actor: RequestActor,
+            db: DbSession) -> AppointmentRead:
+    """The booked provider confirms or declines a request, or cancels a confirmed appointment."""
     return _read(db, service.respond(db=db, actor=actor, appointment_id=appointment_id, decision=decision),
                  for_provider=True)
 
@@ -120,7 +130,8 @@ def respond(appointment_id: AppointmentId, decision: Literal["confirm", "decline
 def set_availability(body: AvailabilityUpdate, provider: CurrentProvider, db: DbSession) -> Response:
     """Replace the provider's weekly hours (local time of the practice location) and appointment types."""
     service.set_availability(db=db, npi=provider_npi(provider), hours=body.hours,
-                             appointment_types=body.appointment_types)
+                             appointment_types=body.appointment_types,
+                             booking_horizon_days=body.booking_horizon_days)
     return Response(status_code=204)
 
 

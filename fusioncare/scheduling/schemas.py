@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fusioncare.inputs import Moment, Text
 
+from fusioncare.scheduling.models import DEFAULT_BOOKING_HORIZON_DAYS, MAX_BOOKING_HORIZON_DAYS
+
 TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 NPI_PATTERN = r"^[0-9]{10}$"  # ASCII digits: the regex's \d would also take other scripts' digits
 
@@ -40,12 +42,16 @@ class AppointmentTypeCreate(BaseModel):
 
 
 class AvailabilityUpdate(BaseModel):
-    """Replaces the provider's weekly hours and appointment types."""
+    """Replaces the provider's weekly hours and appointment types (and the booking horizon, when given)."""
 
     model_config = ConfigDict(extra="forbid")
 
     hours: list[WeeklyHoursCreate] = Field(max_length=50)
     appointment_types: list[AppointmentTypeCreate] = Field(min_length=1, max_length=20)
+    booking_horizon_days: int | None = Field(
+        default=None, ge=1, le=MAX_BOOKING_HORIZON_DAYS,
+        description=f"how many days ahead patients may book (default {DEFAULT_BOOKING_HORIZON_DAYS}); "
+                    "absent: unchanged")
 
 
 class AvailabilityExceptionCreate(BaseModel):
@@ -54,6 +60,10 @@ class AvailabilityExceptionCreate(BaseModel):
     kind: Literal["time_off", "extra_hours"]
     start: Moment
     end: Moment
+
+
+MAX_NAME_LENGTH = 200
+MAX_REASON_LENGTH = 1000
 
 
 class SlotRead(BaseModel):
@@ -77,6 +87,15 @@ class AppointmentCreate(BaseModel):
     end: Moment | None = Field(default=None, description="optional; if given it must match the type's length")
     share_latest_assessment: bool = Field(
         default=False, description="consent to show the provider your latest saved assessment summary")
+    patient_name: Text | None = Field(default=None, max_length=MAX_NAME_LENGTH,
+                                     description="the name the practice should expect")
+    reason: Text | None = Field(default=None, max_length=MAX_REASON_LENGTH,
+                               description="why you are coming, in your words; only this provider sees it")
+
+    @field_validator("patient_name", "reason")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return (value.strip() or None) if value is not None else None
 
 
 class AppointmentReschedule(BaseModel):
@@ -100,6 +119,9 @@ class AppointmentRead(BaseModel):
     end: datetime
     time_zone: str
     shares_assessment: bool
+    patient_name: str | None = None
+    reason: str | None = Field(default=None, description="only for the patient and the booked provider")
+    cancelled_by: Literal["patient", "provider"] | None = None
     assessment_summary: AssessmentSummary | None = Field(
         default=None, description="only for the booked provider, and only with the patient's consent")
     created_at: datetime

@@ -1,10 +1,16 @@
-"""Availability, slot computation, booking (idempotent, race-safe), cancel, reschedule, provider decisions, .ics.
+"""Availability, slot computation, booking (idempotent, race-safe), cancel, reschedule, provider decisions and
+dashboard, and the e-mails each change queues.
 
-Concurrency: a booking writes the appointment and one ``SlotHold`` row per 5-minute cell in one transaction;
-the holds' primary key (npi, cell_start_utc) makes a second holder fail with IntegrityError in any process, on
-SQLite and PostgreSQL alike, and the loser gets ``SlotTaken`` with the next free slots. Validation reads run
-before the first write, so on SQLite the write transaction starts with an INSERT and waits for the write lock
-(busy timeout) instead of failing on a stale snapshot.
+Concurrency: a booking writes the appointment, one ``SlotHold`` row per 5-minute cell of the provider's time and
+one ``PatientHold`` row per cell of the patient's time in one transaction. The holds' primary keys
+(npi, cell_start_utc) and (patient_id, cell_start_utc) make a second holder fail with IntegrityError in any
+process, on SQLite and PostgreSQL alike: the loser gets ``SlotTaken`` with the next free slots, or
+``AppointmentOverlaps`` naming the patient's other appointment. Validation reads run before the first write, so on
+SQLite the write transaction starts with an INSERT and waits for the write lock (busy timeout) instead of failing
+on a stale snapshot.
+
+Every change that someone should hear about writes its ``OutboxMessage`` rows in the same transaction (see
+scheduling/outbox.py for the sending), so a message exists exactly when the change does.
 """
 
 from __future__ import annotations
@@ -28,22 +34,31 @@ from fusioncare.accounts.permissions import Action, authorize
 from fusioncare.db import rowcount
 from fusioncare.directory import service as directory
 from fusioncare.directory.geo import lookup_zip
+from fusioncare.directory.names import display_case
+from fusioncare.display import when_short
 from fusioncare.errors import NotFound
 from fusioncare.inputs import MAX_ROW_ID, parse_row_id
 from fusioncare.scheduling.errors import (
     AppointmentNotChangeable,
+    AppointmentOverlaps,
     IdempotencyKeyReused,
     InvalidBooking,
     SlotTaken,
 )
 from fusioncare.scheduling.models import (
     CELL_MINUTES,
+    DEFAULT_BOOKING_HORIZON_DAYS,
+    HOLDING_STATUSES,
+    REMINDER_KINDS,
     Appointment,
     AppointmentStatus,
     AppointmentType,
     AvailabilityException,
     IdempotencyKey,
-    Reminder,
+    MessageKind,
+    OutboxMessage,
+    PatientHold,
+    ProviderBookingSettings,
     SlotHold,
     WeeklyHours,
 )
@@ -58,7 +73,8 @@ RECORD_TYPE = "appointment"
 MAX_RANGE = timedelta(days=60)
 NEXT_FREE_COUNT = 5
 SOONEST_HORIZON = timedelta(days=14)  # how far matching looks for a provider's soonest opening
-REMINDER_LEADS = {"24h": timedelta(hours=24), "2h": timedelta(hours=2)}
+DEFAULT_LISTING = timedelta(days=14)  # the slot listing's range when the caller gives none
+REMINDER_LEADS = {MessageKind.reminder_24h: timedelta(hours=24), MessageKind.reminder_2h: timedelta(hours=2)}
 CHANGEABLE = (AppointmentStatus.requested, AppointmentStatus.confirmed)
 
 
@@ -91,9 +107,30 @@ def location_time_zone(*, db: Session, npi: str) -> str:
     return zone
 
 
+def booking_horizon_days(*, db: Session, npi: str) -> int:
+    """How many days ahead patients may book this provider (their setting, else the default)."""
+    days = db.scalar(select(ProviderBookingSettings.booking_horizon_days).where(ProviderBookingSettings.npi == npi))
+    return days or DEFAULT_BOOKING_HORIZON_DAYS
+
+
+def booking_horizon_end(*, db: Session, npi: str, now: datetime) -> datetime:
+    """The latest moment a slot of this provider may start, booked now."""
+    return now + timedelta(days=booking_horizon_days(db=db, npi=npi))
+
+
+def set_booking_horizon(*, db: Session, npi: str, days: int) -> None:
+    row = db.get(ProviderBookingSettings, npi)
+    if row is None:
+        db.add(ProviderBookingSettings(npi=npi, booking_horizon_days=days))
+    else:
+        row.booking_horizon_days = days
+    db.commit()
+
+
 def set_availability(*, db: Session, npi: str, hours: list[WeeklyHoursCreate],
-                     appointment_types: list[AppointmentTypeCreate]) -> None:
-    """Replace the provider's weekly hours and appointment types (existing appointments keep their slots)."""
+                     appointment_types: list[AppointmentTypeCreate], booking_horizon_days: int | None = None) -> None:
+    """Replace the provider's weekly hours and appointment types (existing appointments keep their slots), and
+    the booking horizon when one is given."""
     for index, window in enumerate(hours):
         if window.end <= window.start:
             raise InvalidBooking(f"hours[{index}].end", "must be later than start on the same day")
@@ -107,6 +144,8 @@ def set_availability(*, db: Session, npi: str, hours: list[WeeklyHoursCreate],
                            end_minute=w.end.hour * 60 + w.end.minute, time_zone=zone) for w in hours)
     db.add_all(AppointmentType(npi=npi, code=t.code, name=t.name, duration_minutes=t.duration_minutes)
                for t in appointment_types)
+    if booking_horizon_days is not None:
+        set_booking_horizon(db=db, npi=npi, days=booking_horizon_days)
     db.commit()
 
 
@@ -261,10 +300,14 @@ def free_slots(*, db: Session, npi: str, start: datetime, end: datetime, type_co
     return [s for s in candidates if not any(c in held for c in _cells(s.start, s.end))]
 
 
-def list_slots(*, db: Session, npi: str, start: datetime, end: datetime, type_code: str | None,
-               now: datetime | None = None) -> tuple[str | None, list[Slot]]:
-    """The public slot listing: checks the provider, the type and the range (at most 60 days)."""
+def list_slots(*, db: Session, npi: str, start: datetime | None = None, end: datetime | None = None,
+               type_code: str | None = None, now: datetime | None = None) -> tuple[str | None, list[Slot]]:
+    """The public slot listing: checks the provider, the type and the range (at most 60 days; from now for 14 days
+    when not given). Slots past the provider's booking horizon are not listed: they cannot be booked."""
     directory.get_provider(db=db, npi=npi)
+    now = now or utcnow()
+    start = start or now
+    end = end or start + DEFAULT_LISTING
     if end <= start:
         raise InvalidBooking("to", "must be later than 'from'")
     if end - start > MAX_RANGE:
@@ -274,6 +317,8 @@ def list_slots(*, db: Session, npi: str, start: datetime, end: datetime, type_co
         allowed = ", ".join(t.code for t in types) or "none: this provider has no appointment types yet"
         raise InvalidBooking("type", f"must be one of this provider's appointment types ({allowed})")
     zone = types and db.scalar(select(WeeklyHours.time_zone).where(WeeklyHours.npi == npi).limit(1))
+    # A slot may start up to and including the horizon's last moment: the range is [start, end).
+    end = min(end, booking_horizon_end(db=db, npi=npi, now=now) + timedelta(microseconds=1))
     return zone or None, free_slots(db=db, npi=npi, start=start, end=end, type_code=type_code, now=now)
 
 
@@ -329,8 +374,15 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
     bookable = sorted(accounts.verified_provider_npis(db, npis=npis))
     if not bookable:
         return {}
-    types = _grouped(db.scalars(select(AppointmentType).where(AppointmentType.npi.in_(bookable))
-                                .order_by(AppointmentType.duration_minutes, AppointmentType.code)), "npi")
+    types: dict[str, list[AppointmentType]] = defaultdict(list)
+    horizon_days: dict[str, int] = {}
+    for appointment_type, days in db.execute(
+            select(AppointmentType, ProviderBookingSettings.booking_horizon_days)
+            .outerjoin(ProviderBookingSettings, ProviderBookingSettings.npi == AppointmentType.npi)
+            .where(AppointmentType.npi.in_(bookable))
+            .order_by(AppointmentType.duration_minutes, AppointmentType.code)):
+        types[appointment_type.npi].append(appointment_type)
+        horizon_days[appointment_type.npi] = days or DEFAULT_BOOKING_HORIZON_DAYS
     bookable = [npi for npi in bookable if types[npi]]
     hours = _grouped(db.scalars(select(WeeklyHours).where(WeeklyHours.npi.in_(bookable))), "npi")
     exceptions = _grouped(db.scalars(_exceptions_query(bookable, now, end)), "npi")
@@ -343,8 +395,9 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
     out: dict[str, Opening] = {}
     for npi in bookable:
         best = None
+        last = min(end, now + timedelta(days=horizon_days[npi]))
         # Most providers have a free slot within days: build two days of windows first, the whole horizon if not.
-        for span_end in sorted({min(now + timedelta(days=2), end), end}):
+        for span_end in sorted({min(now + timedelta(days=2), last), last}):
             windows, time_off = _windows(hours[npi], exceptions[npi], now, span_end)
             offered = [t for t in types[npi] if t.code == NEW_PATIENT_TYPE] or types[npi]
             best = _first_free(windows, offered, time_off, held[npi], now, span_end)
@@ -358,7 +411,8 @@ def soonest_openings(*, db: Session, npis: Iterable[str], horizon: timedelta = S
 
 def _next_free(*, db: Session, npi: str, after: datetime, type_code: str) -> list[Slot]:
     db.rollback()
-    slots = free_slots(db=db, npi=npi, start=after, end=after + timedelta(days=14), type_code=type_code)
+    end = min(after + timedelta(days=14), booking_horizon_end(db=db, npi=npi, now=utcnow()) + timedelta(seconds=1))
+    slots = free_slots(db=db, npi=npi, start=after, end=end, type_code=type_code)
     return slots[:NEXT_FREE_COUNT]
 
 
@@ -393,6 +447,10 @@ def _checked_slot(*, db: Session, npi: str, start: datetime, type_code: str, end
     start = start.astimezone(UTC)
     if start <= now:
         raise InvalidBooking("start", "is in the past; choose a future slot")
+    horizon = booking_horizon_days(db=db, npi=npi)
+    if start > now + timedelta(days=horizon):
+        raise InvalidBooking("start", f"is more than {horizon} days ahead; this provider takes bookings up to "
+                                      f"{horizon} days ahead")
     length = timedelta(minutes=chosen.duration_minutes)
     if end is not None and end.astimezone(UTC) - start != length:
         raise InvalidBooking("end", f"a {type_code} appointment lasts {chosen.duration_minutes} minutes")
@@ -408,8 +466,49 @@ def _checked_slot(*, db: Session, npi: str, start: datetime, type_code: str, end
     return chosen, zone
 
 
-def _reminders(appointment: Appointment, now: datetime) -> list[Reminder]:
-    return [Reminder(appointment_id=appointment.id, kind=kind, due_at=appointment.starts_at - lead)
+def overlapping_appointment(*, db: Session, patient_id: int, starts_at: datetime, ends_at: datetime,
+                            ignore_appointment_id: int | None = None) -> Appointment | None:
+    """The patient's appointment (with any provider) that keeps its time and overlaps [starts_at, ends_at)."""
+    query = select(Appointment).where(Appointment.patient_id == patient_id,
+                                      Appointment.status.in_(HOLDING_STATUSES),
+                                      Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)
+    if ignore_appointment_id is not None:
+        query = query.where(Appointment.id != ignore_appointment_id)
+    return db.scalars(query.order_by(Appointment.starts_at).limit(1)).first()
+
+
+def _overlaps(db: Session, other: Appointment) -> AppointmentOverlaps:
+    zone = ZoneInfo(other.time_zone)
+    try:
+        name = display_case(directory.get_provider(db=db, npi=other.npi).display_name)
+    except NotFound:
+        name = f"NPI {other.npi}"
+    start = other.starts_at.astimezone(zone)
+    return AppointmentOverlaps(
+        f"You already have an appointment at this time (appointment {other.id}: {when_short(start)} with "
+        f"{name}). Cancel or move that one first.",
+        overlapping_appointment={"id": other.id, "npi": other.npi, "provider_name": name,
+                                 "start": start.isoformat(), "end": other.ends_at.astimezone(zone).isoformat(),
+                                 "status": other.status})
+
+
+def _hold(db: Session, appointment: Appointment) -> None:
+    """The provider's and the patient's cells for this appointment (the primary keys refuse a second holder)."""
+    cells = _cells(appointment.starts_at, appointment.ends_at)
+    db.add_all(SlotHold(npi=appointment.npi, cell_start_utc=c, appointment_id=appointment.id) for c in cells)
+    db.add_all(PatientHold(patient_id=appointment.patient_id, cell_start_utc=c, appointment_id=appointment.id)
+               for c in cells)
+
+
+def _message(appointment: Appointment, kind: MessageKind, recipient: str, now: datetime,
+             previous_starts_at: datetime | None = None) -> OutboxMessage:
+    return OutboxMessage(appointment_id=appointment.id, kind=kind, recipient=recipient, due_at=now, created_at=now,
+                         previous_starts_at=previous_starts_at, attempts=0)
+
+
+def _reminders(appointment: Appointment, now: datetime) -> list[OutboxMessage]:
+    return [OutboxMessage(appointment_id=appointment.id, kind=kind, recipient="patient",
+                          due_at=appointment.starts_at - lead, created_at=now, attempts=0)
             for kind, lead in REMINDER_LEADS.items() if appointment.starts_at - lead > now]
 
 
@@ -424,9 +523,12 @@ def _replay(db: Session, *, patient_id: int, key: str, digest: str) -> Appointme
 
 
 def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str, end: datetime | None = None,
-         share_latest_assessment: bool = False, idempotency_key: str | None = None,
-         now: datetime | None = None) -> tuple[Appointment, bool]:
-    """Book a slot for the signed-in patient. Returns (appointment, created); a replayed key gives created=False."""
+         share_latest_assessment: bool = False, idempotency_key: str | None = None, patient_name: str | None = None,
+         reason: str | None = None, now: datetime | None = None) -> tuple[Appointment, bool]:
+    """Book a slot for the signed-in patient. Returns (appointment, created); a replayed key gives created=False.
+
+    In the one write transaction: the appointment, the provider's and the patient's cell holds, the idempotency
+    key, and the messages (the request to the patient and the provider, the two reminders)."""
     if actor.user_id is None:
         raise ValueError("booking needs a signed-in patient")
     now = now or utcnow()
@@ -443,11 +545,10 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
         chosen, zone = _checked_slot(db=db, npi=npi, start=start, type_code=type_code, end=end, now=now)
         starts_at = start.astimezone(UTC)
         ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
-        if db.scalar(select(Appointment.id).where(Appointment.patient_id == actor.user_id,
-                                                  Appointment.status.in_(CHANGEABLE),
-                                                  Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
-            raise InvalidBooking("start", "you already have an appointment that overlaps this time")
-    except (SlotTaken, InvalidBooking):
+        other = overlapping_appointment(db=db, patient_id=actor.user_id, starts_at=starts_at, ends_at=ends_at)
+        if other is not None:
+            raise _overlaps(db, other)
+    except (SlotTaken, InvalidBooking, AppointmentOverlaps):
         # Perhaps the slot (or the patient's time) went to a parallel request carrying this same key, which
         # committed after our replay check: that booking is this request's, not a conflict.
         replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest) \
@@ -461,16 +562,17 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
     db.commit()  # end the read phase: the write transaction below starts with an INSERT (see module docstring)
     appointment = Appointment(patient_id=actor.user_id, npi=npi, type_code=type_code, starts_at=starts_at,
                               ends_at=ends_at, time_zone=zone, status=AppointmentStatus.requested,
-                              shared_assessment_id=shared, created_at=now, updated_at=now)
+                              shared_assessment_id=shared, patient_name=patient_name, reason=reason, sequence=0,
+                              created_at=now, updated_at=now)
     try:
         db.add(appointment)
         db.flush()
-        db.add_all(SlotHold(npi=npi, cell_start_utc=c, appointment_id=appointment.id)
-                   for c in _cells(starts_at, ends_at))
+        _hold(db, appointment)
         if idempotency_key is not None:
             db.add(IdempotencyKey(patient_id=actor.user_id, key=idempotency_key, request_digest=digest,
                                   appointment_id=appointment.id, created_at=now))
-        db.add_all(_reminders(appointment, now))
+        db.add_all([_message(appointment, MessageKind.requested, "patient", now),
+                    _message(appointment, MessageKind.requested, "provider", now), *_reminders(appointment, now)])
         db.commit()
     except IntegrityError:
         db.rollback()
@@ -478,10 +580,22 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
             replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest)
             if replayed is not None:
                 return replayed, False
-        raise _slot_taken(db, npi=npi, start=starts_at, type_code=type_code, zone=zone) from None
+        raise _lost_race(db, patient_id=actor.user_id, npi=npi, starts_at=starts_at, ends_at=ends_at,
+                         type_code=type_code, zone=zone) from None
     audit.record(db, actor=actor, action=f"{RECORD_TYPE}.create", record_type=RECORD_TYPE,
                  record_id=appointment.id, outcome=Outcome.allowed)
     return appointment, True
+
+
+def _lost_race(db: Session, *, patient_id: int, npi: str, starts_at: datetime, ends_at: datetime, type_code: str,
+               zone: str, ignore_appointment_id: int | None = None) -> SlotTaken | AppointmentOverlaps:
+    """Which holder refused the write: the patient's own other appointment, or someone else's on the slot."""
+    db.rollback()
+    other = overlapping_appointment(db=db, patient_id=patient_id, starts_at=starts_at, ends_at=ends_at,
+                                    ignore_appointment_id=ignore_appointment_id)
+    if other is not None:
+        return _overlaps(db, other)
+    return _slot_taken(db, npi=npi, start=starts_at, type_code=type_code, zone=zone)
 
 
 def get(*, db: Session, appointment_id: str | int) -> Appointment | None:
@@ -515,6 +629,20 @@ def list_for_patient(*, db: Session, actor: Actor) -> list[Appointment]:
     return found
 
 
+def has_seen(*, db: Session, patient_id: int, npi: str) -> bool:
+    """Whether the patient has (or had) an appointment with this provider that was not declined or cancelled:
+    then they are not a new patient there."""
+    return db.scalar(select(Appointment.id).where(Appointment.patient_id == patient_id, Appointment.npi == npi,
+                                                  Appointment.status.in_(HOLDING_STATUSES)).limit(1)) is not None
+
+
+def last_patient_name(*, db: Session, patient_id: int) -> str | None:
+    """The name the patient gave at their latest booking, to offer it again."""
+    return db.scalar(select(Appointment.patient_name).where(Appointment.patient_id == patient_id,
+                                                            Appointment.patient_name.is_not(None))
+                     .order_by(Appointment.created_at.desc(), Appointment.id.desc()).limit(1))
+
+
 def schedule_for_provider(*, db: Session, actor: Actor, start: datetime, end: datetime) -> list[Appointment]:
     """The verified provider's appointments starting in [start, end), every status."""
     if end <= start:
@@ -529,13 +657,49 @@ def schedule_for_provider(*, db: Session, actor: Actor, start: datetime, end: da
     return found
 
 
+@dataclass(frozen=True)
+class Dashboard:
+    """A verified provider's start page: requests to decide first, then today, then what is coming up."""
+
+    waiting: list[Appointment]
+    today: list[Appointment]
+    upcoming: list[Appointment]
+    time_zone: str
+
+
+DASHBOARD_DAYS = 30
+
+
+def provider_dashboard(*, db: Session, actor: Actor, now: datetime | None = None) -> Dashboard:
+    now = now or utcnow()
+    npi = actor.verified_npi
+    if npi is None:
+        raise NotFound("Not Found")
+    zone_name = location_time_zone(db=db, npi=npi)
+    zone = ZoneInfo(zone_name)
+    today = now.astimezone(zone).date()
+    day_start = datetime.combine(today, time.min, tzinfo=zone).astimezone(UTC)
+    day_end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    found = list(db.scalars(select(Appointment).where(
+        Appointment.npi == npi, Appointment.starts_at >= day_start,
+        Appointment.starts_at < now + timedelta(days=DASHBOARD_DAYS)).order_by(Appointment.starts_at)))
+    waiting = [a for a in found if a.status == AppointmentStatus.requested and a.starts_at > now]
+    todays = [a for a in found if a.starts_at < day_end and a not in waiting]
+    upcoming = [a for a in found if a.starts_at >= day_end and a.status == AppointmentStatus.confirmed]
+    audit.record(db, actor=actor, action=f"{RECORD_TYPE}.dashboard", record_type=RECORD_TYPE,
+                 outcome=Outcome.allowed, detail=f"{len(found)} records")
+    return Dashboard(waiting=waiting, today=todays, upcoming=upcoming, time_zone=zone_name)
+
+
 def _release(db: Session, appointment: Appointment) -> None:
     db.execute(delete(SlotHold).where(SlotHold.appointment_id == appointment.id))
-    db.execute(delete(Reminder).where(Reminder.appointment_id == appointment.id, Reminder.sent_at.is_(None)))
+    db.execute(delete(PatientHold).where(PatientHold.appointment_id == appointment.id))
+    db.execute(delete(OutboxMessage).where(OutboxMessage.appointment_id == appointment.id,
+                                           OutboxMessage.kind.in_(REMINDER_KINDS), OutboxMessage.done_at.is_(None)))
 
 
 def cancel(*, db: Session, actor: Actor, appointment_id: int | str, now: datetime | None = None) -> Appointment:
-    """The patient cancels; the slot is free again at once."""
+    """The patient cancels; the slot is free again at once, and both sides are told."""
     now = now or utcnow()
     appointment = get(db=db, appointment_id=appointment_id)
     authorize(db, actor=actor, action=Action.delete, record_type=RECORD_TYPE, record_id=appointment_id,
@@ -548,14 +712,19 @@ def cancel(*, db: Session, actor: Actor, appointment_id: int | str, now: datetim
     db.commit()
     _release(db, appointment)
     appointment.status = AppointmentStatus.cancelled
+    appointment.cancelled_by = "patient"
+    appointment.sequence += 1
     appointment.updated_at = now
+    db.add_all([_message(appointment, MessageKind.cancelled, "patient", now),
+                _message(appointment, MessageKind.cancelled, "provider", now)])
     db.commit()
     return appointment
 
 
 def reschedule(*, db: Session, actor: Actor, appointment_id: int | str, start: datetime, type_code: str | None = None,
                now: datetime | None = None) -> Appointment:
-    """Move an appointment atomically: the old slot is freed only in the transaction that takes the new one."""
+    """Move an appointment atomically: the old slot is freed only in the transaction that takes the new one, so if
+    the new one is gone (or overlaps another of the patient's appointments) the old time is kept."""
     now = now or utcnow()
     appointment = get(db=db, appointment_id=appointment_id)
     authorize(db, actor=actor, action=Action.update, record_type=RECORD_TYPE, record_id=appointment_id,
@@ -563,37 +732,49 @@ def reschedule(*, db: Session, actor: Actor, appointment_id: int | str, start: d
     assert appointment is not None  # authorize raised NotFound for a missing one
     if appointment.status not in CHANGEABLE:
         raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be moved.")
+    if appointment.starts_at <= now:
+        raise AppointmentNotChangeable("An appointment that has started cannot be moved.")
     type_code = type_code or appointment.type_code
     chosen, zone = _checked_slot(db=db, npi=appointment.npi, start=start, type_code=type_code, end=None, now=now,
                                  ignore_appointment_id=appointment.id)
     starts_at = start.astimezone(UTC)
     ends_at = starts_at + timedelta(minutes=chosen.duration_minutes)
-    if db.scalar(select(Appointment.id).where(Appointment.patient_id == appointment.patient_id,
-                                              Appointment.id != appointment.id,
-                                              Appointment.status.in_(CHANGEABLE),
-                                              Appointment.starts_at < ends_at, Appointment.ends_at > starts_at)):
-        raise InvalidBooking("start", "you already have another appointment that overlaps this time")
+    other = overlapping_appointment(db=db, patient_id=appointment.patient_id, starts_at=starts_at, ends_at=ends_at,
+                                    ignore_appointment_id=appointment.id)
+    if other is not None:
+        raise _overlaps(db, other)
+    previous = appointment.starts_at
     db.commit()
     try:
         _release(db, appointment)
         appointment.starts_at, appointment.ends_at, appointment.type_code = starts_at, ends_at, type_code
         appointment.status = AppointmentStatus.requested  # the provider confirms the new time again
+        appointment.sequence += 1
         appointment.updated_at = now
         db.flush()
-        db.add_all(SlotHold(npi=appointment.npi, cell_start_utc=c, appointment_id=appointment.id)
-                   for c in _cells(starts_at, ends_at))
-        db.add_all(_reminders(appointment, now))
+        _hold(db, appointment)
+        db.add_all([_message(appointment, MessageKind.rescheduled, "patient", now, previous),
+                    _message(appointment, MessageKind.rescheduled, "provider", now, previous),
+                    *_reminders(appointment, now)])
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise _slot_taken(db, npi=appointment.npi, start=starts_at, type_code=type_code, zone=zone) from None
+        raise _lost_race(db, patient_id=appointment.patient_id, npi=appointment.npi, starts_at=starts_at,
+                         ends_at=ends_at, type_code=type_code, zone=zone,
+                         ignore_appointment_id=appointment.id) from None
     return appointment
+
+
+DECISIONS = ("confirm", "decline", "cancel")
 
 
 def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: str, now: datetime | None = None
             ) -> Appointment:
-    """The booked provider confirms or declines a requested appointment (declining frees the slot)."""
+    """The booked provider confirms or declines a requested appointment, or cancels a confirmed one (declining
+    and cancelling free the slot); the patient is told."""
     now = now or utcnow()
+    if decision not in DECISIONS:
+        raise ValueError(f"unknown decision {decision!r}")
     appointment = get(db=db, appointment_id=appointment_id)
     mine = appointment is not None and actor.verified_npi is not None and appointment.npi == actor.verified_npi
     outcome = Outcome.allowed if mine else (Outcome.denied if appointment else Outcome.not_found)
@@ -601,42 +782,38 @@ def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: s
                  record_id=appointment_id, outcome=outcome)
     if appointment is None or not mine:
         raise NotFound("There is no appointment with this id.")
-    allowed_from = (AppointmentStatus.requested,) if decision == "confirm" else CHANGEABLE
+    allowed_from = {"confirm": (AppointmentStatus.requested,), "decline": CHANGEABLE,
+                    "cancel": (AppointmentStatus.confirmed,)}[decision]
     if appointment.status not in allowed_from:
-        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be {decision}d.")
+        done = {"confirm": "confirmed", "decline": "declined", "cancel": "cancelled"}[decision]
+        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be {done}.")
+    if decision == "cancel" and appointment.starts_at <= now:
+        raise AppointmentNotChangeable("An appointment that has started cannot be cancelled.")
     db.commit()
-    if decision == "decline":
-        _release(db, appointment)
-        appointment.status = AppointmentStatus.declined
-    else:
+    if decision == "confirm":
         appointment.status = AppointmentStatus.confirmed
+        kind = MessageKind.confirmed
+    else:
+        _release(db, appointment)
+        if decision == "decline":
+            appointment.status, kind = AppointmentStatus.declined, MessageKind.declined
+        else:
+            appointment.status, kind = AppointmentStatus.cancelled, MessageKind.cancelled
+            appointment.cancelled_by = "provider"
+    appointment.sequence += 1
     appointment.updated_at = now
+    db.add(_message(appointment, kind, "patient", now))
     db.commit()
     return appointment
 
 
-# ---- calendar file ------------------------------------------------------------------------------------------
+def type_names(*, db: Session, npi: str) -> dict[str, str]:
+    """Appointment type code -> the name patients see ('New-patient consult')."""
+    return {t.code: t.name for t in appointment_types(db=db, npi=npi)}
 
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
-
-def to_ics(*, db: Session, appointment: Appointment, base_url: str) -> str:
-    """An RFC 5545 calendar with one event; it names the provider and place, never the reason for the visit."""
-    provider = directory.get_provider(db=db, npi=appointment.npi)
-    place = ", ".join(p for p in (provider.address_line1, provider.city, provider.state, provider.zip_code) if p)
-    stamp = "%Y%m%dT%H%M%SZ"
-    host = base_url.split("://", 1)[-1].split("/", 1)[0] or "fusioncare"
-    status = "CANCELLED" if appointment.status in ("cancelled", "declined") else (
-        "CONFIRMED" if appointment.status == "confirmed" else "TENTATIVE")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//FusionCare//Appointments//EN", "METHOD:PUBLISH",
-             "BEGIN:VEVENT", f"UID:appointment-{appointment.id}@{host}",
-             f"DTSTAMP:{appointment.updated_at.astimezone(UTC).strftime(stamp)}",
-             f"DTSTART:{appointment.starts_at.astimezone(UTC).strftime(stamp)}",
-             f"DTEND:{appointment.ends_at.astimezone(UTC).strftime(stamp)}",
-             f"SUMMARY:{_ics_text('Appointment with ' + provider.display_name)}",
-             f"LOCATION:{_ics_text(place)}", f"STATUS:{status}", "END:VEVENT", "END:VCALENDAR"]
-    return "\r\n".join(lines) + "\r\n"
+def type_name(names: dict[str, str], code: str) -> str:
+    return names.get(code) or code.replace("_", " ").capitalize()
 
 
 # ---- personal data ------------------------------------------------------------------------------------------
@@ -645,12 +822,13 @@ def export_for_owner(*, db: Session, user_id: int) -> list[dict]:
     rows = db.scalars(select(Appointment).where(Appointment.patient_id == user_id).order_by(Appointment.starts_at))
     return [{"id": a.id, "npi": a.npi, "type": a.type_code, "start": a.starts_at.isoformat(),
              "end": a.ends_at.isoformat(), "status": a.status, "shared_assessment_id": a.shared_assessment_id,
+             "patient_name": a.patient_name, "reason": a.reason, "cancelled_by": a.cancelled_by,
              "created_at": a.created_at.isoformat()} for a in rows]
 
 
 def erase_for_owner(*, db: Session, user_id: int) -> int:
     ids = select(Appointment.id).where(Appointment.patient_id == user_id).scalar_subquery()
-    for table in (SlotHold, Reminder, IdempotencyKey):
+    for table in (SlotHold, PatientHold, OutboxMessage, IdempotencyKey):
         db.execute(delete(table).where(table.appointment_id.in_(ids)))
     return rowcount(db.execute(delete(Appointment).where(Appointment.patient_id == user_id)))
 

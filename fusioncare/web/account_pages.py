@@ -61,13 +61,22 @@ def _problem(exc: DomainError) -> tuple[int, dict[str, str], str]:
     return 409, {}, exc.message
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the sign-in form cannot be used to bounce people to another site."""
+MAX_NEXT_LENGTH = 500
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a same-site relative path (so the sign-in and sign-up forms cannot bounce people to
+    another site), else None."""
     # Browsers drop tabs and newlines inside URLs ("/\t/evil.example" becomes "//evil.example"), and read "\" as "/".
-    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
-            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
+    if (target and len(target) <= MAX_NEXT_LENGTH and target.startswith("/") and not target.startswith("//")
+            and "\\" not in target and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
-    return "/account"
+    return None
+
+
+def landing(user: User) -> str:
+    """Where a sign-in without a ``next`` goes: a verified provider's dashboard, everyone else's account."""
+    return "/provider" if user.verified_npi else "/account"
 
 
 def _signed_in(request: Request, settings: Settings, db: Session, user: User, target: str) -> Response:
@@ -79,33 +88,42 @@ def _signed_in(request: Request, settings: Settings, db: Session, user: User, ta
     return response
 
 
+NextPath = Annotated[str | None, Query(max_length=MAX_NEXT_LENGTH)]
+NextField = Annotated[str, Form(max_length=MAX_NEXT_LENGTH)]
+
+
 @router.get("/account/sign-up")
-def sign_up_form(request: Request, user: OptionalUser) -> Response:
-    return _page(request, "sign_up.html", user=user, errors={}, email="")
+def sign_up_form(request: Request, user: OptionalUser, next: NextPath = None) -> Response:
+    return _page(request, "sign_up.html", user=user, errors={}, email="", next=safe_next(next))
 
 
 @router.post("/account/sign-up")
 def sign_up(request: Request, db: DbSession, settings: AppSettings, notifier: AppNotifier, address: ClientAddress,
-            email: FormText, password: FormText) -> Response:
+            email: FormText, password: FormText, next: NextField = "") -> Response:
+    """A new account is signed in at once and goes on to ``next`` (the booking it came from). For an e-mail that
+    already has an account nothing changes and its owner is told by e-mail; the page says to sign in."""
+    target = safe_next(next)
     try:
-        service.sign_up(db, email=email, password=password, client_address=address, notifier=notifier,
-                        base_url=settings.base_url)
+        created = service.sign_up(db, email=email, password=password, client_address=address, notifier=notifier,
+                                  base_url=settings.base_url)
     except (InvalidInput, RateLimited) as exc:
         status, errors, message = _problem(exc)
         return _page(request, "sign_up.html", status_code=status, user=None, errors=errors, message=message,
-                     email=email)
-    return _page(request, "sign_up_done.html", user=None, email=email.strip().lower())
+                     email=email, next=target)
+    if created is not None:
+        return _signed_in(request, settings, db, created, target or "/account?notice=welcome")
+    return _page(request, "sign_up_done.html", user=None, email=email.strip().lower(), next=target)
 
 
 @router.get("/account/sign-in")
-def sign_in_form(request: Request, user: OptionalUser, next: Annotated[str | None, Query(max_length=500)] = None,
+def sign_in_form(request: Request, user: OptionalUser, next: NextPath = None,
                  notice: Annotated[str | None, Query(max_length=40)] = None) -> Response:
-    return _page(request, "sign_in.html", user=user, errors={}, email="", next=_safe_next(next), notice=notice)
+    return _page(request, "sign_in.html", user=user, errors={}, email="", next=safe_next(next), notice=notice)
 
 
 @router.post("/account/sign-in")
 def sign_in(request: Request, db: DbSession, settings: AppSettings, address: ClientAddress, email: FormText,
-            password: FormText, next: Annotated[str, Form(max_length=500)] = "/account") -> Response:
+            password: FormText, next: NextField = "") -> Response:
     try:
         issued = service.sign_in(db, email=email, password=password, client_address=address, kind=TokenKind.session,
                                  lifetime=session_lifetime(settings),
@@ -113,8 +131,12 @@ def sign_in(request: Request, db: DbSession, settings: AppSettings, address: Cli
     except (InvalidCredentials, RateLimited) as exc:
         status, errors, message = _problem(exc)
         return _page(request, "sign_in.html", status_code=status, user=None, errors=errors, message=message,
-                     email=email, next=_safe_next(next), notice=None)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+                     email=email, next=safe_next(next), notice=None)
+    target = safe_next(next)
+    if target is None:
+        found = service.resolve_token(db, secret=issued.secret, kind=TokenKind.session)
+        target = landing(found[0]) if found else "/account"
+    response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request=request, settings=settings, secret=issued.secret,
                        max_age_seconds=issued.lifetime_seconds)
     return response

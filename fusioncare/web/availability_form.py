@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from fusioncare.scheduling.models import DEFAULT_BOOKING_HORIZON_DAYS, MAX_BOOKING_HORIZON_DAYS
 from fusioncare.scheduling.schemas import AppointmentTypeCreate, AvailabilityExceptionCreate, WeeklyHoursCreate
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -25,6 +26,8 @@ class AvailabilityForm:
 
     hours: dict[int, list[dict[str, str]]] = field(default_factory=dict)  # weekday -> [{"start", "end"}]
     types: list[dict[str, str]] = field(default_factory=list)  # [{"code", "name", "minutes"}]
+    horizon: str = str(DEFAULT_BOOKING_HORIZON_DAYS)  # days ahead patients may book, as typed
+    horizon_days: int | None = None  # parsed; None keeps the stored value
     errors: dict[str, str] = field(default_factory=dict)
     # The parsed rows with the id of their first field, in the order the service sees them.
     parsed_hours: list[tuple[str, WeeklyHoursCreate]] = field(default_factory=list)
@@ -59,11 +62,14 @@ def field_label(field_id: str) -> str:
     if parts[0] == "type" and len(parts) == 3 and parts[1].isdigit():
         return f"Kind of visit {int(parts[1]) + 1}, {parts[2]}"
     return {"exception-kind": "Time off or extra hours", "exception-start": "From",
-            "exception-end": "Until"}.get(field_id, "This")
+            "exception-end": "Until", HORIZON_FIELD: "How far ahead patients can book"}.get(field_id, "This")
 
 
-def from_stored(hours, types) -> AvailabilityForm:
-    form = AvailabilityForm()
+HORIZON_FIELD = "booking-horizon-days"
+
+
+def from_stored(hours, types, horizon_days: int = DEFAULT_BOOKING_HORIZON_DAYS) -> AvailabilityForm:
+    form = AvailabilityForm(horizon=str(horizon_days))
     for h in hours:
         form.hours.setdefault(h.weekday, []).append({"start": _hhmm(h.start_minute), "end": _hhmm(h.end_minute)})
     form.types = [{"code": t.code, "name": t.name, "minutes": str(t.duration_minutes)} for t in types]
@@ -128,6 +134,12 @@ def parse(values: dict[str, str]) -> AvailabilityForm:
         form.parsed_types.append((row_id, kind))
     if not form.parsed_types and not any(key.startswith("type-") for key in form.errors):
         form.errors["type-0-code"] = "at least one kind of visit is needed"
+    if HORIZON_FIELD in values:
+        form.horizon = values[HORIZON_FIELD].strip()
+        if form.horizon.isdigit() and 1 <= int(form.horizon) <= MAX_BOOKING_HORIZON_DAYS:
+            form.horizon_days = int(form.horizon)
+        else:
+            form.errors[HORIZON_FIELD] = f"must be a number of days from 1 to {MAX_BOOKING_HORIZON_DAYS}"
     return form
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
@@ -14,21 +16,34 @@ from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
 from fusioncare.directory.schemas import ProviderProfile, ProviderRead, ProviderSearch
 from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
+from fusioncare.display import when_short, zone_words
+from fusioncare.scheduling import service as scheduling
 from fusioncare.validation import problems_from
 from fusioncare.web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 
-def format_phone(digits: str) -> str:
-    """'2125550100' -> '(212) 555-0100'; anything else as filed."""
-    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}" if len(digits) == 10 and digits.isdigit() else digits
-
-
-templates.env.filters["phone"] = format_phone
-
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
-FORM_FIELDS = ("specialty", "near", "radius_miles", "q", "cursor")
+FORM_FIELDS = ("specialty", "near", "radius_miles", "q", "insurance", "language", "telehealth", "accepting_new",
+               "cursor")
+FILTER_FIELDS = ("insurance", "language", "telehealth", "accepting_new")  # the same filters as /matches
+
+
+def book_path(opening: scheduling.Opening) -> str:
+    """The booking page with this opening's kind of visit and time already chosen."""
+    start = opening.slot.start.astimezone(ZoneInfo(opening.time_zone)).isoformat()
+    return f"/doctors/{opening.npi}/book?" + urlencode({"type": opening.slot.type_code, "start": start})
+
+
+def _openings(db, npis: list[str]) -> dict[str, dict[str, str]]:
+    """Each bookable provider's soonest opening (a new-patient visit where offered), as the cards show it."""
+    out = {}
+    for npi, opening in scheduling.soonest_openings(db=db, npis=npis).items():
+        start = opening.slot.start.astimezone(ZoneInfo(opening.time_zone))
+        out[npi] = {"label": when_short(start), "zone": zone_words(opening.time_zone, start),
+                    "book_path": book_path(opening)}
+    return out
 
 
 def _vocabulary() -> dict:
@@ -40,16 +55,20 @@ def _vocabulary() -> dict:
 @router.get("/doctors", response_class=HTMLResponse)
 def search_page(request: Request, db: DbSession) -> HTMLResponse:
     """The form; with specialty and near filled in, the results below it (plain GET, works without JS)."""
-    form = {k: v for k, v in request.query_params.items() if k in FORM_FIELDS}
-    context: dict = {"form": form, "errors": {}, "result": None, **_vocabulary()}
+    form = {k: v.strip() for k, v in request.query_params.items() if k in FORM_FIELDS}
+    # A checkbox that is not ticked filters nothing (never "only those who said no").
+    query = {k: v for k, v in form.items() if v != "" and not (k in ("telehealth", "accepting_new") and v != "true")}
+    context: dict = {"form": form, "errors": {}, "result": None, **_vocabulary(),
+                     "filters_set": any(form.get(k) for k in FILTER_FIELDS)}
     if form.get("specialty") or form.get("near"):
         try:
-            params = ProviderSearch(**{k: v for k, v in form.items() if v != ""})
+            params = ProviderSearch(**query)
             result = service.search_providers(db=db, params=params)
+            providers = [ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits]
             context["result"] = {"total": result.total, "next_cursor": result.next_cursor,
                                  "place": result.place, "radius_miles": params.radius_miles,
-                                 "providers": [ProviderRead.from_provider(h.provider, h.distance_miles)
-                                               for h in result.hits]}
+                                 "providers": providers, "openings": _openings(db, [p.npi for p in providers]),
+                                 "more_query": urlencode({k: v for k, v in query.items() if k != "cursor"})}
         except ValidationError as exc:
             context["errors"] = {p.field: p.message for p in problems_from(exc, ProviderSearch)}
         except InvalidSearch as exc:
@@ -72,5 +91,8 @@ def profile_page(request: Request, db: DbSession, npi: Annotated[str, Path(max_l
         except InvalidSearch:
             near = ""
     profile = ProviderProfile.from_provider(provider, distance)
+    booking = {"bookable": scheduling.provider_is_bookable(db=db, npi=npi)
+               and bool(scheduling.appointment_types(db=db, npi=npi)),
+               "opening": _openings(db, [npi]).get(npi)}
     return templates.TemplateResponse(request, "directory/profile.html",
-                                      {"p": profile, "near": near, **_vocabulary()})
+                                      {"p": profile, "near": near, "booking": booking, **_vocabulary()})

@@ -114,15 +114,34 @@ def test_wrong_password_on_the_form_shows_the_same_message_for_unknown_accounts(
     assert wrong.text.replace(ann.email, "ghost@example.org") == unknown.text
 
 
-def test_sign_up_form_answers_the_same_for_new_and_existing_emails(client, make_person, form_token):
+def test_sign_up_signs_a_new_person_in_and_changes_nothing_for_an_existing_email(client, make_person, form_token):
     ann = make_person("ann")
     token = form_token(client.get("/account/sign-up", headers=HTML).text)
-    new = client.post("/account/sign-up", headers=HTML, data={"csrf_token": token, "email": "new@example.org",
-                                                              "password": "a long new password"})
+    new = client.post("/account/sign-up", headers=HTML, follow_redirects=False, data={
+        "csrf_token": token, "email": "new@example.org", "password": "a long new password",
+        "next": "/doctors/1234567893/book?type=new_patient"})
+    assert new.status_code == 303 and new.headers["location"] == "/doctors/1234567893/book?type=new_patient"
+    assert "fc_session=" in new.headers["set-cookie"], "signed in at once"
+    client.cookies.clear()
+    token = form_token(client.get("/account/sign-up", headers=HTML).text)
     old = client.post("/account/sign-up", headers=HTML, data={"csrf_token": token, "email": ann.email,
-                                                              "password": "a long new password"})
-    assert new.status_code == old.status_code == 200
-    assert new.text.replace("new@example.org", ann.email) == old.text
+                                                              "password": "a long new password",
+                                                              "next": "//evil.example"})
+    assert old.status_code == 200 and "already has a FusionCare account" in old.text
+    assert "fc_session" not in old.headers.get("set-cookie", "")
+    assert "evil.example" not in old.text, "next is checked before it is carried on"
+
+
+def test_sign_in_and_sign_up_carry_next_in_the_links_between_them(client):
+    target = "/doctors/1234567893/book?type=new_patient&start=2030-01-07T09:00:00-05:00"
+    encoded = "%2Fdoctors%2F1234567893%2Fbook%3Ftype%3Dnew_patient%26start%3D2030-01-07T09%3A00%3A00-05%3A00"
+    sign_in = client.get("/account/sign-in", params={"next": target}, headers=HTML).text
+    assert f'href="/account/sign-up?next={encoded.replace("%2F", "/")}"' in sign_in
+    sign_up = client.get("/account/sign-up", params={"next": target}, headers=HTML).text
+    assert f'href="/account/sign-in?next={encoded.replace("%2F", "/")}"' in sign_up
+    assert 'name="next" value="/doctors/1234567893/book?type=new_patient&amp;start=' in sign_up
+    for bad in ("https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example"):
+        assert "evil" not in client.get("/account/sign-up", params={"next": bad}, headers=HTML).text
 
 
 def test_sign_up_form_explains_a_weak_password_beside_the_field(client, form_token):

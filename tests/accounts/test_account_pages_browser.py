@@ -51,9 +51,11 @@ def test_a_person_signs_up_signs_in_sees_their_account_and_signs_out(viewport, r
     _shot(page, f"sign-up-error-{viewport}")
     page.get_by_label("Password").fill("slow walks every morning")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    assert page.get_by_role("heading", name="My account", exact=True).is_visible(), "signed in at once"
+    assert page.get_by_text("Your account is ready and you are signed in.").is_visible()
+    page.get_by_role("button", name="Sign out").click()
 
-    page.get_by_role("link", name="Sign in").last.click()
+    page.get_by_role("link", name="Sign in").first.click()
     page.get_by_label("E-mail address").fill("walker@example.org")
     page.get_by_label("Password").fill("slow walks every morning")
     _shot(page, f"sign-in-{viewport}")

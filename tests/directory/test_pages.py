@@ -39,11 +39,16 @@ def test_search_then_open_a_profile(request, viewport, live_server, small_direct
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     page.screenshot(path=str(tmp_path / f"directory-search-{viewport}.png"), full_page=True)
 
-    page.get_by_role("link", name="Ana Rivera, MD").click()
+    page.get_by_role("link", name="Ana Rivera, MD", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Ana Rivera, MD"
     assert page.get_by_role("link", name="Call (212) 555-0142").get_attribute("href") == "tel:2125550142"
     assert page.locator(".demo-label").is_visible()
     assert "not been confirmed by the provider" in page.inner_text("main")
+    directions = page.get_by_role("link", name="Directions to Ana Rivera")
+    assert directions.get_attribute("rel") == "noopener"
+    assert directions.get_attribute("href") == ("https://www.openstreetmap.org/search?query="
+                                                "350+West+16th+Street%2C+New+York%2C+NY+10011")
+    assert "Accepting new patients" not in page.inner_text("main"), "an unconfirmed profile says only what is known"
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     page.screenshot(path=str(tmp_path / f"directory-profile-{viewport}.png"), full_page=True)
 

@@ -199,9 +199,9 @@ def test_result_and_match_pages_screenshots(browser, demo_server, viewport):
     page.get_by_label("ZIP code").fill("10001")
     page.get_by_role("button", name="Find doctors").click()
     with page.expect_navigation():
-        page.locator(".soonest-opening a").first.click()
-    assert re.search(r"/doctors/\d{10}/book\?type=\w+$", page.url), page.url
-    expect(page.locator("input[name=start]").first).to_be_visible()
+        page.get_by_role("link", name=re.compile("^Book this time")).first.click()
+    assert re.search(r"/doctors/\d{10}/book\?type=\w+&start=", page.url), page.url
+    expect(page.locator("input[name=start]:checked")).to_have_count(1)  # the opening shown is the one chosen
     show_result(page, demo_server.url, ("saddle_numbness",))
     find_doctors(page, "10001")
     expect(page.get_by_role("heading", name="Nearest emergency departments")).to_be_visible()

@@ -38,7 +38,12 @@ def test_results_page_shows_groups_reasons_and_profile_links_at_an_address_witho
     text = page.text
     assert text.index("Spine surgeon") < text.index("Pain medicine") < text.index("Physical therapist")
     assert f'href="/doctors/{directory.pain_injection}"' in text
-    assert "which your assessment lists" in text and "Not confirmed by the provider" in text
+    assert "which your assessment lists" in text
+    assert "the provider has not confirmed this profile" in text
+    unconfirmed = text[text.index(f'href="/doctors/{directory.pain_unconfirmed}'):]
+    unconfirmed = unconfirmed[:unconfirmed.index("</li>\n    \n    <li") if "</li>\n    \n    <li" in unconfirmed
+                              else unconfirmed.index("</li>")]
+    assert "Accepting new patients" not in unconfirmed, "an unconfirmed card says only what is known"
     assert "<svg" in text and "A sketch, not a map" in text
     assert client.get(page.url.path, headers=HTML).text.count("provider-card") == text.count("provider-card")
 
@@ -73,6 +78,15 @@ def test_emergency_answers_list_emergency_departments_not_doctors(client, direct
     assert page.status_code == 200
     assert "Nearest emergency departments" in page.text and "Midtown General Hospital" in page.text
     assert "Call 911" in page.text and directory.pain_near not in page.text
+    directions = re.search(r'<a class="button button-primary" href="([^"]+)" rel="noopener">Directions'
+                           r'<span class="visually-hidden"> to Midtown General Hospital', page.text)
+    assert directions and directions.group(1).startswith("https://www.openstreetmap.org/search?query=")
+
+
+def test_every_doctor_card_has_directions(client, directory):
+    text = find_doctors(client, near="10001").text
+    assert text.count('<li class="provider-card') > 0
+    assert text.count('rel="noopener">Directions') >= text.count('<li class="provider-card')
 
 
 def test_nav_has_find_a_doctor(client):

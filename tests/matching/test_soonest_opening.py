@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,7 +64,8 @@ def test_two_otherwise_equal_providers_are_ordered_by_soonest_opening(client, pa
     start = datetime.fromisoformat(opening["start"])
     assert opening["time_zone"] == "America/New_York" and start.utcoffset() == start.astimezone(NEW_YORK).utcoffset()
     assert opening["label"] == opening_label(start)
-    assert opening["book_path"] == f"/doctors/{pain_doctors['sooner']}/book?type={opening['type']}"
+    assert opening["book_path"] == (f"/doctors/{pain_doctors['sooner']}/book?type={opening['type']}"
+                                    f"&start={quote(opening['start'], safe='')}"), "the slot comes chosen"
     assert f"Soonest opening: {opening['label']}" in sooner["reasons"]
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from fusioncare.scheduling.models import Appointment, IdempotencyKey, Reminder, SlotHold
+from fusioncare.scheduling.models import Appointment, IdempotencyKey, MessageKind, OutboxMessage, SlotHold
 from tests.scheduling.builders import bookable_provider, future_day
 from tests.scheduling.conftest import UNVERIFIED_NPI
 
@@ -56,7 +56,10 @@ def test_slots_are_listed_in_the_location_time_zone_with_offsets(client, provide
     assert all(s[-6:] in ("-05:00", "-04:00") for s in starts), starts
 
 
-def test_slots_keep_local_hours_across_the_daylight_saving_change(client, provider):
+def test_slots_keep_local_hours_across_the_daylight_saving_change(client, provider, db):
+    from fusioncare.scheduling import service
+
+    service.set_booking_horizon(db=db, npi=provider, days=365)  # March 2027 is more than the default 90 days away
     # US clocks spring forward on Sunday 14 March 2027: 09:00 local moves from 14:00 UTC to 13:00 UTC.
     start = datetime(2027, 3, 12, tzinfo=NEW_YORK)
     response = slots(client, provider, start, start + timedelta(days=5), "telehealth")
@@ -110,7 +113,8 @@ def test_booking_returns_the_appointment_and_takes_the_slot_off_the_listing(clie
     assert not {local(day, 9, 40), local(day, 10), local(day, 10, 20)} & set(starts)
     mine = client.get("/api/v1/appointments", headers=patient).json()["appointments"]
     assert [a["id"] for a in mine] == [body["id"]]
-    assert db.scalar(select(func.count()).select_from(Reminder)) == 2
+    assert db.scalar(select(func.count()).select_from(OutboxMessage)
+                     .where(OutboxMessage.kind.in_(["reminder_24h", "reminder_2h"]))) == 2
 
 
 def test_second_booking_of_a_slot_gets_409_with_next_free_slots(client, provider, patient, make_person, bearer):
@@ -201,7 +205,8 @@ def test_cancelling_frees_the_slot_and_cannot_happen_twice(client, provider, pat
 
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert client.delete(f"/api/v1/appointments/{booked['id']}", headers=patient).status_code == 409
-    assert db.scalar(select(func.count()).select_from(Reminder)) == 0
+    assert db.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind.in_([MessageKind.reminder_24h, MessageKind.reminder_2h]))) == 0, "no reminders left"
     again = client.post("/api/v1/appointments", json=booking(provider, start), headers=bearer(make_person("bob")))
     assert again.status_code == 201
 
