@@ -1,4 +1,4 @@
-"""Migration 0008_booking_horizon_outbox: the tables match the models on each test database, and on a database
+"""Migration 0010_booking_horizon_outbox: the tables match the models on each test database, and on a database
 with appointments from before it, the reminders move into the outbox, every holding appointment holds its
 patient's cells, and a downgrade gives the reminders back."""
 
@@ -29,7 +29,7 @@ def test_upgrade_moves_reminders_into_the_outbox_and_holds_patients_cells_and_do
     cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0007_recovery_shares")
+        command.upgrade(cfg, "0009_security_round_2")
     start = datetime(2031, 3, 3, 14, 0, tzinfo=UTC)
     stamp = "%Y-%m-%d %H:%M:%S.%f"
     with engine.begin() as connection:
@@ -60,7 +60,7 @@ def test_upgrade_moves_reminders_into_the_outbox_and_holds_patients_cells_and_do
 
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0007_recovery_shares")
+        command.downgrade(cfg, "0009_security_round_2")
     with engine.connect() as connection:
         back = sorted(connection.execute(text("SELECT kind FROM scheduling_reminders")).scalars())
     assert back == ["24h", "2h"]

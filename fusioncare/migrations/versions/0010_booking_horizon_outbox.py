@@ -2,8 +2,8 @@
 patient's name, reason and who cancelled on appointments, and one e-mail outbox for every appointment message
 (the reminders move into it).
 
-Revision ID: 0008_booking_horizon_outbox
-Revises: 0007_recovery_shares
+Revision ID: 0010_booking_horizon_outbox
+Revises: 0009_security_round_2
 Create Date: 2026-12-02
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from fusioncare.accounts.models import UtcDateTime
 
-revision = "0008_booking_horizon_outbox"
-down_revision = "0007_recovery_shares"
+revision = "0010_booking_horizon_outbox"
+down_revision = "0009_security_round_2"
 branch_labels = None
 depends_on = None
 
