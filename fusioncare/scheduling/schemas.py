@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fusioncare.inputs import Moment, Text
-
 from fusioncare.scheduling.models import DEFAULT_BOOKING_HORIZON_DAYS, MAX_BOOKING_HORIZON_DAYS
 
 TYPE_CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
