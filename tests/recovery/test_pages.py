@@ -112,7 +112,9 @@ def test_visit_summary_page_lists_treatment_effects_medications_and_latest_asses
         day = start + dt.timedelta(days=i)
         post_entry(day, 7 if i < 14 else 3, 4, medications=["naproxen"],
                    treatments_started=["injection"] if i == 14 else [])
-    post_entry(TODAY, 3, 4, symptoms=["foot_drop"], medications=["naproxen"])
+    # A fever is urgent at any time since surgery (a new foot drop would be an emergency here: with no operation
+    # date recorded the re-check takes the safe side and counts it as the first days after surgery).
+    post_entry(TODAY, 3, 4, symptoms=["fever"], medications=["naproxen"])
     html = client.get("/recovery/summary", headers=HTML).text
     assert "Injection: leg pain improved meaningfully" in html
     assert "naproxen" in html
