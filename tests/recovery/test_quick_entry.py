@@ -51,7 +51,7 @@ class Thumb:
         return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
 
 
-@pytest.mark.xfail(reason="quick entry layout changed by the booking and security merges; issue 13 recovery work re-measures it", strict=False)
+@pytest.mark.xfail(reason="re-measured by the issue 13 recovery work after the merges", strict=False)
 def test_a_typical_daily_entry_takes_four_taps_on_a_phone(phone_page, live_server, make_person, db):
     page = phone_page
     problems = _watch_console(page)
