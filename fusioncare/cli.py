@@ -41,11 +41,17 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    graceful_timeout: Annotated[int, typer.Option(
+        min=1, max=600, help="On SIGTERM: seconds to let requests in flight finish before closing them.")] = 30,
 ) -> None:
-    """Serve the web app and the JSON API."""
+    """Serve the web app and the JSON API. SIGTERM stops taking new connections, lets the requests in flight
+    finish (up to --graceful-timeout seconds), then exits 0."""
+    import signal
+
     import uvicorn
 
     from fusioncare.accounts.hardening import InsecureConfiguration, check_production_settings
+    from fusioncare.operations import logs
 
     settings = get_settings()
     try:
@@ -53,11 +59,88 @@ def serve(
     except InsecureConfiguration as exc:
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
+    metrics_dir = _metrics_directory(workers)
     err_console.print(f"Serving FusionCare on http://{host}:{port} ({settings.env}, {workers} worker(s))")
-    # The app logs its own access lines (route templates, never query strings) and believes X-Forwarded-For only
-    # from FUSIONCARE_TRUSTED_PROXIES, so uvicorn's access log and proxy handling (trusting 127.0.0.1) are off.
-    uvicorn.run("fusioncare.main:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), access_log=False, proxy_headers=False, server_header=False)
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again with the handler it found; this
+    # one turns that into a clean exit (0), and is also what a SIGTERM before the server is up does.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        # The app logs its own access lines (route templates, never query strings) and believes X-Forwarded-For
+        # only from FUSIONCARE_TRUSTED_PROXIES, so uvicorn's access log and proxy handling (trusting 127.0.0.1) are
+        # off.
+        uvicorn.run("fusioncare.main:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=settings.log_level.lower(), log_config=logs.uvicorn_log_config(settings),
+                    access_log=False, proxy_headers=False, server_header=False,
+                    timeout_graceful_shutdown=graceful_timeout)
+    finally:
+        if metrics_dir is not None:
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _exit_cleanly(_signum, _frame) -> NoReturn:
+    raise SystemExit(0)
+
+
+def _metrics_directory(workers: int) -> Path | None:
+    """With several workers, a fresh directory for prometheus-client's multiprocess mode (see operations/metrics)."""
+    import os
+    import tempfile
+
+    from fusioncare.operations.metrics import MULTIPROC_ENV
+
+    if workers == 1 or os.environ.get(MULTIPROC_ENV):
+        return None  # one process needs none; an operator's own directory is theirs to manage
+    path = Path(tempfile.mkdtemp(prefix="fusioncare-metrics-"))
+    os.environ[MULTIPROC_ENV] = str(path)  # inherited by the worker processes uvicorn spawns
+    return path
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The new backup file (never overwritten).")],
+) -> None:
+    """Back up the database to FILE while the service runs (SQLite); for PostgreSQL, prints the pg_dump command."""
+    from fusioncare.operations import service as operations
+
+    url = get_settings().effective_database_url
+    try:
+        database = operations.sqlite_path(url)
+        if database is None:
+            err_console.print("This is a PostgreSQL database: back it up with pg_dump (PGPASSWORD or ~/.pgpass "
+                              "supplies the password), for example:", highlight=False)
+            typer.echo(operations.pg_dump_command(url, file))
+            raise typer.Exit(1)
+        done = operations.backup_sqlite(database=database, target=file)
+    except operations.OperationRefused as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    err_console.print(f"[green]Backed up[/green] {database} to {done.path} ({done.size_bytes:,} bytes, "
+                      f"{done.pages:,} pages).", highlight=False)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `fusioncare backup`.")],
+) -> None:
+    """Restore a SQLite backup as the configured database; refuses when a database is already there."""
+    from fusioncare.operations import service as operations
+
+    url = get_settings().effective_database_url
+    try:
+        database = operations.sqlite_path(url)
+        if database is None:
+            err_console.print("This is a PostgreSQL database: restore a pg_dump file with pg_restore into an "
+                              "empty database, for example:", highlight=False)
+            typer.echo(operations.pg_restore_command(url, file))
+            raise typer.Exit(1)
+        done = operations.restore_sqlite(backup=file, database=database)
+    except operations.OperationRefused as exc:
+        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    err_console.print(f"[green]Restored[/green] {file} to {done.path} ({done.size_bytes:,} bytes). Run "
+                      "`fusioncare init` to bring an older backup's schema up to date.", highlight=False)
 
 
 @app.command()

@@ -19,6 +19,9 @@ from fusioncare.db import make_engine, make_session_factory
 from fusioncare.knowledge.articles import get_library
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.notifications import build_notifier
+from fusioncare.operations import app as operations
+from fusioncare.operations import logs
+from fusioncare.operations.metrics import metered_pool_class
 from fusioncare.settings import Settings, get_settings
 from fusioncare.web import (
     account_pages,
@@ -33,12 +36,15 @@ from fusioncare.web.templating import STATIC_DIR
 from fusioncare.web.wording import get_wording
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
-    """Build the app. Tests pass their own settings and engine; `fusioncare serve` uses the environment."""
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               read_engine: Engine | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings and engines; `fusioncare serve` uses the environment."""
     settings = settings or get_settings()
     hardening.check_production_settings(settings)
-    logging.basicConfig(level=settings.log_level)
-    engine = engine or make_engine(settings.effective_database_url)
+    logs.configure(settings)
+    engine = engine or make_engine(settings.effective_database_url, poolclass=metered_pool_class("primary"))
+    if read_engine is None and settings.effective_database_read_url:
+        read_engine = make_engine(settings.effective_database_read_url, poolclass=metered_pool_class("replica"))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,6 +76,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    # The read replica (FUSIONCARE_DATABASE_READ_URL), for the reads that may lag a moment: see deps.ReadDbSession.
+    app.state.read_engine = read_engine
+    app.state.read_session_factory = make_session_factory(read_engine) if read_engine is not None else None
     # Loaded and validated once; a broken knowledge pack stops start-up with the file and the place in it.
     app.state.knowledge_pack = get_pack(settings.knowledge_pack_dir)
 
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     api_errors.install(app)
     account_deps.install(app)
     hardening.install(app, settings)
+    operations.install(app, settings)  # last: its middleware is the outermost
     app.include_router(api_router)
     app.include_router(web_routes.router)
     app.include_router(assess_pages.router)

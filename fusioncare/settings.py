@@ -25,9 +25,19 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default is a SQLite file under data_dir.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="Optional read replica: directory search, provider profiles and matching read from it; "
+                    "everything that writes, or must read its own writes, stays on database_url.",
+    )
     secret_key: str | None = Field(default=None, description="Signs sessions and CSRF tokens. Required in production.")
     base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line (time, level, logger, message, request id, ...).")
+    metrics_token: str | None = Field(
+        default=None, description="Bearer token for GET /metrics; required there in production (without it the "
+                                  "endpoint is closed), optional elsewhere, where loopback clients need none.")
     knowledge_pack_dir: Path | None = Field(
         default=None,
         description="Folder of the knowledge pack to load; default is the built-in sciatica-after-fusion pack.")
@@ -67,6 +77,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         return f"sqlite:///{(self.data_dir / 'fusioncare.sqlite3').as_posix()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def effective_database_read_url(self) -> str | None:
+        return normalise_database_url(self.database_read_url) if self.database_read_url else None
 
     @property
     def is_production(self) -> bool:

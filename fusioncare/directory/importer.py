@@ -20,7 +20,7 @@ import zlib
 from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +32,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import Index, Table, select, update
 from sqlalchemy.orm import Session
 
-from fusioncare.directory import nppes, records
+from fusioncare.directory import imports, nppes, records
 from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.models import Provider, SearchIndexEntry
 from fusioncare.directory.specialties import KEPT_TAXONOMIES
@@ -70,6 +70,11 @@ class ImportReport:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(RowError(line, npi or None, reason))
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": self.rows, "imported": self.imported, "updated": self.updated,
+                "deactivated": self.deactivated, "skipped": self.skipped, "rejected": self.rejected,
+                "unchanged": self.unchanged}
 
     def as_dict(self) -> dict[str, Any]:
         return {"rows": self.rows, "imported": self.imported, "updated": self.updated,
@@ -678,9 +683,38 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
     and a re-run completes the rest (re-importing is idempotent). ``is_demo`` marks every provider it writes as
     demo data. ``cache_dir`` keeps the ZIP table between imports (see records.zip_columns).
     """
-    commit_bytes = COMMIT_BYTES
+    started_at = datetime.now(UTC)
     report = ImportReport()
     parse_report = ImportReport()  # filled by the reading thread; merged at the end
+    try:
+        _import(db=db, path=path, all_taxonomies=all_taxonomies, is_demo=is_demo, on_progress=on_progress,
+                chunk_bytes=chunk_bytes, cache_dir=cache_dir, report=report, parse_report=parse_report)
+    except Exception as exc:
+        db.rollback()
+        try:
+            imports.record_run(db=db, source="nppes", source_file=path.name, all_taxonomies=all_taxonomies,
+                               started_at=started_at, counts=_merged(report, parse_report).counts(), error=exc)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+            db.rollback()
+        raise
+    report = _merged(report, parse_report)
+    imports.record_run(db=db, source="nppes", source_file=path.name, all_taxonomies=all_taxonomies,
+                       started_at=started_at, counts=report.counts())
+    return report
+
+
+def _merged(report: ImportReport, parse_report: ImportReport) -> ImportReport:
+    """The writer's report with the reading thread's counts and errors added (errors in line order)."""
+    merged = replace(report, rows=report.rows + parse_report.rows, skipped=report.skipped + parse_report.skipped,
+                     rejected=report.rejected + parse_report.rejected)
+    merged.errors = sorted(parse_report.errors + report.errors, key=lambda e: e.line)[:MAX_REPORTED_ERRORS]
+    return merged
+
+
+def _import(*, db: Session, path: Path, all_taxonomies: bool, is_demo: bool,
+            on_progress: Callable[[int, int], None] | None, chunk_bytes: int, cache_dir: Path | None,
+            report: ImportReport, parse_report: ImportReport) -> None:
+    commit_bytes = COMMIT_BYTES
     with open_nppes(path) as (stream, size, source_file):
         header, mapping = _read_header(stream, source_file)
         parser = _ChunkParser(header, mapping, all_taxonomies=all_taxonomies)
@@ -701,8 +735,3 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
                 if on_progress is not None:
                     on_progress(done, size)
             db.commit()
-    report.rows += parse_report.rows
-    report.skipped += parse_report.skipped
-    report.rejected += parse_report.rejected
-    report.errors = sorted(parse_report.errors + report.errors, key=lambda e: e.line)[:MAX_REPORTED_ERRORS]
-    return report

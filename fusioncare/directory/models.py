@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -96,3 +97,35 @@ class SearchIndexEntry(Base):
         # Covering index: the band scan never touches the table.
         Index("ix_directory_search_index_cell", "specialty", "lat_band", "lon", "lat", "npi"),
     )
+
+
+class ImportRun(Base):
+    """One data import (an NPPES file today; CMS files may record theirs too): when, from which file, the
+    outcome and the row counts of its report. Operators read the last successful one per source in /metrics."""
+
+    __tablename__ = "directory_import_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('succeeded', 'failed')", name="status_known"),
+        Index("ix_directory_import_runs_source_finished_at", "source", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(40))  # "nppes"
+    source_file: Mapped[str] = mapped_column(String(255))
+    all_taxonomies: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    deactivated: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(200))  # the exception type of a failed run, never row data
+
+    COUNTS = ("rows", "imported", "updated", "deactivated", "skipped", "rejected", "unchanged")
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNTS}

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from fusioncare.api.errors import documented
-from fusioncare.deps import DbSession
+from fusioncare.deps import ReadDbSession
 from fusioncare.directory import service
 from fusioncare.directory.schemas import (
     ProviderProfile,
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/providers", tags=["directory"])
 
 
 @router.get("", response_model=ProviderSearchPage)
-def search_providers(db: DbSession, params: Annotated[ProviderSearch, Query()]) -> ProviderSearchPage:
+def search_providers(db: ReadDbSession, params: Annotated[ProviderSearch, Query()]) -> ProviderSearchPage:
     """Providers of a specialty near a ZIP or point, nearest first; cursor-paginated."""
     result = service.search_providers(db=db, params=params)
     return ProviderSearchPage(total=result.total, next_cursor=result.next_cursor,
@@ -29,6 +29,6 @@ def search_providers(db: DbSession, params: Annotated[ProviderSearch, Query()]) 
 
 @router.get("/{npi}", response_model=ProviderProfile,
             responses=documented(404, "No active provider with this NPI (unknown or deactivated)."))
-def get_provider(db: DbSession, npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
+def get_provider(db: ReadDbSession, npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
     """One active provider's profile; 404 for an unknown or deactivated NPI."""
     return ProviderProfile.from_provider(service.get_provider(db=db, npi=npi))

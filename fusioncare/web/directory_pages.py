@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from fusioncare.deps import DbSession
+from fusioncare.deps import ReadDbSession
 from fusioncare.directory import service
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
@@ -53,7 +53,7 @@ def _vocabulary() -> dict:
 
 
 @router.get("/doctors", response_class=HTMLResponse)
-def search_page(request: Request, db: DbSession) -> HTMLResponse:
+def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
     """The form; with specialty and near filled in, the results below it (plain GET, works without JS)."""
     form = {k: v.strip() for k, v in request.query_params.items() if k in FORM_FIELDS}
     # A checkbox that is not ticked filters nothing (never "only those who said no").
@@ -78,7 +78,7 @@ def search_page(request: Request, db: DbSession) -> HTMLResponse:
 
 
 @router.get("/doctors/{npi}", response_class=HTMLResponse)
-def profile_page(request: Request, db: DbSession, npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
+def profile_page(request: Request, db: ReadDbSession, npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
     try:
         provider = service.get_provider(db=db, npi=npi)
     except ProviderNotFound:

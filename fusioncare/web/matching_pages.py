@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from fusioncare.accounts.csrf import csrf_protect
 from fusioncare.assessment_drafts import service as drafts
-from fusioncare.deps import DbSession
+from fusioncare.deps import DbSession, ReadDbSession
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.matching import service
 from fusioncare.matching.errors import InvalidMatch
@@ -63,8 +63,9 @@ async def find_doctors(request: Request, db: DbSession, draft_id: str) -> Respon
 
 
 @router.get("/matches/{draft_id}", response_class=HTMLResponse)
-def matches_page(request: Request, db: DbSession, draft_id: str) -> HTMLResponse:
+def matches_page(request: Request, db: DbSession, read_db: ReadDbSession, draft_id: str) -> HTMLResponse:
     """Doctors for the draft's answers near its ZIP, with filters; problems come back beside the fields."""
+    # The draft was written a moment ago (read it on the primary); the doctors may come from the read replica.
     pack = request.app.state.knowledge_pack
     draft = owned_draft(request, db, draft_id)
     built = q.build_request(pack, q.Answers.from_stored(draft.answers)) if draft is not None else None
@@ -80,7 +81,7 @@ def matches_page(request: Request, db: DbSession, draft_id: str) -> HTMLResponse
     try:
         body = MatchRequest(assessment=built, near=form["near"],
                             **{k: v for k, v in form.items() if k != "near" and v != ""})
-        match = service.match(db=db, request=body, pack=pack)
+        match = service.match(db=read_db, request=body, pack=pack)
         context["match"] = match
         context["sketch"] = _sketch(match)
     except ValidationError as exc:
