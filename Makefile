@@ -43,7 +43,11 @@ test: $(VENV)/.installed-dev lint system-deps node_modules/.package-lock.json
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
 
 clean:

@@ -46,6 +46,7 @@ def serve(
 ) -> None:
     """Serve the web app and the JSON API. SIGTERM stops taking new connections, lets the requests in flight
     finish (up to --graceful-timeout seconds), then exits 0."""
+    import logging
     import signal
 
     import uvicorn
@@ -60,7 +61,9 @@ def serve(
         err_console.print(f"[red]{exc}[/red]", highlight=False)
         raise typer.Exit(2) from None
     metrics_dir = _metrics_directory(workers)
-    err_console.print(f"Serving FusionCare on http://{host}:{port} ({settings.env}, {workers} worker(s))")
+    logs.configure(settings)
+    logging.getLogger("fusioncare.serve").info("Serving FusionCare on http://%s:%d (%s, %d worker(s))", host, port,
+                                               settings.env, workers)
     # uvicorn shuts down gracefully on SIGTERM and then raises the signal again with the handler it found; this
     # one turns that into a clean exit (0), and is also what a SIGTERM before the server is up does.
     signal.signal(signal.SIGTERM, _exit_cleanly)

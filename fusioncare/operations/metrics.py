@@ -82,6 +82,7 @@ def instrument_engine(engine: Engine, *, label: str) -> None:
         return
     _instrumented.add(engine)
     in_use = POOL_IN_USE.labels(label)
+    POOL_WAITING.labels(label)  # reported (as 0) even for an engine whose pool class does not count waits
 
     @event.listens_for(engine, "checkout")
     def _checkout(*_args) -> None:
@@ -107,9 +108,10 @@ class DatabaseCollector(Collector):
         now = datetime.now(UTC)
         with self.session_factory() as db:
             backlog = outbox.backlog(db=db, now=now)
-            runs = imports.last_successful_runs(db=db)
+            runs = [(run.source, run.finished_at.timestamp(), run.counts())
+                    for run in imports.last_successful_runs(db=db)]
             db.rollback()
-        yield GaugeMetricFamily("fusioncare_outbox_pending", "Outbox e-mails (reminders and appointment messages) not sent yet, due or not.",
+        yield GaugeMetricFamily("fusioncare_outbox_pending", "Outbox e-mails (reminders, appointment messages) not sent yet.",
                                 value=backlog.pending)
         yield GaugeMetricFamily("fusioncare_outbox_due", "Outbox e-mails due now and not sent yet.", value=backlog.due)
         oldest = (now - backlog.oldest_due_at).total_seconds() if backlog.oldest_due_at else 0.0
@@ -122,10 +124,10 @@ class DatabaseCollector(Collector):
         counts = GaugeMetricFamily("fusioncare_import_last_success_rows",
                                    "Row counts of the last successful import of each source, by outcome.",
                                    labels=["source", "outcome"])
-        for run in runs:
-            finished.add_metric([run.source], run.finished_at.timestamp())
-            for outcome, value in run.counts().items():
-                counts.add_metric([run.source, outcome], value)
+        for source, finished_at, run_counts in runs:
+            finished.add_metric([source], finished_at)
+            for outcome, value in run_counts.items():
+                counts.add_metric([source, outcome], value)
         yield finished
         yield counts
 

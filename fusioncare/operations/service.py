@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from fusioncare.migrate import alembic_config
 
@@ -44,7 +44,7 @@ def _database_problem(engine: Engine, *, check_schema: bool) -> str | None:
             connection.execute(text("SELECT 1"))
             if not check_schema:
                 return None
-            current = frozenset(MigrationContext.configure(connection).get_current_heads())
+            current = _current_heads(connection)
     except Exception as exc:  # noqa: BLE001 - the exception's message may hold a host name or a statement
         return f"the database does not answer ({type(exc).__name__})"
     expected = expected_heads()
@@ -53,6 +53,16 @@ def _database_problem(engine: Engine, *, check_schema: bool) -> str | None:
         return (f"the database schema is at {have}, this version needs {', '.join(sorted(expected))}: "
                 "run `fusioncare init`")
     return None
+
+
+def _current_heads(connection: Connection) -> frozenset[str]:
+    """The revisions in alembic_version, read directly (Alembic's MigrationContext logs two lines per call, and
+    probes call every few seconds); none when the table is missing."""
+    try:
+        with connection.begin_nested():
+            return frozenset(connection.scalars(text("SELECT version_num FROM alembic_version")))
+    except DBAPIError:
+        return frozenset()
 
 
 def readiness(*, engine: Engine, read_engine: Engine | None = None) -> Readiness:
