@@ -112,15 +112,15 @@ def backup(
         database = operations.sqlite_path(url)
         if database is None:
             err_console.print("This is a PostgreSQL database: back it up with pg_dump (PGPASSWORD or ~/.pgpass "
-                              "supplies the password), for example:", highlight=False)
+                              "supplies the password), for example:", highlight=False, soft_wrap=True)
             typer.echo(operations.pg_dump_command(url, file))
             raise typer.Exit(1)
         done = operations.backup_sqlite(database=database, target=file)
     except operations.OperationRefused as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        err_console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     err_console.print(f"[green]Backed up[/green] {database} to {done.path} ({done.size_bytes:,} bytes, "
-                      f"{done.pages:,} pages).", highlight=False)
+                      f"{done.pages:,} pages).", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -135,15 +135,16 @@ def restore(
         database = operations.sqlite_path(url)
         if database is None:
             err_console.print("This is a PostgreSQL database: restore a pg_dump file with pg_restore into an "
-                              "empty database, for example:", highlight=False)
+                              "empty database, for example:", highlight=False, soft_wrap=True)
             typer.echo(operations.pg_restore_command(url, file))
             raise typer.Exit(1)
         done = operations.restore_sqlite(backup=file, database=database)
     except operations.OperationRefused as exc:
-        err_console.print(f"[red]{exc}[/red]", highlight=False)
+        err_console.print(f"[red]{exc}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     err_console.print(f"[green]Restored[/green] {file} to {done.path} ({done.size_bytes:,} bytes). Run "
-                      "`fusioncare init` to bring an older backup's schema up to date.", highlight=False)
+                      "`fusioncare init` to bring an older backup's schema up to date.", highlight=False,
+                      soft_wrap=True)
 
 
 @app.command()

@@ -97,16 +97,19 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def _libpq_url(url: str) -> str:
+    """The URL as libpq tools take it: plain postgresql://, no password (they read PGPASSWORD or ~/.pgpass)."""
+    return make_url(url).set(drivername="postgresql")._replace(password=None).render_as_string(hide_password=False)
+
+
 def pg_dump_command(url: str, target: Path) -> str:
     """The pg_dump command for a PostgreSQL URL, without its password (pg_dump reads PGPASSWORD or ~/.pgpass)."""
-    parsed = make_url(url).set(drivername="postgresql", password=None)
-    conninfo = parsed.render_as_string(hide_password=False)
+    conninfo = _libpq_url(url)
     return f"pg_dump --format=custom --no-owner --file {shlex.quote(str(target))} {shlex.quote(conninfo)}"
 
 
 def pg_restore_command(url: str, source: Path) -> str:
-    parsed = make_url(url).set(drivername="postgresql", password=None)
-    conninfo = parsed.render_as_string(hide_password=False)
+    conninfo = _libpq_url(url)
     return (f"pg_restore --no-owner --exit-on-error --single-transaction --dbname {shlex.quote(conninfo)} "
             f"{shlex.quote(str(source))}")
 
