@@ -74,7 +74,10 @@ def serve(
         uvicorn.run("fusioncare.main:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=settings.log_level.lower(), log_config=logs.uvicorn_log_config(settings),
                     access_log=False, proxy_headers=False, server_header=False,
-                    timeout_graceful_shutdown=graceful_timeout)
+                    timeout_graceful_shutdown=graceful_timeout,
+                    # uvicorn's supervisor kills a worker that does not answer its ping within this many seconds;
+                    # its default of 5 killed busy workers mid-request on a saturated 2-core machine (bench_scale).
+                    timeout_worker_healthcheck=30)
     finally:
         if metrics_dir is not None:
             import shutil
