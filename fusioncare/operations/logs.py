@@ -203,15 +203,16 @@ def configure(settings: Settings) -> None:
     _install_record_factory()
     root = logging.getLogger()
     ours = [h for h in root.handlers if getattr(h, "fusioncare", False)]
-    if ours:
-        for handler in ours:
-            handler.setFormatter(formatter_for(settings))
-    elif not root.handlers:
+    if not ours and not root.handlers:
         handler = logging.StreamHandler()
         handler.fusioncare = True  # type: ignore[attr-defined]
-        handler.setFormatter(formatter_for(settings))
         root.addHandler(handler)
-    root.setLevel(settings.log_level.upper())
+        ours = [handler]
+    # Like logging.basicConfig: logging that someone else set up (a test's capture) keeps its handlers and level.
+    for handler in ours:
+        handler.setFormatter(formatter_for(settings))
+    if ours:
+        root.setLevel(settings.log_level.upper())
     uvicorn_access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, DropUvicornAccessLines) for f in uvicorn_access.filters):
         uvicorn_access.addFilter(DropUvicornAccessLines())
