@@ -202,7 +202,7 @@ def configure(settings: Settings) -> None:
     a test's log capture, already configured one), and uvicorn's access lines dropped."""
     _install_record_factory()
     root = logging.getLogger()
-    ours = [h for h in root.handlers if getattr(h, "fusioncare", False)]
+    ours: list[logging.Handler] = [h for h in root.handlers if getattr(h, "fusioncare", False)]
     if not ours and not root.handlers:
         handler = logging.StreamHandler()
         handler.fusioncare = True  # type: ignore[attr-defined]
