@@ -204,10 +204,10 @@ def configure(settings: Settings) -> None:
     root = logging.getLogger()
     ours: list[logging.Handler] = [h for h in root.handlers if getattr(h, "fusioncare", False)]
     if not ours and not root.handlers:
-        handler = logging.StreamHandler()
-        handler.fusioncare = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-        ours = [handler]
+        stream = logging.StreamHandler()
+        stream.fusioncare = True  # type: ignore[attr-defined]
+        root.addHandler(stream)
+        ours = [stream]
     # Like logging.basicConfig: logging that someone else set up (a test's capture) keeps its handlers and level.
     for handler in ours:
         handler.setFormatter(formatter_for(settings))
