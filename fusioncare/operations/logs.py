@@ -213,6 +213,7 @@ def configure(settings: Settings) -> None:
         handler.setFormatter(formatter_for(settings))
     if ours:
         root.setLevel(settings.log_level.upper())
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin on import
     uvicorn_access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, DropUvicornAccessLines) for f in uvicorn_access.filters):
         uvicorn_access.addFilter(DropUvicornAccessLines())

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -26,7 +25,10 @@ class OperationRefused(Exception):
 
 @lru_cache(maxsize=1)
 def expected_heads() -> frozenset[str]:
-    """The newest migration(s) this code ships."""
+    """The newest migration(s) this code ships (Alembic's script module is imported here, on the first readiness
+    check, not when the app starts: importing it logs a line per plugin)."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
