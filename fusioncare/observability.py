@@ -17,6 +17,8 @@ from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("fusioncare.access")
+# The probes (GET /healthz, /readyz): asked every few seconds by every load balancer; a line each would drown the rest.
+QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 error_log = logging.getLogger("fusioncare.errors")
 
 
@@ -58,7 +60,7 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"] in QUIET_PATHS:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -66,8 +68,11 @@ class AccessLogMiddleware:
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 elapsed = (time.perf_counter() - started) * 1000
-                access_log.info("%s %s %d %.1f ms", scope["method"], route_template(scope), message["status"],
-                                elapsed)
+                route = route_template(scope)
+                # The same facts as fields, for the JSON log format (fusioncare/operations/logs.py).
+                access_log.info("%s %s %d %.1f ms", scope["method"], route, message["status"], elapsed,
+                                extra={"route": route, "method": scope["method"], "status": message["status"],
+                                       "duration_ms": round(elapsed, 1)})
             await send(message)
 
         await self.app(scope, receive, logging_send)

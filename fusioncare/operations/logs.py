@@ -18,19 +18,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi.routing import iter_route_contexts
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fusioncare import observability
+from fusioncare.observability import route_template
 from fusioncare.settings import Settings
 
 REQUEST_ID_HEADER = "x-request-id"
 # Short and inert: no spaces, quotes, newlines or separators a log parser could trip on.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-# The probes: asked every few seconds by every load balancer; a line each would drown the rest.
-QUIET_PATHS = frozenset({"/healthz", "/readyz"})
 UNMATCHED = "unmatched"
-
-access_log = logging.getLogger("fusioncare.access")
 
 
 @dataclass
@@ -58,27 +55,10 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
     return uuid.uuid4().hex
 
 
-def route_template(scope: Scope) -> str:
-    """The template of the route the path matches (``/doctors/{npi}``), or "unmatched"; never the raw path."""
-    app = scope.get("app")
-    if app is None:
-        return UNMATCHED
-    cached = getattr(app.state, "operations_route_table", None)
-    if cached is None or cached[0] != len(app.routes):  # routes added after start-up (tests) rebuild it
-        table = [(c.path_regex, c.path) for c in iter_route_contexts(app.routes)
-                 if getattr(c, "path_regex", None) is not None and c.path]
-        cached = (len(app.routes), table)
-        app.state.operations_route_table = cached
-    path = scope.get("path", "")
-    for regex, template in cached[1]:
-        if regex.match(path):
-            return template
-    return UNMATCHED
-
-
 class RequestContextMiddleware:
-    """Pure ASGI, outermost: sets the request's context, answers with its X-Request-ID, and at the end observes
-    the request (metrics, one access line) by its route template, status and duration."""
+    """Pure ASGI, outermost: sets the request's context (so every line logged while serving it, the access line of
+    fusioncare.observability included, carries its id), answers with its X-Request-ID, and at the end hands the
+    route template, status and duration to the observers (the metrics)."""
 
     def __init__(self, app: ASGIApp, *, observers: list | None = None) -> None:
         self.app = app
@@ -109,10 +89,6 @@ class RequestContextMiddleware:
             status = context.status or 500  # the client went away before any answer
             for observe in self.observers:
                 observe(context, status, duration)
-            if scope["path"] not in QUIET_PATHS:
-                access_log.info("%s %s %d %.1f ms", context.method, context.route, status, duration * 1000,
-                                extra={"route": context.route, "status": status,
-                                       "duration_ms": round(duration * 1000, 1), "method": context.method})
             current_request.reset(token)
 
 
@@ -176,13 +152,6 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
-class DropUvicornAccessLines(logging.Filter):
-    """uvicorn's access line carries the raw path and its query string; ours (fusioncare.access) replaces it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
 def formatter_for(settings: Settings) -> logging.Formatter:
     return JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
@@ -214,6 +183,4 @@ def configure(settings: Settings) -> None:
     if ours:
         root.setLevel(settings.log_level.upper())
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # a line per plugin on import
-    uvicorn_access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, DropUvicornAccessLines) for f in uvicorn_access.filters):
-        uvicorn_access.addFilter(DropUvicornAccessLines())
+    observability.install()  # uvicorn's access lines (raw paths, query strings) dropped
