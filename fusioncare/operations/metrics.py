@@ -111,8 +111,8 @@ class DatabaseCollector(Collector):
             runs = [(run.source, run.finished_at.timestamp(), run.counts())
                     for run in imports.last_successful_runs(db=db)]
             db.rollback()
-        yield GaugeMetricFamily("fusioncare_outbox_pending", "Outbox e-mails (reminders, appointment messages) not sent yet.",
-                                value=backlog.pending)
+        yield GaugeMetricFamily("fusioncare_outbox_pending",
+                                "Outbox e-mails (reminders, appointment messages) not sent yet.", value=backlog.pending)
         yield GaugeMetricFamily("fusioncare_outbox_due", "Outbox e-mails due now and not sent yet.", value=backlog.due)
         oldest = (now - backlog.oldest_due_at).total_seconds() if backlog.oldest_due_at else 0.0
         yield GaugeMetricFamily("fusioncare_outbox_oldest_due_age_seconds",

@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fusioncare.directory.npi import with_check_digit
 from fusioncare.main import create_app
-from fusioncare.scheduling.models import Appointment, Reminder
+from fusioncare.scheduling.models import Appointment, OutboxMessage
 from fusioncare.settings import Settings
 from tests.directory.nppes_files import provider_row, write_nppes
 
@@ -59,8 +59,10 @@ def test_outbox_backlog_and_the_oldest_due_reminder(client, db, make_person):
                               time_zone="America/New_York")
     db.add(appointment)
     db.flush()
-    db.add_all([Reminder(appointment_id=appointment.id, kind="24h", due_at=now - timedelta(minutes=30)),
-                Reminder(appointment_id=appointment.id, kind="2h", due_at=now + timedelta(minutes=50))])
+    db.add_all([OutboxMessage(appointment_id=appointment.id, kind="reminder_24h", recipient="patient",
+                              due_at=now - timedelta(minutes=30)),
+                OutboxMessage(appointment_id=appointment.id, kind="reminder_2h", recipient="patient",
+                              due_at=now + timedelta(minutes=50))])
     db.commit()
     text = client.get("/metrics").text
     assert value(text, "fusioncare_outbox_pending") == 2

@@ -1,15 +1,15 @@
 """Directory import runs: one row per data import, for operators (last successful import per source).
 
-Revision ID: 0010_directory_import_runs
-Revises: 0009_security_round_2
+Revision ID: 0011_directory_import_runs
+Revises: 0010_booking_horizon_outbox
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_directory_import_runs"
-down_revision = "0009_security_round_2"
+revision = "0011_directory_import_runs"
+down_revision = "0010_booking_horizon_outbox"
 branch_labels = None
 depends_on = None
 
