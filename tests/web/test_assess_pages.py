@@ -361,8 +361,10 @@ def test_a_signed_in_patient_saves_the_result_and_the_booking_form_shares_it(cli
     start_at = datetime.combine(future_day(), time(9), tzinfo=ZoneInfo("America/New_York")).isoformat()
     book = client.get(f"/doctors/{npi}/book", headers=HTML)
     assert "Share my latest saved symptom check" in book.text
-    client.post(f"/doctors/{npi}/book", data={"start": start_at, "type": "new_patient", "share": "yes",
-                                             "csrf_token": csrf(book)}, headers=HTML)
+    booked = client.post(f"/doctors/{npi}/book", data={"start": start_at, "type": "new_patient", "share": "yes",
+                                                      "patient_name": "Bea Example", "csrf_token": csrf(book)},
+                         headers=HTML)
+    assert booked.status_code == 200, booked.text
     db.expire_all()
     assert db.scalar(select(Appointment.shared_assessment_id)) == latest
 
