@@ -388,12 +388,12 @@ def search_providers(
         _fail_on_bad_input(exc)
     finally:
         session.close()
-    page = ProviderSearchPage(total=result.total, next_cursor=result.next_cursor,
+    page = ProviderSearchPage(total=result.total, total_is_exact=result.total_is_exact, next_cursor=result.next_cursor,
                               results=[ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits])
     if as_json:
         console.file.write(page.model_dump_json() + "\n")
         return
-    console.print(f"{page.total} found within {radius_miles:g} miles of {near}")
+    console.print(f"{page.total:,}{'' if page.total_is_exact else '+'} found within {radius_miles:g} miles of {near}")
     for r in page.results:
         demo_label = " [demo data]" if r.is_demo else ""
         console.print(f"{r.distance_miles:6.2f} mi  {r.name}{', ' + r.credential if r.credential else ''}  "

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/providers", tags=["directory"])
 def search_providers(db: ReadDbSession, params: Annotated[ProviderSearch, Query()]) -> ProviderSearchPage:
     """Providers of a specialty near a ZIP or point, nearest first; cursor-paginated."""
     result = service.search_providers(db=db, params=params)
-    return ProviderSearchPage(total=result.total, next_cursor=result.next_cursor,
+    return ProviderSearchPage(total=result.total, total_is_exact=result.total_is_exact, next_cursor=result.next_cursor,
                               results=[ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits])
 
 

@@ -150,7 +150,9 @@ class ProviderProfile(ProviderRead):
 
 
 class ProviderSearchPage(BaseModel):
-    total: int = Field(description="How many providers match, across all pages.")
+    total: int = Field(description="How many providers match, across all pages; when `total_is_exact` is false, "
+                                   "at least this many (a plain distance search stops counting at 1,000).")
+    total_is_exact: bool = Field(default=True, description="False when more than `total` providers match.")
     results: list[ProviderRead]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
 

@@ -45,6 +45,17 @@ class SearchResult:
     hits: list[SearchHit]
     next_cursor: str | None
     place: Place
+    # False when the count stopped at the cap: more than ``total`` providers match (shown as "1,000+").
+    total_is_exact: bool = True
+
+
+# A plain distance search counts its matches up to this many; past it the exact number helps no one choosing a
+# doctor and costs a scan of every candidate in a dense city (docs/directory.md, "Search at national scale").
+COUNT_CAP = 1000
+# Nearest-first pages are looked for in widening circles: this radius first, then each time FOUR times wider, up
+# to the search's own radius. The first circle that holds a full page holds the nearest page, exactly.
+FIRST_RING_MILES = 2.0
+RING_GROWTH = 4.0
 
 
 def resolve_place(*, near: str) -> Place:
@@ -114,39 +125,50 @@ def _has_sql_math(db: Session) -> bool:
 _SQL_MATH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
+def search_providers(*, db: Session, params: ProviderSearch, count_cap: int = COUNT_CAP) -> SearchResult:
     """Exactly the active providers of ``params.specialty`` within the radius that pass the filters.
 
     The search index is read for the few latitude bands the circle spans, each as a longitude range; every
     candidate's haversine term h = sin²(Δφ/2) + cos φ₀ cos φ sin²(Δλ/2) is then computed and a provider is in
     when h <= sin²(r / 2R), i.e. its great-circle distance is at most the radius: the box only narrows, the
     haversine decides. Results are ordered by (h, NPI), i.e. nearest first, or by (name, NPI); the cursor is
-    the last key, so pages never repeat or skip. A plain distance search runs entirely in SQL (count and
-    top-N in the database); a search with name or profile filters filters candidates in Python.
+    the last key, so pages never repeat or skip.
+
+    A plain distance search runs entirely in SQL, and its cost follows the page, not the number of matches: the
+    count stops at ``count_cap`` (``total_is_exact`` says so), and past the cap the page is taken from the
+    smallest of a few widening circles that holds it (every provider nearer than that circle's edge is inside it,
+    so its nearest ``limit`` are the nearest of the whole search). A search with name or profile filters filters
+    candidates in Python and counts exactly.
     """
     place = resolve_place(near=params.near)
-    box = bounding_box(place.lat, place.lon, params.radius_miles)
-    idx = SearchIndexEntry
-    conditions = [idx.specialty == params.specialty.value, idx.lat_band.in_(box.lat_bands()),
-                  idx.lat.between(box.min_lat, box.max_lat)]
-    if not box.wraps:
-        conditions.append(idx.lon.between(box.min_lon, box.max_lon))
     lat0 = math.radians(place.lat)
     cos0 = math.cos(lat0)
-    limit_h = math.sin(min(params.radius_miles / EARTH_RADIUS_MILES, math.pi) / 2) ** 2
     after = _decode_cursor(params.cursor, params.sort) if params.cursor else None
+    conditions, limit_h = _circle(params.specialty.value, place, params.radius_miles)
 
     if not _needs_provider_columns(params) and _has_sql_math(db):
+        idx = SearchIndexEntry
         h = (func.power(func.sin((func.radians(idx.lat) - lat0) / 2), 2)
              + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
-        within = [*conditions, h <= limit_h]
-        total = db.scalar(select(func.count()).select_from(idx).where(*within)) or 0
-        page_stmt = select(idx.npi, h.label("h")).where(*within)
-        if after is not None:
-            page_stmt = page_stmt.where(or_(h > after[0], and_(h == after[0], idx.npi > after[1])))
-        keyed = [((row.h, row.npi),) for row in db.execute(page_stmt.order_by(h, idx.npi).limit(params.limit + 1))]
+        capped = select(idx.npi).where(*conditions, h <= limit_h).limit(count_cap + 1).subquery()
+        counted = db.scalar(select(func.count()).select_from(capped)) or 0
+        total, exact = min(counted, count_cap), counted <= count_cap
+        keyed: list[tuple] = []
+        # Under the cap the whole circle holds few candidates and one query is cheapest; past it, widening circles.
+        for ring_miles in _rings(params.radius_miles) if not exact else [params.radius_miles]:
+            ring, ring_h = _circle(params.specialty.value, place, ring_miles)
+            if after is not None and ring_h < after[0] and ring_miles < params.radius_miles:
+                continue  # the page starts beyond this circle
+            page_stmt = select(idx.npi, h.label("h")).where(*ring, h <= ring_h)
+            if after is not None:
+                page_stmt = page_stmt.where(or_(h > after[0], and_(h == after[0], idx.npi > after[1])))
+            keyed = [((row.h, row.npi),)
+                     for row in db.execute(page_stmt.order_by(h, idx.npi).limit(params.limit + 1))]
+            if len(keyed) > params.limit:
+                break
     else:
         total, keyed = _filter_in_python(db, params, conditions, lat0, cos0, place.lon, limit_h)
+        exact = True
         if after is not None:
             keyed = [k for k in keyed if k[0] > after]
     page = keyed[: params.limit]
@@ -159,7 +181,27 @@ def search_providers(*, db: Session, params: ProviderSearch) -> SearchResult:
         assert distance is not None  # the search index holds only providers with a location
         hits.append(SearchHit(providers[npi], distance))
     return SearchResult(total=total, hits=hits, next_cursor=_encode_cursor(page[-1][0]) if more else None,
-                        place=place)
+                        place=place, total_is_exact=exact)
+
+
+def _circle(specialty: str, place: Place, radius_miles: float) -> tuple[list, float]:
+    """The index conditions of the box around a circle, and the haversine term h at its edge."""
+    box = bounding_box(place.lat, place.lon, radius_miles)
+    idx = SearchIndexEntry
+    conditions = [idx.specialty == specialty, idx.lat_band.in_(box.lat_bands()),
+                  idx.lat.between(box.min_lat, box.max_lat)]
+    if not box.wraps:
+        conditions.append(idx.lon.between(box.min_lon, box.max_lon))
+    return conditions, math.sin(min(radius_miles / EARTH_RADIUS_MILES, math.pi) / 2) ** 2
+
+
+def _rings(radius_miles: float) -> list[float]:
+    """Widening circles ending with the search's own radius: 2, 8, 32, ... miles below it, then the radius."""
+    rings, ring = [], FIRST_RING_MILES
+    while ring < radius_miles:
+        rings.append(ring)
+        ring *= RING_GROWTH
+    return [*rings, radius_miles]
 
 
 def _filter_in_python(db: Session, params: ProviderSearch, conditions: list, lat0: float, cos0: float, lon0: float,

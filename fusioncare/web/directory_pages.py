@@ -65,7 +65,8 @@ def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
             params = ProviderSearch(**query)
             result = service.search_providers(db=db, params=params)
             providers = [ProviderRead.from_provider(h.provider, h.distance_miles) for h in result.hits]
-            context["result"] = {"total": result.total, "next_cursor": result.next_cursor,
+            context["result"] = {"total": result.total, "total_is_exact": result.total_is_exact,
+                                 "next_cursor": result.next_cursor,
                                  "place": result.place, "radius_miles": params.radius_miles,
                                  "providers": providers, "openings": _openings(db, [p.npi for p in providers]),
                                  "more_query": urlencode({k: v for k, v in query.items() if k != "cursor"})}

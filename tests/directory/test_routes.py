@@ -25,8 +25,8 @@ def test_search_returns_the_documented_shape_nearest_first(client, directory):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"total", "results", "next_cursor"}
-    assert body["total"] == 4 and body["next_cursor"] is None  # 90012 is in Los Angeles
+    assert set(body) == {"total", "total_is_exact", "results", "next_cursor"}
+    assert body["total"] == 4 and body["total_is_exact"] and body["next_cursor"] is None  # 90012 is in Los Angeles
     first = body["results"][0]
     assert {"npi", "name", "credential", "specialties", "taxonomy_codes", "distance_miles", "location", "phone",
             "insurance", "languages", "telehealth", "accepting_new", "services", "profile_confirmed",

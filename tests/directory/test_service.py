@@ -88,6 +88,45 @@ def test_cursor_pages_walk_every_result_once_in_order(db, random_directory):
     assert len(seen) == everything.total > 7
 
 
+def test_small_pages_from_widening_circles_walk_exactly_the_oracle_order(db, random_directory):
+    """Past the count cap, small pages are taken from the smallest circle (2, 8, 32 miles ...) that holds them;
+    walked page by page they must still be exactly the brute-force order, across the circles' edges."""
+    places, codes, gone, zips = random_directory
+    rng = random.Random(23)
+    assert service._rings(100) == [2, 8, 32, 100] and service._rings(2) == [2] and service._rings(1.5) == [1.5]
+    for _ in range(12):
+        specialty = rng.choice(["primary_care", "pain_medicine", "physical_therapist", "spine_surgeon"])
+        near, radius, limit = rng.choice(zips), rng.uniform(5, 100), rng.choice((1, 2, 3, 5))
+        centre = zip_table()[near]
+        expected = [npi for _, npi in sorted(
+            (oracle_miles(centre.lat, centre.lon, p.lat, p.lon), npi) for npi, p in places.items()
+            if npi not in gone and codes[npi] & set(SPECIALTY_TAXONOMIES[specialty][1])
+            and oracle_miles(centre.lat, centre.lon, p.lat, p.lon) <= radius)]
+        for cap in (service.COUNT_CAP, 0):  # a count over the cap (every one is over 0) pages by circles
+            seen, cursor = [], None
+            while True:
+                page = service.search_providers(db=db, params=ProviderSearch(
+                    specialty=specialty, near=near, radius_miles=radius, limit=limit, cursor=cursor), count_cap=cap)
+                assert len(page.hits) <= limit
+                assert (page.total, page.total_is_exact) == ((len(expected), True) if cap else (0, not expected))
+                seen += [h.provider.npi for h in page.hits]
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert seen == expected
+
+
+def test_the_count_stops_at_its_cap_and_says_it_is_a_lower_bound(db, random_directory):
+    params = ProviderSearch(specialty="primary_care", near="10001", radius_miles=100, limit=5)
+    exact = service.search_providers(db=db, params=params)
+    assert exact.total_is_exact and exact.total > 10
+    capped = service.search_providers(db=db, params=params, count_cap=10)
+    assert (capped.total, capped.total_is_exact) == (10, False)
+    assert [h.provider.npi for h in capped.hits] == [h.provider.npi for h in exact.hits]  # the page is not capped
+    at_cap = service.search_providers(db=db, params=params, count_cap=exact.total)
+    assert (at_cap.total, at_cap.total_is_exact) == (exact.total, True)
+
+
 @settings(max_examples=300, deadline=None)
 @given(lat=st.floats(-80, 80), lon=st.floats(-179.9, 179.9), radius=st.floats(1, 100),
        bearing=st.floats(0, 2 * math.pi), fraction=st.floats(0, 1))
