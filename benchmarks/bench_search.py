@@ -9,7 +9,7 @@ The national NPPES file imported with the default taxonomy scope holds about 3 m
 of an hour, so this benchmark writes the same density straight into the two tables search reads (the directory's
 providers and its search index), spread like the generator spreads them: 85% on real ZIPs within 20 miles of a
 metro centre, the rest anywhere, one to two specialties each. The queries are bench_directory's (80% from metro
-ZIPs, 5 to 50 miles, 20 per page). ANALYZE runs after the load, as docs/operations.md says to. JSON:
+ZIPs, 5 to 50 miles, 20 per page). The load ends with the VACUUM (ANALYZE) the importer ends with. JSON:
 benchmarks/out/bench_search_<providers>.json.
 """
 
@@ -70,11 +70,10 @@ INDEX_COLUMNS = ("npi", "specialty", "lat_band", "lat", "lon")
 
 
 def _load(url: str, count: int, seed: int) -> dict:
-    """The schema at head, then ``count`` providers COPYed in chunks, then ANALYZE."""
-    from sqlalchemy import text
-
+    """The schema at head, then ``count`` providers COPYed in chunks, then VACUUM (ANALYZE) as after an import."""
     from fusioncare import migrate
-    from fusioncare.db import make_engine
+    from fusioncare.db import make_engine, make_session_factory
+    from fusioncare.directory.importer import _refresh_planner_facts
 
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -104,9 +103,11 @@ def _load(url: str, count: int, seed: int) -> dict:
         raw.commit()
     finally:
         raw.close()
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE directory_providers"))
-        conn.execute(text("ANALYZE directory_search_index"))
+    session = make_session_factory(engine)()
+    try:
+        _refresh_planner_facts(session)  # VACUUM (ANALYZE), as the NPPES import does when it finishes
+    finally:
+        session.close()
     engine.dispose()
     return {"providers": count, "index_rows": index_rows, "load_s": round(time.perf_counter() - started, 1)}
 
