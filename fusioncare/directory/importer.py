@@ -29,6 +29,7 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from psycopg import errors as psycopg_errors
 from sqlalchemy import Connection, Index, Table, select, update
 from sqlalchemy.orm import Session
 
@@ -341,6 +342,9 @@ _REGISTRY_COLUMNS = (*records.RECORD_COLUMNS, "source_file", "imported_at", "is_
 # Provider-managed fields of a new provider, as SQL literals both databases read.
 _NEW_PROVIDER_DEFAULTS = {"insurance_plans": "'[]'", "languages": "'[]'", "services": "'[]'",
                           "profile_confirmed": "false"}
+# The same, as the values COPY writes.
+_NEW_PROVIDER_VALUES: dict[str, str | bool] = {"insurance_plans": "[]", "languages": "[]", "services": "[]",
+                                               "profile_confirmed": False}
 _INDEX_COLUMNS = ("specialty", "npi", "lat_band", "lat", "lon")
 _SQLITE_ROWS_PER_INSERT = 100  # x 34 values; larger statements measured no faster
 
@@ -397,14 +401,22 @@ class _BulkWriter:
             raise RuntimeError("the database connection was lost during the import")
         return driver.cursor()
 
-    def upsert(self, columns: list[list]) -> None:
-        """Insert or update records given column by column (records.ChunkRecords.columns)."""
+    def upsert(self, columns: list[list], *, all_new: bool = False) -> None:
+        """Insert or update records given column by column (records.ChunkRecords.columns).
+
+        ``all_new``: none of these NPIs was stored when the chunk was classified. On PostgreSQL they are then
+        COPYed straight into the directory, without the staging table and the upsert (most of an
+        --all-taxonomies import's time), under a savepoint: if another import stored one of them meanwhile,
+        the COPY is undone and the chunk takes the upsert like any other.
+        """
         n = len(columns[0])
         if not n:
             return
         if self.postgresql:
             columns = [*columns, *([value] * n for value in self.extra)]
             cursor = self._driver_cursor()
+            if all_new and self._copied_as_new(cursor, columns, n):
+                return
             # Same column types, none of the constraints: the upsert below applies those.
             cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {self._BATCH_TABLE} ON COMMIT DELETE ROWS AS "
                            f"SELECT {', '.join(_REGISTRY_COLUMNS)} FROM {Provider.__tablename__} WITH NO DATA")
@@ -416,6 +428,20 @@ class _BulkWriter:
             return
         self._sqlite_many(self._insert_sql, _row_major([columns[i] for i in self.varying]), len(self.varying),
                           _SQLITE_ROWS_PER_INSERT, shared=list(self.extra))
+
+    def _copied_as_new(self, cursor: Any, columns: list[list], n: int) -> bool:
+        managed = [*([value] * n for value in _NEW_PROVIDER_VALUES.values())]
+        cursor.execute("SAVEPOINT directory_new_rows")
+        try:
+            with cursor.copy(f"COPY {Provider.__tablename__} ({', '.join(_REGISTRY_COLUMNS)}, "
+                             f"{', '.join(_NEW_PROVIDER_VALUES)}) FROM STDIN") as copy:
+                for row in zip(*columns, *managed, strict=True):
+                    copy.write_row(row)
+        except psycopg_errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT directory_new_rows")
+            return False
+        cursor.execute("RELEASE SAVEPOINT directory_new_rows")
+        return True
 
     def index(self, flat: list) -> None:
         """Insert search-index rows given one after another in a flat list (specialty, npi, lat_band, lat, lon)."""
@@ -614,7 +640,7 @@ def _write(ctx: _ImportContext, chunk: records.ChunkRecords) -> None:
             columns, rows = chunk.columns, range(len(npis))
         else:
             columns = [records.pick(column, written) for column in chunk.columns]
-        ctx.writer.upsert(columns)
+        ctx.writer.upsert(columns, all_new=not changed)
         lats, lons = chunk.columns[records.R_LAT], chunk.columns[records.R_LON]
         bands, specialties = chunk.lat_bands, chunk.specialties
         ctx.writer.index([value for i in rows if lats[i] is not None for code in specialties[i]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import zipfile
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from fusioncare.directory import nppes
@@ -402,3 +403,59 @@ def test_a_postgresql_import_leaves_the_search_tables_vacuumed_and_analysed(db, 
             break
         time.sleep(0.1)
     assert seen == {"directory_providers": True, "directory_search_index": True}
+
+
+def test_new_rows_copied_straight_in_fall_back_to_the_upsert_when_another_writer_stored_one_meanwhile(
+        db, nppes_file, run_import):
+    """On PostgreSQL a chunk of NPIs not yet stored is COPYed straight into the directory. Another writer may
+    store one of them after the chunk was classified: here a second connection inserts NPI A without committing,
+    so the import's COPY waits on A's key; once that insert commits, the COPY fails on the key and the chunk must
+    go through the upsert instead, with every row of the file stored and nothing lost or doubled."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("the direct COPY is PostgreSQL's path; SQLite always takes the upsert")
+    import threading
+    import time
+
+    from sqlalchemy import insert, text
+
+    engine = db.get_bind()
+    others = [make_npi(900 + i) for i in range(20)]
+    path = nppes_file([provider_row(A, last="FROMFILE"), *(provider_row(npi) for npi in others)])
+    blocker = engine.connect()
+    blocker.execute(insert(Provider).values(
+        npi=A, entity_type=1, display_name="OTHER WRITER", name_search="other writer", source_file="other.csv",
+        imported_at=datetime.now(UTC), source_digest="0" * 32, taxonomies=[], specialties=[], insurance_plans=[],
+        languages=[], services=[]))
+    outcome: dict = {}
+
+    def import_it() -> None:
+        try:
+            outcome["report"] = run_import(path)
+        except Exception as exc:  # noqa: BLE001 - the assertion below shows it
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=import_it, daemon=True)
+    worker.start()
+    waiting = 0
+    try:
+        with engine.connect() as watcher:
+            for _ in range(1200):  # the import's COPY waits on A's key, held by the uncommitted insert
+                waiting = watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'COPY%' "
+                    "AND datname = current_database()")).scalar_one()
+                watcher.rollback()  # pg_stat_activity is read once per transaction
+                if waiting or not worker.is_alive():
+                    break
+                time.sleep(0.05)
+    finally:
+        blocker.commit()  # always, so a failed wait cannot leave the import blocked behind it
+        blocker.close()
+    worker.join(timeout=120)
+    assert waiting, "the import never reached the COPY that waits on the other writer's row"
+
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["report"].imported == 21
+    db.expire_all()
+    assert "FROMFILE" in db.get(Provider, A).display_name  # the file's record, upserted over the other writer's
+    assert db.scalar(select(func.count()).select_from(Provider)) == 21
+    assert {npi for (npi,) in db.execute(select(SearchIndexEntry.npi))} == {A, *others}
