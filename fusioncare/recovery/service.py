@@ -135,7 +135,10 @@ def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
         long_standing_symptoms=[c for c in data.symptoms if c in old],
         treatments_tried=sorted(tried),
     )
-    return assess(request=request)
+    result = assess(request=request)
+    # A symptom the patient had before the operation and that is no worse may leave nothing to act on (contract
+    # 1.1): the check ran, and there is no warning to list.
+    return result if result.red_flags or trend is Trend.worsening else None
 
 
 def _day_words(day: date) -> str:
@@ -399,7 +402,7 @@ def describe(measure: Measure, *, baseline: float, baseline_date: date, latest: 
     judgement = scoring.judge(measure, baseline=baseline, current=latest)
     suffix = "%" if unit == "percent" else ""
     since = f"{baseline_date.day} {baseline_date:%B %Y}"
-    rule = f"{_fmt(measure.min_points)} points" + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
+    rule = f"{_fmt(measure.min_points)} point{'' if measure.min_points == 1 else 's'}" + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
     numbers = f"from {_fmt(baseline)}{suffix} to {_fmt(latest)}{suffix}; a change of {rule} is meaningful"
     subject = f"Your {measure.name}" if to_owner else measure.name[:1].upper() + measure.name[1:]
     words = {

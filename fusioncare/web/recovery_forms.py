@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from fusioncare.inputs import form_number
+from fusioncare.inputs import form_number, parse_day
 from fusioncare.recovery.schemas import DiaryEntryCreate, RecoveryProfileUpdate
 
 LIST_FIELDS = ("symptoms", "treatments_started", "treatments_stopped")
@@ -127,6 +127,12 @@ def parse_profile(form: Any) -> tuple[RecoveryProfileUpdate | None, dict[str, An
         return RecoveryProfileUpdate.model_validate(data), data, {}
     except ValidationError as exc:
         return None, data, plain_problems(exc)
+
+
+def day_label(iso_day: Any) -> str:
+    """'Monday 30 November 2026' for a YYYY-MM-DD text; '' for anything else."""
+    day = parse_day(iso_day) if isinstance(iso_day, str) and iso_day else None
+    return f"{day:%A} {day.day} {day:%B %Y}" if day else ""
 
 
 def questionnaire_answers(form: Mapping[str, Any], instrument: str) -> tuple[list[int | None], list[str]]:

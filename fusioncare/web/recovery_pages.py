@@ -26,7 +26,7 @@ from fusioncare.recovery.models import DiaryEntry
 from fusioncare.recovery.schemas import QuestionnaireCreate, RecoveryProfileRead
 from fusioncare.triage.schemas import AssessmentResult
 from fusioncare.web import recovery_forms
-from fusioncare.web.questionnaire import APPROACH_CHOICES, REGION_CHOICES
+from fusioncare.web.questionnaire import APPROACH_CHOICES, REGION_CHOICES, Choice
 from fusioncare.web.templating import templates
 
 install_template_globals(templates)
@@ -44,7 +44,8 @@ def _entry_context(db: Session, user_id: int, form_values: dict[str, Any] | None
     earliest, _ = service.earliest_diary_date(db, owner_id=user_id, today=today)
     return {"symptoms": pack.symptoms, "red_flag_codes": set(pack.red_flag_symptoms), "treatments": pack.treatments,
             "sleep_words": recovery_forms.SLEEP_WORDS, "values": form_values or {}, "problems": problems or {},
-            "today": today.isoformat(), "earliest": earliest.isoformat()}
+            "today": today.isoformat(), "earliest": earliest.isoformat(),
+            "editing_label": recovery_forms.day_label((form_values or {}).get("loaded_for"))}
 
 
 def _owned_entry(db: Session, user_id: int, entry_id: str) -> DiaryEntry | None:
@@ -67,7 +68,8 @@ def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: D
     return _page(request, "tracker.html", saved=saved, just_saved=just_saved, unseen=unseen,
                  trends=trends, charts=chart_list, latest=service.latest_responses_for(db, actor=actor),
                  recent=service.entries_newest_first(db, owner_id=user.id)[:7],
-                 profile=service.get_profile(db, owner_id=user.id), baseline_from=picked.isoformat() if picked else "")
+                 profile=service.get_profile(db, owner_id=user.id), baseline_from=picked.isoformat() if picked else "",
+                 today=datetime.now(UTC).date().isoformat(), this_year=datetime.now(UTC).year)
 
 
 @router.get("/recovery/today")
@@ -140,7 +142,8 @@ def _questionnaires(request: Request, latest: Any, *, problems: dict[str, str], 
                     status_code: int = 200) -> Response:
     measures = get_measures()
     return _page(request, "questionnaires.html", status_code=status_code, latest=latest, problems=problems,
-                 values=values, pgic=measures.pgic_points, odi_sections=measures.odi_sections,
+                 values=values, pgic_choices=[Choice(str(p.value), p.label) for p in measures.pgic_points],
+                 odi_sections=measures.odi_sections,
                  odi_source=measures.source(measures.odi_source))
 
 
