@@ -402,7 +402,8 @@ def describe(measure: Measure, *, baseline: float, baseline_date: date, latest: 
     judgement = scoring.judge(measure, baseline=baseline, current=latest)
     suffix = "%" if unit == "percent" else ""
     since = f"{baseline_date.day} {baseline_date:%B %Y}"
-    rule = f"{_fmt(measure.min_points)} point{'' if measure.min_points == 1 else 's'}" + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
+    points = f"{_fmt(measure.min_points)} point{'' if measure.min_points == 1 else 's'}"
+    rule = points + (f" or {_fmt(measure.min_percent)}%" if measure.min_percent else "")
     numbers = f"from {_fmt(baseline)}{suffix} to {_fmt(latest)}{suffix}; a change of {rule} is meaningful"
     subject = f"Your {measure.name}" if to_owner else measure.name[:1].upper() + measure.name[1:]
     words = {

@@ -181,7 +181,8 @@ def test_the_operation_is_recorded_once_on_its_page_and_kept(signed_in_client, d
 def test_bad_operation_details_are_refused_in_plain_words_and_nothing_is_stored(signed_in_client, db, patient):
     client, token = signed_in_client
     for field, value, words in (("operation_date", (TODAY + dt.timedelta(days=9)).isoformat(), "has not come yet"),
-                                ("date_of_birth", TODAY.replace(year=TODAY.year - 5, day=1).isoformat(), "16 to 120 years old"),
+                                ("date_of_birth", TODAY.replace(year=TODAY.year - 5, day=1).isoformat(),
+                                 "16 to 120 years old"),
                                 ("operation_date", "not a date", "Enter the date of your operation"),
                                 ("fusion_approach", "sideways", "how the surgeon reached your spine"),
                                 ("long_standing_symptoms", "saddle_numbness", "Choose only from the symptoms")):

@@ -1,5 +1,5 @@
-"""Migrations 0006_recovery, 0007_recovery_shares and 0012_recovery_journey: match the models, and downgrades and upgrades cleanly
-(on each test database)."""
+"""Migrations 0006_recovery, 0007_recovery_shares and 0012_recovery_journey: match the models, and downgrades and
+upgrades cleanly (on each test database)."""
 
 from __future__ import annotations
 
