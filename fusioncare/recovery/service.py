@@ -9,8 +9,8 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from statistics import fmean
 from typing import Any
 
@@ -573,6 +573,9 @@ class TreatmentEffect:
 
 @dataclass(frozen=True)
 class VisitSummary:
+    """What the doctor reads, in the third person. ``patient`` and ``operation`` are (label, value) rows as the
+    patient entered them; ``latest_red_flags`` and ``latest_warning_signs`` are plain words."""
+
     trends: TrendsRead
     latest_scores: list[QuestionnaireResponse]
     treatment_effects: list[TreatmentEffect]
@@ -582,6 +585,47 @@ class VisitSummary:
     entry_count: int
     first_date: date | None
     last_date: date | None
+    patient: list[tuple[str, str]] = field(default_factory=list)
+    operation: list[tuple[str, str]] = field(default_factory=list)
+    latest_red_flags: list[str] = field(default_factory=list)
+    latest_warning_signs: list[str] = field(default_factory=list)
+    prepared_on: date | None = None
+
+
+NOT_RECORDED = "Not recorded"
+_APPROACH_WORDS = {"posterior": "Posterior (from the back)", "anterior": "Anterior (from the front)",
+                   "lateral": "Lateral (from the side)", "unknown": "Not known to the patient"}
+
+
+def _long_date(day: date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else NOT_RECORDED
+
+
+def _months_between(start: date, end: date) -> int:
+    return (end.year - start.year) * 12 + end.month - start.month - (1 if end.day < start.day else 0)
+
+
+def patient_rows(profile: RecoveryProfile | None, *, today: date) -> tuple[list[tuple[str, str]],
+                                                                           list[tuple[str, str]]]:
+    """(patient rows, operation rows) for the visit summary, as the patient entered them."""
+    if profile is None:
+        return ([("Name", NOT_RECORDED), ("Date of birth", NOT_RECORDED)],
+                [("Operation", "Not recorded by the patient")])
+    born = profile.date_of_birth
+    age = f" (age {_months_between(born, today) // 12})" if born else ""
+    symptoms = {s.code.value: s.plain_words for s in get_pack().symptoms}
+    operation_date = _long_date(profile.operation_date)
+    if profile.operation_date:
+        months = _months_between(profile.operation_date, today)
+        operation_date += f" ({months} month{'' if months == 1 else 's'} ago)"
+    old = "; ".join(symptoms.get(c, c) for c in profile.long_standing_symptoms) or "None reported"
+    return ([("Name", profile.full_name or NOT_RECORDED), ("Date of birth", _long_date(born) + age)],
+            [("Date of the operation", operation_date),
+             ("Region and levels", f"{profile.fusion_region.capitalize()}"
+              + (f", {profile.fusion_levels}" if profile.fusion_levels else ", levels not recorded")),
+             ("Approach", _APPROACH_WORDS.get(profile.fusion_approach, profile.fusion_approach)),
+             ("Surgeon or practice", profile.surgeon or NOT_RECORDED),
+             ("Symptoms present before the operation, not worse since", old)])
 
 
 def pgic_points() -> list[Any]:
@@ -629,17 +673,24 @@ def visit_summary(db: Session, *, owner_id: int, to_owner: bool = True,
             latest_date = datetime.fromisoformat(saved[-1]["created_at"]).date()
     recent = [e for e in entries if entries and e.entry_date > entries[-1].entry_date - timedelta(days=7)]
     medications = list(dict.fromkeys(m for e in recent for m in e.medications))
+    today = datetime.now(UTC).date()
+    patient, operation = patient_rows(db.get(RecoveryProfile, owner_id), today=today)
+    words = {s.code.value: s.plain_words for s in get_pack().symptoms}
     return VisitSummary(trends=trends(db, owner_id=owner_id, to_owner=to_owner),
                         latest_scores=list(latest_responses(db, owner_id=owner_id).values()),
                         treatment_effects=treatment_effects(entries), current_medications=medications,
                         latest_assessment=latest_result, latest_assessment_date=latest_date, entry_count=len(entries),
                         first_date=entries[0].entry_date if entries else None,
-                        last_date=entries[-1].entry_date if entries else None)
+                        last_date=entries[-1].entry_date if entries else None,
+                        patient=patient, operation=operation,
+                        latest_red_flags=[words.get(c, c) for c in latest_result.red_flags] if latest_result else [],
+                        latest_warning_signs=[w.text for w in latest_result.warning_signs] if latest_result else [],
+                        prepared_on=today)
 
 
 def visit_summary_for(db: Session, *, actor: Actor) -> VisitSummary:
     """The actor's own visit summary, audited as an export of their diary."""
-    summary = visit_summary(db, owner_id=_require_owner(actor))
+    summary = visit_summary(db, owner_id=_require_owner(actor), to_owner=False)
     audit.record(db, actor=actor, action="visit_summary.export", record_type=DIARY_ENTRY, outcome=Outcome.allowed,
                  detail=f"{summary.entry_count} records")
     return summary

@@ -185,13 +185,13 @@ async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActo
 
 @router.get("/recovery/summary")
 def summary_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    return _summary(request, service.visit_summary_for(db, actor=actor), heading="Recovery summary for my doctor",
+    return _summary(request, service.visit_summary_for(db, actor=actor), heading="Recovery summary for the doctor",
                     pdf_url="/api/v1/recovery/summary.pdf")
 
 
 def _summary(request: Request, summary: service.VisitSummary, *, heading: str, pdf_url: str) -> Response:
     chart_list = [(t, charts.render(t, summary.trends.treatments, chart_id=f"summary-{t.measure}"))
-                  for t in summary.trends.measures if t.weekly][:2]
+                  for t in summary.trends.measures if t.weekly]
     return _page(request, "summary.html", summary=summary, charts=chart_list, heading=heading, pdf_url=pdf_url)
 
 
