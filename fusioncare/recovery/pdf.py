@@ -53,7 +53,7 @@ class _SummaryPdf(FPDF):
 def _rows(pdf: _SummaryPdf, rows: list[tuple[str, str]]) -> None:
     for label, value in rows:
         pdf.set_font(pdf.family, "B", 9.5)
-        pdf.cell(62, 4.8, pdf.text_of(label))
+        pdf.cell(48, 4.8, pdf.text_of(label))
         pdf.set_font(pdf.family, "", 9.5)
         pdf.multi_cell(0, 4.8, pdf.text_of(value), new_x="LMARGIN", new_y="NEXT")
 
@@ -62,7 +62,10 @@ def _charts(pdf: _SummaryPdf, summary: VisitSummary) -> None:
     """Every tracked measure's chart, two side by side, as on the page."""
     drawn = [t for t in summary.trends.measures if t.weekly]
     width = (pdf.w - pdf.l_margin - pdf.r_margin - 6) / 2
+    image_height = width * charts.HEIGHT / charts.WIDTH
     for pair_start in range(0, len(drawn), 2):
+        if pdf.get_y() + image_height + 7 > pdf.page_break_trigger:
+            pdf.add_page()
         top = pdf.get_y() + 1
         height = 0.0
         for column, trend in enumerate(drawn[pair_start:pair_start + 2]):
@@ -73,7 +76,6 @@ def _charts(pdf: _SummaryPdf, summary: VisitSummary) -> None:
             pdf.cell(width, 4.5, pdf.text_of(name))
             svg = _UNSUPPORTED_SVG.sub("", str(charts.render(trend, summary.trends.treatments,
                                                              chart_id=f"pdf-{trend.measure}", paint=True)))
-            image_height = width * charts.HEIGHT / charts.WIDTH
             pdf.image(io.BytesIO(svg.encode("utf-8")), x=x, y=top + 5, w=width)
             height = max(height, image_height + 5)
         pdf.set_xy(pdf.l_margin, top + height + 1)
@@ -101,8 +103,11 @@ def visit_summary_pdf(summary: VisitSummary, *, heading: str = "Recovery summary
                  f"{flags} Advice the patient was given: \u201c{summary.latest_assessment.headline}\u201d")
         if summary.latest_warning_signs:
             pdf.para("Signs the patient was told to seek help for at once:")
+            pdf.set_font(pdf.family, "", 8)
             for sign in summary.latest_warning_signs:
-                pdf.bullet(sign)
+                pdf.multi_cell(0, 3.8, pdf.text_of(f"\u2022 {sign}" if pdf.unicode else f"- {sign}"),
+                               new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font(pdf.family, "", 9.5)
     else:
         pdf.para("No assessment yet.")
     pdf.heading("Measures")

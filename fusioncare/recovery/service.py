@@ -625,7 +625,7 @@ def patient_rows(profile: RecoveryProfile | None, *, today: date) -> tuple[list[
               + (f", {profile.fusion_levels}" if profile.fusion_levels else ", levels not recorded")),
              ("Approach", _APPROACH_WORDS.get(profile.fusion_approach, profile.fusion_approach)),
              ("Surgeon or practice", profile.surgeon or NOT_RECORDED),
-             ("Symptoms present before the operation, not worse since", old)])
+             ("Long-standing symptoms", old)])
 
 
 def pgic_points() -> list[Any]:

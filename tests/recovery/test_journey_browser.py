@@ -10,7 +10,7 @@ import pytest
 
 from fusioncare.accounts.audit import Actor
 from fusioncare.recovery import service
-from fusioncare.recovery.schemas import DiaryEntryCreate
+from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate, RecoveryProfileUpdate
 from tests.matching.test_browser import axe_problems
 from tests.recovery.test_browser import _history, _shot, _watch_console
 from tests.support import browser_sign_in
@@ -136,4 +136,29 @@ def test_questionnaires_are_radio_scales_on_one_line_and_the_operation_page_fits
     assert _no_sideways_scroll(page)
     assert axe_problems(page) == []
     _shot(page, f"operation-{VIEWPORTS[viewport]}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_the_visit_summary_reads_for_the_doctor_with_every_chart(viewport, request, live_server, make_person, db,
+                                                               record_property):
+    page = request.getfixturevalue(viewport)
+    problems = _watch_console(page)
+    person = make_person("summary")
+    _history(db, person)
+    actor = Actor.of(person.user, "test")
+    service.save_questionnaire(db, actor=actor, data=QuestionnaireCreate(instrument="peg", answers=[5, 4, 4]))
+    service.save_profile(db, actor=actor, data=RecoveryProfileUpdate(
+        full_name="Ana Lima", date_of_birth=dt.date(1961, 5, 2), operation_date=dt.date.today() - dt.timedelta(days=90),
+        fusion_levels="L4-L5", fusion_approach="posterior", surgeon="Dr Rao"))
+    browser_sign_in(page, live_server.url, person.email, person.password, "/recovery/summary")
+    page.wait_for_url("**/recovery/summary")
+    facts = page.locator(".recovery-facts").first.inner_text()
+    assert "Ana Lima" in facts and "2 May 1961" in facts
+    assert page.locator("figure.recovery-chart").count() == 4
+    assert "Your " not in page.locator("article").inner_text()
+    assert _no_sideways_scroll(page)
+    assert axe_problems(page) == []
+    _shot(page, f"summary-{VIEWPORTS[viewport]}")
+    record_property("summary_height_px", _height(page))
     assert problems == []

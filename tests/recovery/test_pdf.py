@@ -77,6 +77,9 @@ def test_the_pdf_says_what_the_html_page_says_for_the_doctor(client, signed_in_c
         "fusion_approach": "posterior", "surgeon": "Dr Rao, Valley Spine"})
     pdf_path = tmp_path / "summary.pdf"
     pdf_path.write_bytes(client.get("/api/v1/recovery/summary.pdf", headers=patient[1]).content)
+    if shot_dir := os.environ.get("FUSIONCARE_SCREENSHOT_DIR"):
+        Path(shot_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(pdf_path, Path(shot_dir) / "summary-full.pdf")
     text = " ".join(subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True,
                                    text=True).stdout.split())
     web, _ = signed_in_client
