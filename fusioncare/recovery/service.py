@@ -54,6 +54,8 @@ PROFILE = "recovery_profile"
 # With no operation date recorded, the diary takes days back to this many years ago (a sane lower bound).
 DIARY_YEARS_BACK_WHEN_UNKNOWN = 10
 MIN_AGE_YEARS, MAX_AGE_YEARS = 16, 120
+# The assessment contract takes months_since_surgery up to 600: 50 years.
+MAX_YEARS_SINCE = 50
 # The worsening check compares an entry with the week that ended two weeks before it (days 14 to 20 earlier).
 WORSENING_WINDOW_DAYS = (14, 20)
 DAYS_PER_MONTH = 365.25 / 12
@@ -302,6 +304,10 @@ def save_profile(db: Session, *, actor: Actor, data: RecoveryProfileUpdate) -> R
     today = latest_possible_today()
     if data.operation_date is not None and data.operation_date > today:
         raise InvalidInput("operation_date", "Enter the date of an operation you have had: that day has not come yet")
+    if data.operation_date is not None and data.operation_date < today.replace(year=today.year - MAX_YEARS_SINCE,
+                                                                               day=1):
+        raise InvalidInput("operation_date", f"Enter the date of your operation: it can be at most {MAX_YEARS_SINCE} "
+                                             "years ago")
     if data.date_of_birth is not None and not (date(today.year - MAX_AGE_YEARS, 1, 1) <= data.date_of_birth
                                                <= today.replace(year=today.year - MIN_AGE_YEARS, day=1)):
         raise InvalidInput("date_of_birth", f"Enter your date of birth: you need to be {MIN_AGE_YEARS} to "

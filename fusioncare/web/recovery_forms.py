@@ -36,6 +36,8 @@ MESSAGES: dict[str, str] = {
     "fusion_approach": "Choose how the surgeon reached your spine, or choose Not sure",
     "surgeon": "Write the surgeon's or the practice's name in up to 200 characters",
     "long_standing_symptoms": "Tick only the symptoms listed",
+    "adopted": "Tick only the habits listed on this page",
+    "check_in": "Choose how the week went from the list, or leave it as Not checked in yet",
 }
 FALLBACK = "Check this answer"
 QUESTIONNAIRE_MESSAGES = {
@@ -135,8 +137,12 @@ def day_label(iso_day: Any) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}" if day else ""
 
 
-def questionnaire_answers(form: Mapping[str, Any], instrument: str) -> tuple[list[int | None], list[str]]:
-    """(the whole-number answers, None where not one; the raw texts to show again)."""
+def questionnaire_answers(form: Mapping[str, Any], instrument: str) -> tuple[list[int | None] | None, list[str]]:
+    """(the whole-number answers with None for an unanswered item, or None when an answer is not a whole number;
+    the raw texts to show again). Something that is not a number is refused, never counted as skipped."""
     count = {"peg": 3, "pgic": 1, "odi": 10}.get(instrument, 0)
     raw = [_text(form, f"{instrument}_{i}").strip() for i in range(count)]
-    return [number if isinstance(number := form_number(a), int) else None for a in raw], raw
+    answers = [form_number(a) if a else None for a in raw]
+    if any(isinstance(a, str) for a in answers):
+        return None, raw
+    return [a if isinstance(a, int) else None for a in answers], raw

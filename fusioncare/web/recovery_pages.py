@@ -179,7 +179,7 @@ async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActo
     except InvalidInput as exc:
         return _page(request, "plan.html", status_code=400, items=plan.checklist(db, owner_id=user.id), saved="",
                      this_week=plan.current_week().isoformat(), check_in_words=plan.CHECK_IN_WORDS,
-                     message=exc.message)
+                     message=recovery_forms.MESSAGES.get(exc.field, recovery_forms.FALLBACK))
     return RedirectResponse("/recovery/plan?saved=1", status_code=303)
 
 
@@ -218,7 +218,7 @@ async def share_form(request: Request, user: CurrentUser, actor: RequestActor, d
     npi = str(form.get("npi") or "").strip()[:20] or str(form.get("choice") or "")[:20]
     if not npi:
         return _sharing_page(request, db, actor, status_code=400,
-                             problems={"npi": "choose a provider or enter their 10-digit NPI"})
+                             problems={"npi": "Choose one of your providers, or enter their 10-digit NPI"})
     try:
         _, created = sharing.share(db, actor=actor, npi=npi, share_assessments=form.get("share_assessments") == "yes")
     except InvalidInput as exc:
