@@ -30,7 +30,8 @@ def _height(page) -> int:
 
 
 def _no_sideways_scroll(page) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+    """Against the screen's width: on a phone, window.innerWidth grows with content that is too wide."""
+    return int(page.evaluate("document.documentElement.scrollWidth")) <= page.viewport_size["width"]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -162,3 +163,18 @@ def test_the_visit_summary_reads_for_the_doctor_with_every_chart(viewport, reque
     _shot(page, f"summary-{VIEWPORTS[viewport]}")
     record_property("summary_height_px", _height(page))
     assert problems == []
+
+
+def test_a_long_e_mail_address_stays_inside_a_phone_screen_on_the_sign_up_confirmation(phone_page, live_server,
+                                                                                        make_person, record_property):
+    person = make_person("a.very.long.name.with.many.parts.for.testing.wrapping.on.phones")
+    page = phone_page
+    page.goto(f"{live_server.url}/account/sign-up")
+    page.get_by_label("E-mail address").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_selector("text=You already have an account")
+    assert page.locator("strong", has_text=person.email).is_visible()
+    assert _no_sideways_scroll(page), page.evaluate("document.documentElement.scrollWidth")
+    record_property("sign_up_done_width_px", page.evaluate("document.documentElement.scrollWidth"))
+    _shot(page, "sign-up-done-360")
