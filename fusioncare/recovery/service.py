@@ -240,6 +240,16 @@ def read_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry:
     return entry
 
 
+def own_entry(db: Session, *, actor: Actor, entry_id: str) -> DiaryEntry | None:
+    """The actor's own entry with this id, or None (someone else's is as unknown as a missing one); audited."""
+    entry = get_entry(db, entry_id=entry_id) if entry_id else None
+    if entry is None or entry.owner_id != _require_owner(actor):
+        return None
+    audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.read", record_type=DIARY_ENTRY, record_id=entry.id,
+                 outcome=Outcome.allowed)
+    return entry
+
+
 def entry_on(db: Session, *, actor: Actor, day: date) -> DiaryEntry | None:
     """The actor's own entry for ``day``, if any (to open it filled in for editing); audited as a read."""
     owner_id = _require_owner(actor)

@@ -22,7 +22,6 @@ from fusioncare.inputs import RecordKey, parse_day
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import charts, plan, service, sharing
 from fusioncare.recovery.measures import get_measures
-from fusioncare.recovery.models import DiaryEntry
 from fusioncare.recovery.schemas import QuestionnaireCreate, RecoveryProfileRead
 from fusioncare.triage.schemas import AssessmentResult
 from fusioncare.web import recovery_forms
@@ -48,11 +47,6 @@ def _entry_context(db: Session, user_id: int, form_values: dict[str, Any] | None
             "editing_label": recovery_forms.day_label((form_values or {}).get("loaded_for"))}
 
 
-def _owned_entry(db: Session, user_id: int, entry_id: str) -> DiaryEntry | None:
-    entry = service.get_entry(db, entry_id=entry_id) if entry_id else None
-    return entry if entry is not None and entry.owner_id == user_id else None
-
-
 @router.get("/recovery")
 def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, saved: str = "",
                  entry: str = "", baseline_from: str = "") -> Response:
@@ -60,7 +54,7 @@ def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: D
     trends = service.trends_for(db, actor=actor, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
-    saved_entry = _owned_entry(db, user.id, entry[:32])
+    saved_entry = service.own_entry(db, actor=actor, entry_id=entry[:32])
     just_saved = (saved_entry, AssessmentResult.model_validate(saved_entry.safety) if saved_entry.safety else None) \
         if saved_entry else None
     unseen = [pair for pair in service.unseen_safety(db, owner_id=user.id)

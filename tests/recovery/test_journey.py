@@ -206,3 +206,21 @@ def test_the_re_check_passes_the_operation_and_long_standing_symptoms_to_the_ass
     assert alarm["safety"]["urgency"] == "emergency"
     profile = client.get("/api/v1/recovery/profile", headers=patient[1]).json()
     assert profile["long_standing_symptoms"] == ["foot_drop"] and profile["fusion_approach"] == "posterior"
+
+
+def test_someone_elses_entry_id_on_the_tracker_shows_nothing_of_theirs(signed_in_client, client, make_person, bearer):
+    web, _ = signed_in_client
+    other = bearer(make_person("other"))
+    theirs = client.post("/api/v1/diary/entries", headers=other, json={
+        "date": TODAY.isoformat(), "leg_pain": 6, "back_pain": 4, "symptoms": RED_FLAGS}).json()["id"]
+    page = web.get(f"/recovery?saved=created&entry={theirs}", headers=HTML)
+    assert page.status_code == 200
+    assert "Saved your entry" not in page.text and "urgency-emergency" not in page.text
+
+
+def test_a_meaningful_change_of_one_point_is_one_point(client, patient):
+    for answers in ([6, 6, 6], [4, 4, 4]):
+        client.post("/api/v1/questionnaires", headers=patient[1], json={"instrument": "peg", "answers": answers})
+    peg = next(m for m in client.get("/api/v1/recovery/trends", headers=patient[1]).json()["measures"]
+               if m["measure"] == "peg")
+    assert "a change of 1 point or 30% is meaningful" in peg["summary"] and "1 points" not in peg["summary"]
