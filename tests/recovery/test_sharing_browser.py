@@ -62,7 +62,7 @@ def test_patient_shares_and_the_provider_reads_the_summary(viewport, request, br
     _shot(doctor, f"shared-with-me-{width}")
     doctor.get_by_role("link", name="Visit summary").click()
     assert doctor.locator("li", has_text="Physical therapy: leg pain improved meaningfully").is_visible()
-    assert doctor.locator("svg.trend-chart").count() == 2
+    assert doctor.locator("svg.trend-chart").count() == 3  # every measure with records: leg and back pain, ODI
     assert doctor.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     found.extend(axe_problems(doctor))
     _shot(doctor, f"shared-summary-{width}")
