@@ -14,6 +14,7 @@ from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate, R
 from tests.matching.test_browser import axe_problems
 from tests.recovery.test_browser import _history, _shot, _watch_console
 from tests.support import browser_sign_in
+from tests.web.test_browser import SMALL_TARGETS, assert_contrast
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone_page": 360, "page": 1280}
@@ -23,6 +24,12 @@ VIEWPORTS = {"phone_page": 360, "page": 1280}
 def _one_database_is_enough(db_engine):
     if db_engine.dialect.name != "sqlite":
         pytest.skip("browser runs use SQLite; the page routes are covered on PostgreSQL in test_journey.py")
+
+
+def _looks_right(page) -> None:
+    """Every interactive element readable (4.5:1 against its own computed background) and thumb-sized (44 px)."""
+    assert page.evaluate(SMALL_TARGETS) == []
+    assert_contrast(page)  # opens every <details>: call it last on a page
 
 
 def _height(page) -> int:
@@ -67,6 +74,7 @@ def test_a_red_flag_saved_for_a_past_day_shows_its_alert_at_once(viewport, reque
     assert axe_problems(page) == []
     _shot(page, f"past-day-alert-{VIEWPORTS[viewport]}")
     record_property("tracker_height_px", _height(page))
+    _looks_right(page)
 
     page.get_by_role("button", name="I have read this").click()
     page.wait_for_url("**/recovery")
@@ -96,6 +104,7 @@ def test_opening_a_day_shows_it_filled_in_and_saving_keeps_what_was_not_changed(
     assert page.locator("#sleep-2").is_checked()
     assert page.locator("#note").input_value() == "stiff in the morning"
     _shot(page, f"edit-day-{VIEWPORTS[viewport]}")
+    assert page.evaluate(SMALL_TARGETS) == []
     page.locator("#leg_pain-5").click()
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url("**/recovery?saved=updated&entry=*")
@@ -127,6 +136,7 @@ def test_questionnaires_are_radio_scales_on_one_line_and_the_operation_page_fits
     assert _no_sideways_scroll(page)
     assert axe_problems(page) == []
     _shot(page, f"questionnaires-{VIEWPORTS[viewport]}")
+    _looks_right(page)
     for label in ("peg_0-4", "peg_1-3", "peg_2-5"):
         page.locator(f"#{label}").click()
     page.get_by_role("button", name="Save PEG").click()
@@ -137,6 +147,7 @@ def test_questionnaires_are_radio_scales_on_one_line_and_the_operation_page_fits
     assert _no_sideways_scroll(page)
     assert axe_problems(page) == []
     _shot(page, f"operation-{VIEWPORTS[viewport]}")
+    _looks_right(page)
     assert problems == []
 
 
@@ -162,6 +173,7 @@ def test_the_visit_summary_reads_for_the_doctor_with_every_chart(viewport, reque
     assert axe_problems(page) == []
     _shot(page, f"summary-{VIEWPORTS[viewport]}")
     record_property("summary_height_px", _height(page))
+    _looks_right(page)
     assert problems == []
 
 
