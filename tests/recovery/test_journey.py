@@ -224,3 +224,26 @@ def test_a_meaningful_change_of_one_point_is_one_point(client, patient):
     peg = next(m for m in client.get("/api/v1/recovery/trends", headers=patient[1]).json()["measures"]
                if m["measure"] == "peg")
     assert "a change of 1 point or 30% is meaningful" in peg["summary"] and "1 points" not in peg["summary"]
+
+
+def test_no_diary_answer_reaches_a_url_or_a_log_line(signed_in_client, caplog):
+    """The redirect after saving names the entry by its random id and the day to edit by its date, never an
+    answer: symptoms, medications, the note, pain scores or the operation stay out of URLs and logs."""
+    import logging
+
+    client, token = signed_in_client
+    lines: list[str] = []
+    client.event_hooks["request"] = [lambda r: lines.append(f"{r.method} {r.url.raw_path.decode()}")]
+    caplog.set_level(logging.DEBUG)
+    day = TODAY - dt.timedelta(days=1)
+    _post_page(client, token, {"date": day.isoformat(), "leg_pain": "7", "back_pain": "3",
+                               "symptoms": ["saddle_numbness"], "medications": "zopiclonex",
+                               "note": "markernote"})
+    client.get(f"/recovery/today?day={day.isoformat()}", headers=HTML)
+    client.post("/recovery/operation", headers=HTML, data={
+        "csrf_token": _token(client, token, "/recovery/operation"), "fusion_levels": "T11-T12markerlevel",
+        "surgeon": "Dr Markerson", "long_standing_symptoms": ["foot_drop"]})
+    seen = lines + [record.getMessage() for record in caplog.records]
+    assert any("/recovery?saved=created&entry=" in line for line in lines)
+    for marker in ("saddle_numbness", "zopiclonex", "markernote", "leg_pain", "T11-T12", "Markerson", "foot_drop"):
+        assert not [line for line in seen if marker in line], marker
