@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,6 +48,8 @@ def test_summary_pdf_renders_a_first_page_with_the_chart(client, post_entry, pat
         Path(shot_dir).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(shot_dir) / "summary-pdf-page1.png")
 
+    info = subprocess.run(["pdfinfo", str(pdf_path)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), "a routine record fits one page, every chart included"
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
     assert "Recovery summary for the doctor" in text
     assert "Leg pain has improved meaningfully" in text
