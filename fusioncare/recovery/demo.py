@@ -13,7 +13,7 @@ from fusioncare.accounts.audit import Actor
 from fusioncare.directory import service as directory
 from fusioncare.directory.schemas import ProviderSearch
 from fusioncare.recovery import service, sharing
-from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate
+from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate, RecoveryProfileUpdate
 
 DEMO_DAYS = 56  # eight weeks, ending yesterday
 THERAPY_STARTS_DAYS_AGO = 42
@@ -28,6 +28,9 @@ QUESTIONNAIRES = [(55, "odi", [3, 2, 3, 2, 3, 2, 2, 3, 2, None]), (55, "peg", [7
                   (28, "odi", [2, 1, 2, 2, 2, 1, 2, 2, 1, None]), (28, "peg", [5, 5, 4]),
                   (2, "odi", [1, 1, 1, 1, 1, 1, 1, 2, 1, None]), (2, "peg", [3, 3, 2]), (2, "pgic", [2])]
 SHARE_SPECIALTY, SHARE_NEAR = "physiatrist", "10001"
+OPERATION_DAYS_AGO = 420  # about 14 months before today: the whole diary is after it
+DEMO_PROFILE = {"full_name": "Dana Demo", "date_of_birth": date(1968, 4, 12), "fusion_levels": "L4-L5",
+                "fusion_approach": "posterior", "surgeon": "Demo Spine Surgery (demo data)"}
 
 
 def diary_day(days_ago: int, today: date) -> DiaryEntryCreate | None:
@@ -54,6 +57,11 @@ def load(*, db: Session, console: Console, email: str) -> None:
         console.print("Demo recovery: no demo patient account; skipped.")
         return
     actor = Actor.of(user, "demo")
+    if service.get_profile(db, owner_id=user.id) is None:
+        operation = datetime.now(UTC).date() - timedelta(days=OPERATION_DAYS_AGO)
+        service.save_profile(db, actor=actor, data=RecoveryProfileUpdate.model_validate(
+            {**DEMO_PROFILE, "operation_date": operation}))
+        console.print("Demo recovery: the demo patient's operation recorded.")
     if service.entries_newest_first(db, owner_id=user.id):
         console.print("Demo recovery: the demo patient already has a diary; left as it is.")
     else:

@@ -55,6 +55,7 @@ class RecoveryMeasures(_Strict):
     odi_source: str
     pgic_points: list[PgicPoint] = Field(min_length=7, max_length=7)
     pgic_source: str
+    odi_sections: list[str] = Field(min_length=10, max_length=10)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> RecoveryMeasures:

@@ -54,7 +54,33 @@ class DiaryEntry(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     # The assessment result of the last safety re-check this entry triggered (None when it did not fire).
     safety: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the patient said they had read that result; until then the tracker lists it. None: not seen yet.
+    safety_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class RecoveryProfile(Base):
+    """What the patient records once: their operation and the symptoms they had before it (long-standing),
+    and their name and date of birth as they want them on the visit summary. One row per patient."""
+
+    __tablename__ = "recovery_profiles"
+    __table_args__ = (
+        CheckConstraint("fusion_approach IN ('posterior', 'anterior', 'lateral', 'unknown')",
+                        name="fusion_approach_known"),
+        CheckConstraint("fusion_region IN ('lumbar', 'thoracic', 'cervical')", name="fusion_region_known"),
+    )
+
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    operation_date: Mapped[date | None] = mapped_column(Date)
+    fusion_region: Mapped[str] = mapped_column(String(16), default="lumbar")
+    fusion_levels: Mapped[str] = mapped_column(String(100), default="")
+    fusion_approach: Mapped[str] = mapped_column(String(16), default="unknown")
+    surgeon: Mapped[str] = mapped_column(String(200), default="")
+    # Symptom codes (contract 1.1) already there before the operation and not worse since.
+    long_standing_symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -13,13 +13,15 @@ from fusioncare.api.errors import documented
 from fusioncare.deps import DbSession
 from fusioncare.inputs import Day, RecordKey
 from fusioncare.recovery import pdf, service, sharing
-from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse, RecoveryShare
+from fusioncare.recovery.models import DiaryEntry, QuestionnaireResponse, RecoveryProfile, RecoveryShare
 from fusioncare.recovery.schemas import (
     DiaryEntryCreate,
     DiaryEntryRead,
     ProviderChoiceRead,
     QuestionnaireCreate,
     QuestionnaireRead,
+    RecoveryProfileRead,
+    RecoveryProfileUpdate,
     ShareCreate,
     SharedPatientRead,
     ShareRead,
@@ -49,6 +51,7 @@ def entry_read(entry: DiaryEntry, *, updated_existing: bool = False, with_safety
         sleep_quality=entry.sleep_quality, note=entry.note, created_at=entry.created_at, updated_at=entry.updated_at,
         updated_existing=updated_existing, message=message,
         safety=AssessmentResult.model_validate(entry.safety) if entry.safety and with_safety else None,
+        safety_seen=entry.safety_seen_at is not None,
     )
 
 
@@ -62,7 +65,8 @@ def response_read(response: QuestionnaireResponse) -> QuestionnaireRead:
              responses={200: {"description": "The day already had an entry; it was replaced (`updated_existing`).",
                               "model": DiaryEntryRead}, **_401, **_422})
 def create_diary_entry(body: DiaryEntryCreate, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    """Save today's (or a past day's) entry. A second entry for the same day replaces the first and says so."""
+    """Save today's (or a past day's) entry. A second entry for the same day updates the first and says so: the
+    fields sent replace the stored ones, fields left out keep theirs. The safety re-check runs on every save."""
     entry, updated = service.save_entry(db, actor=actor, data=body)
     return JSONResponse(entry_read(entry, updated_existing=updated).model_dump(mode="json"),
                         status_code=200 if updated else 201)
@@ -78,6 +82,33 @@ def list_diary_entries(user: CurrentUser, actor: RequestActor, db: DbSession) ->
 def read_diary_entry(entry_id: RecordId, actor: RequestActor, db: DbSession) -> DiaryEntryRead:
     entry = service.read_entry(db, actor=actor, entry_id=entry_id)
     return entry_read(entry, with_safety=sharing.may_see_assessments(db, actor=actor, owner_id=entry.owner_id))
+
+
+@router.post("/diary/entries/{entry_id}/safety-seen", response_model=DiaryEntryRead,
+             responses={**_404_ENTRY, **_401})
+def mark_safety_seen(entry_id: RecordId, actor: RequestActor, db: DbSession) -> DiaryEntryRead:
+    """I have read this entry's safety re-check result: the tracker stops listing it (the result is kept)."""
+    return entry_read(service.mark_safety_seen(db, actor=actor, entry_id=entry_id))
+
+
+def profile_read(profile: RecoveryProfile) -> RecoveryProfileRead:
+    return RecoveryProfileRead.model_validate(profile, from_attributes=True)
+
+
+@router.get("/recovery/profile", response_model=RecoveryProfileRead | None, responses=_401)
+def read_profile(user: CurrentUser, actor: RequestActor, db: DbSession) -> RecoveryProfileRead | None:
+    """My operation (date, region, levels, approach, surgeon), long-standing symptoms, name and date of birth;
+    null when not recorded yet."""
+    profile = service.profile_for(db, actor=actor)
+    return profile_read(profile) if profile else None
+
+
+@router.put("/recovery/profile", response_model=RecoveryProfileRead, responses={**_401, **_422})
+def update_profile(body: RecoveryProfileUpdate, user: CurrentUser, actor: RequestActor,
+                   db: DbSession) -> RecoveryProfileRead:
+    """Record my operation once (fields left out keep what is stored). The diary refuses days before the operation
+    date, and its safety re-check passes the operation and the long-standing symptoms to the assessment."""
+    return profile_read(service.save_profile(db, actor=actor, data=body))
 
 
 @router.get("/diary/export.csv", response_class=Response, responses={

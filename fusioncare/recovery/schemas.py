@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fusioncare.inputs import Day, Text
 from fusioncare.recovery.scoring import Change, Instrument
-from fusioncare.triage.schemas import AssessmentResult, PainScore, Symptom, Treatment
+from fusioncare.triage.schemas import (
+    AssessmentResult,
+    FusionApproach,
+    FusionRegion,
+    PainScore,
+    Symptom,
+    Treatment,
+)
 
 # The last calendar date anywhere on Earth (UTC+14): a diary date after it is in the future for everyone.
 LATEST_UTC_OFFSET = dt.timedelta(hours=14)
@@ -27,7 +34,9 @@ class DiaryEntryCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: Day = Field(description="The day this entry is about (from 1900, not in the future).")
+    date: Day = Field(description="The day this entry is about: not in the future, and not before the operation "
+                                  "date in the recovery profile (or, when that is not recorded, not more than "
+                                  "10 years ago).")
     leg_pain: PainScore = Field(description="Leg (sciatic) pain today, 0-10.")
     back_pain: PainScore = Field(description="Back pain today, 0-10.")
     symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom))
@@ -46,6 +55,35 @@ class DiaryEntryCreate(BaseModel):
         if value > latest_possible_today():
             raise ValueError("must not be in the future")
         return value
+
+
+class RecoveryProfileUpdate(BaseModel):
+    """The operation and what the patient had before it, recorded once; name and date of birth as they want them on
+    the visit summary. Fields left out keep what is stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    full_name: Text = Field(default="", max_length=200)
+    date_of_birth: Day | None = None
+    operation_date: Day | None = Field(default=None, description="The date of the (most recent) fusion.")
+    fusion_region: FusionRegion = FusionRegion.lumbar
+    fusion_levels: Text = Field(default="", max_length=100, description="As the surgeon wrote them, e.g. L4-L5.")
+    fusion_approach: FusionApproach = FusionApproach.unknown
+    surgeon: Text = Field(default="", max_length=200, description="The surgeon or the practice.")
+    long_standing_symptoms: list[Symptom] = Field(default_factory=list, max_length=len(Symptom), description=(
+        "Symptoms already there before the operation and not worse since (contract 1.1 long_standing_symptoms); "
+        "the diary's safety re-check passes those the entry reports to the assessment."))
+
+
+class RecoveryProfileRead(BaseModel):
+    full_name: str
+    date_of_birth: dt.date | None
+    operation_date: dt.date | None
+    fusion_region: FusionRegion
+    fusion_levels: str
+    fusion_approach: FusionApproach
+    surgeon: str
+    long_standing_symptoms: list[str]
 
 
 class DiaryEntryRead(BaseModel):
@@ -67,6 +105,8 @@ class DiaryEntryRead(BaseModel):
     message: str = ""
     safety: AssessmentResult | None = Field(default=None, description="The assessment result when this entry "
                                             "triggered a safety re-check (red-flag symptom or meaningful worsening).")
+    safety_seen: bool = Field(default=False, description="The patient said they have read the re-check's result; "
+                                                         "until then the tracker lists it.")
 
 
 class QuestionnaireCreate(BaseModel):

@@ -83,13 +83,15 @@ def share(db: Session, *, actor: Actor, npi: str, share_assessments: bool = Fals
     owner_id = _owner(actor)
     npi = npi.strip()
     if not is_valid_npi(npi):
-        raise InvalidInput("npi", "must be a 10-digit National Provider Identifier with a valid check digit")
+        raise InvalidInput("npi", "Enter the provider's 10-digit National Provider Identifier (NPI); "
+                                 "this one is not a valid NPI, so check the digits")
     try:
         directory.get_provider(db=db, npi=npi)
     except NotFound:
-        raise InvalidInput("npi", "no active provider with this NPI in the directory") from None
+        raise InvalidInput("npi", "We found no active provider with this NPI: check the number, or "
+                                     "choose one of your providers") from None
     if not accounts.has_verified_provider(db, npi=npi):
-        raise InvalidInput("npi", "this provider has no verified FusionCare account yet, so they could not see "
+        raise InvalidInput("npi", "This provider has no verified FusionCare account yet, so they could not see "
                                   "your record; ask them to join, or choose another provider")
     existing = _find(db, owner_id=owner_id, npi=npi)
     if existing is not None:

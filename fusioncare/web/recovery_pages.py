@@ -18,104 +18,141 @@ from fusioncare.accounts.csrf import csrf_protect, install_template_globals
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.deps import DbSession
 from fusioncare.errors import InvalidInput
-from fusioncare.inputs import RecordKey, form_number, parse_day
+from fusioncare.inputs import RecordKey, parse_day
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import charts, plan, service, sharing
-from fusioncare.recovery.schemas import DiaryEntryCreate, QuestionnaireCreate
-from fusioncare.validation import problems_from
+from fusioncare.recovery.measures import get_measures
+from fusioncare.recovery.schemas import QuestionnaireCreate, RecoveryProfileRead
+from fusioncare.triage.schemas import AssessmentResult
+from fusioncare.web import recovery_forms
+from fusioncare.web.questionnaire import APPROACH_CHOICES, REGION_CHOICES, Choice
 from fusioncare.web.templating import templates
 
 install_template_globals(templates)
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-_LIST_FIELDS = ("symptoms", "treatments_started", "treatments_stopped")
-_NUMBER_FIELDS = ("leg_pain", "back_pain", "exercise_minutes", "sleep_quality")
-SLEEP_WORDS = {1: "Very poor", 2: "Poor", 3: "Fair", 4: "Good", 5: "Very good"}
-
-
 def _page(request: Request, name: str, *, status_code: int = 200, **context: Any) -> Response:
     return templates.TemplateResponse(request, f"recovery/{name}", context, status_code=status_code)
 
 
-def _diary_form_data(form: Any) -> dict[str, Any]:
-    """Form fields -> the DiaryEntryCreate shape; numbers stay strings when they are not numbers (so the
-    schema names the field), empty optional fields are left out."""
-    data: dict[str, Any] = {"date": form.get("date", "")}
-    for name in _NUMBER_FIELDS:
-        raw = (form.get(name) or "").strip()
-        if raw:
-            data[name] = form_number(raw)
-        elif name in ("leg_pain", "back_pain"):
-            data[name] = None
-    for name in _LIST_FIELDS:
-        data[name] = form.getlist(name)
-    medications = [m.strip() for m in (form.get("medications") or "").split(",") if m.strip()]
-    data["medications"] = medications
-    data["note"] = form.get("note") or ""
-    return data
-
-
-def _entry_context(form_values: dict[str, Any] | None = None, problems: dict[str, str] | None = None) -> dict[str, Any]:
+def _entry_context(db: Session, user_id: int, form_values: dict[str, Any] | None = None,
+                   problems: dict[str, str] | None = None) -> dict[str, Any]:
     pack = get_pack()
+    today = datetime.now(UTC).date()
+    earliest, _ = service.earliest_diary_date(db, owner_id=user_id, today=today)
     return {"symptoms": pack.symptoms, "red_flag_codes": set(pack.red_flag_symptoms), "treatments": pack.treatments,
-            "sleep_words": SLEEP_WORDS, "values": form_values or {}, "problems": problems or {},
-            "today": datetime.now(UTC).date().isoformat()}
+            "sleep_words": recovery_forms.SLEEP_WORDS, "values": form_values or {}, "problems": problems or {},
+            "today": today.isoformat(), "earliest": earliest.isoformat(),
+            "editing_label": recovery_forms.day_label((form_values or {}).get("loaded_for"))}
 
 
 @router.get("/recovery")
 def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, saved: str = "",
-                 baseline_from: str = "") -> Response:
+                 entry: str = "", baseline_from: str = "") -> Response:
     picked = parse_day(baseline_from) if baseline_from else None
     trends = service.trends_for(db, actor=actor, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
-    return _page(request, "tracker.html", saved=saved, safety=service.latest_safety(db, owner_id=user.id),
+    saved_entry = service.own_entry(db, actor=actor, entry_id=entry[:32])
+    just_saved = (saved_entry, AssessmentResult.model_validate(saved_entry.safety) if saved_entry.safety else None) \
+        if saved_entry else None
+    unseen = [pair for pair in service.unseen_safety(db, owner_id=user.id)
+              if saved_entry is None or pair[0].id != saved_entry.id]
+    return _page(request, "tracker.html", saved=saved, just_saved=just_saved, unseen=unseen,
                  trends=trends, charts=chart_list, latest=service.latest_responses_for(db, actor=actor),
-                 baseline_from=picked.isoformat() if picked else "")
+                 recent=service.entries_newest_first(db, owner_id=user.id)[:7],
+                 profile=service.get_profile(db, owner_id=user.id), baseline_from=picked.isoformat() if picked else "",
+                 today=datetime.now(UTC).date().isoformat(), this_year=datetime.now(UTC).year)
 
 
 @router.get("/recovery/today")
-def entry_page(request: Request, user: CurrentUser) -> Response:
-    return _page(request, "entry.html", **_entry_context())
+def entry_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession, day: str = "") -> Response:
+    """Today's entry, or the day asked for; opens that day's entry filled in when there is one."""
+    picked = parse_day(day) if day else datetime.now(UTC).date()
+    existing = service.entry_on(db, actor=actor, day=picked) if picked else None
+    values = recovery_forms.entry_values(existing) if existing else ({"date": day} if picked and day else {})
+    return _page(request, "entry.html", **_entry_context(db, user.id, values))
 
 
 @router.post("/recovery/today")
 async def save_entry_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    form = await request.form()
-    data = _diary_form_data(form)
-    try:
-        entry_data = DiaryEntryCreate.model_validate(data)
-    except ValidationError as exc:
-        found = {p.field.split("[")[0]: p.message for p in problems_from(exc, DiaryEntryCreate)}
-        values = {**data, "medications": form.get("medications") or ""}
-        return _page(request, "entry.html", status_code=400, **_entry_context(values, found))
-    _, updated = service.save_entry(db, actor=actor, data=entry_data)
-    return RedirectResponse(f"/recovery?saved={'updated' if updated else 'created'}", status_code=303)
+    entry_data, values, problems = recovery_forms.parse_diary(await request.form())
+    if entry_data is not None:
+        try:
+            entry, updated = service.save_entry(db, actor=actor, data=entry_data)
+        except InvalidInput as exc:
+            problems = {exc.field: exc.field_message}
+        else:
+            return RedirectResponse(f"/recovery?saved={'updated' if updated else 'created'}&entry={entry.id}",
+                                    status_code=303)
+    return _page(request, "entry.html", status_code=400, **_entry_context(db, user.id, values, problems))
+
+
+@router.post("/recovery/entries/{entry_id}/seen")
+def safety_seen_form(entry_id: Annotated[RecordKey, Path()], user: CurrentUser, actor: RequestActor,
+                     db: DbSession) -> Response:
+    service.mark_safety_seen(db, actor=actor, entry_id=entry_id)
+    return RedirectResponse("/recovery", status_code=303)
+
+
+@router.get("/recovery/operation")
+def operation_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession,
+                   saved: str = "") -> Response:
+    profile = service.profile_for(db, actor=actor)
+    values = RecoveryProfileRead.model_validate(profile, from_attributes=True).model_dump(mode="json") \
+        if profile else {}
+    return _operation_page(request, values, {}, saved=saved)
+
+
+def _operation_page(request: Request, values: dict[str, Any], problems: dict[str, str], *, saved: str = "",
+                    status_code: int = 200) -> Response:
+    pack = get_pack()
+    return _page(request, "operation.html", status_code=status_code, values=values, problems=problems, saved=saved,
+                 regions=REGION_CHOICES, approaches=APPROACH_CHOICES,
+                 long_standing=[s for s in pack.symptoms if s.may_be_long_standing],
+                 today=datetime.now(UTC).date().isoformat())
+
+
+@router.post("/recovery/operation")
+async def save_operation_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
+    data, values, problems = recovery_forms.parse_profile(await request.form())
+    if data is not None:
+        try:
+            service.save_profile(db, actor=actor, data=data)
+        except InvalidInput as exc:
+            problems = {exc.field: exc.field_message}
+        else:
+            return RedirectResponse("/recovery/operation?saved=1", status_code=303)
+    return _operation_page(request, values, problems, status_code=400)
 
 
 @router.get("/recovery/questionnaires")
 def questionnaires_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    return _page(request, "questionnaires.html", latest=service.latest_responses_for(db, actor=actor),
-                 problems={}, values={}, pgic=service.pgic_points())
+    return _questionnaires(request, service.latest_responses_for(db, actor=actor), problems={}, values={})
+
+
+def _questionnaires(request: Request, latest: Any, *, problems: dict[str, str], values: dict[str, list[str]],
+                    status_code: int = 200) -> Response:
+    measures = get_measures()
+    return _page(request, "questionnaires.html", status_code=status_code, latest=latest, problems=problems,
+                 values=values, pgic_choices=[Choice(str(p.value), p.label) for p in measures.pgic_points],
+                 odi_sections=measures.odi_sections,
+                 odi_source=measures.source(measures.odi_source))
 
 
 @router.post("/recovery/questionnaires")
 async def save_questionnaire_form(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}  # an uploaded file is no answer
-    instrument = form.get("instrument", "")
-    count = {"peg": 3, "pgic": 1, "odi": 10}.get(instrument, 0)
-    raw = [form.get(f"{instrument}_{i}", "").strip() for i in range(count)]
-    answers = [number if isinstance(number := form_number(a), int) else None for a in raw]
+    form = await request.form()
+    instrument = str(form.get("instrument")) if isinstance(form.get("instrument"), str) else ""
+    answers, raw = recovery_forms.questionnaire_answers(form, instrument)
     try:
         data = QuestionnaireCreate.model_validate({"instrument": instrument, "answers": answers})
         service.save_questionnaire(db, actor=actor, data=data)
-    except (ValidationError, InvalidInput) as exc:
-        message = (exc.message if isinstance(exc, InvalidInput)
-                   else "; ".join(str(p) for p in problems_from(exc, QuestionnaireCreate)))
-        return _page(request, "questionnaires.html", status_code=400,
-                     latest=service.latest_responses(db, owner_id=user.id),
-                     problems={instrument: message}, values={instrument: raw}, pgic=service.pgic_points())
+    except (ValidationError, InvalidInput):
+        message = recovery_forms.QUESTIONNAIRE_MESSAGES.get(instrument, "Choose a questionnaire and answer it")
+        return _questionnaires(request, service.latest_responses(db, owner_id=user.id), status_code=400,
+                               problems={instrument: message}, values={instrument: raw})
     return RedirectResponse("/recovery?saved=questionnaire", status_code=303)
 
 
@@ -136,19 +173,19 @@ async def save_plan_form(request: Request, user: CurrentUser, actor: RequestActo
     except InvalidInput as exc:
         return _page(request, "plan.html", status_code=400, items=plan.checklist(db, owner_id=user.id), saved="",
                      this_week=plan.current_week().isoformat(), check_in_words=plan.CHECK_IN_WORDS,
-                     message=exc.message)
+                     message=recovery_forms.MESSAGES.get(exc.field, recovery_forms.FALLBACK))
     return RedirectResponse("/recovery/plan?saved=1", status_code=303)
 
 
 @router.get("/recovery/summary")
 def summary_page(request: Request, user: CurrentUser, actor: RequestActor, db: DbSession) -> Response:
-    return _summary(request, service.visit_summary_for(db, actor=actor), heading="Recovery summary for my doctor",
+    return _summary(request, service.visit_summary_for(db, actor=actor), heading="Recovery summary for the doctor",
                     pdf_url="/api/v1/recovery/summary.pdf")
 
 
 def _summary(request: Request, summary: service.VisitSummary, *, heading: str, pdf_url: str) -> Response:
     chart_list = [(t, charts.render(t, summary.trends.treatments, chart_id=f"summary-{t.measure}"))
-                  for t in summary.trends.measures if t.weekly][:2]
+                  for t in summary.trends.measures if t.weekly]
     return _page(request, "summary.html", summary=summary, charts=chart_list, heading=heading, pdf_url=pdf_url)
 
 
@@ -175,7 +212,7 @@ async def share_form(request: Request, user: CurrentUser, actor: RequestActor, d
     npi = str(form.get("npi") or "").strip()[:20] or str(form.get("choice") or "")[:20]
     if not npi:
         return _sharing_page(request, db, actor, status_code=400,
-                             problems={"npi": "choose a provider or enter their 10-digit NPI"})
+                             problems={"npi": "Choose one of your providers, or enter their 10-digit NPI"})
     try:
         _, created = sharing.share(db, actor=actor, npi=npi, share_assessments=form.get("share_assessments") == "yes")
     except InvalidInput as exc:

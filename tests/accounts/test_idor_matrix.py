@@ -34,6 +34,7 @@ HEALTH_DATA_ROUTES = [
     HealthRoute("GET", "/api/v1/appointments/{id}.ics", "appointment", 200, APPOINTMENT_ID_NOBODY_HAS),
     HealthRoute("DELETE", "/api/v1/appointments/{id}", "appointment", 200, APPOINTMENT_ID_NOBODY_HAS),
     HealthRoute("GET", "/api/v1/diary/entries/{id}", "diary_entry", 200),
+    HealthRoute("POST", "/api/v1/diary/entries/{id}/safety-seen", "diary_entry", 200),
     HealthRoute("GET", "/api/v1/questionnaires/{id}", "questionnaire_response", 200),
     HealthRoute("DELETE", "/api/v1/recovery/shares/{id}", "recovery_share", 204),
     HealthRoute("GET", "/api/v1/provider/shared/{id}/trends", "recovery_share", 200),

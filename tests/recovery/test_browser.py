@@ -71,12 +71,14 @@ def test_patient_adds_a_quick_entry_and_sees_charts_without_csp_errors(viewport,
     _shot(page, f"entry-{viewport}")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    assert page.get_by_text("Saved today's entry.").is_visible()
+    today = dt.date.today()
+    assert page.get_by_text(f"Saved your entry for {today:%A} {today.day} {today:%B}: the safety check found no new "
+                            "warning sign").is_visible()
     charts = page.locator("svg.trend-chart")
     assert charts.count() == 3  # leg pain, back pain, ODI
     box = charts.first.bounding_box()
     assert box["width"] > 250 and box["height"] > 100
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling"
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], "no sideways scrolling"
     assert page.locator("li", has_text="Your leg pain has improved meaningfully").is_visible()
     _shot(page, f"tracker-{viewport}")
     _shot(page, f"chart-{viewport}", selector="figure.recovery-chart")

@@ -39,5 +39,8 @@ def test_demo_patient_gets_eight_weeks_that_show_meaningful_improvement_and_a_sh
     assert any("Physical therapy: leg pain improved meaningfully" in e.summary for e in summary.treatment_effects)
     assert {r.instrument for r in summary.latest_scores} == {"odi", "peg", "pgic"}
     assert summary.current_medications == ["gabapentin 300 mg"]
+    operation = dict(summary.operation)
+    assert operation["Region and levels"] == "Lumbar, L4-L5" and "months ago" in operation["Date of the operation"]
+    assert dict(summary.patient)["Name"] == "Dana Demo"
     shares = sharing.list_shares(db, actor=Actor.of(user, "test"))
     assert len(shares) == 1 and accounts.has_verified_provider(db, npi=shares[0].npi)

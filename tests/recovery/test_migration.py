@@ -1,5 +1,5 @@
-"""Migrations 0006_recovery and 0007_recovery_shares: match the models, and downgrades and upgrades cleanly
-(on each test database)."""
+"""Migrations 0006_recovery, 0007_recovery_shares and 0012_recovery_journey: match the models, and downgrades and
+upgrades cleanly (on each test database)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from fusioncare import migrate
 from fusioncare.db import Base
 
-RECOVERY_TABLES = {"diary_entries", "questionnaire_responses", "plan_items", "recovery_shares"}
+RECOVERY_TABLES = {"diary_entries", "questionnaire_responses", "plan_items", "recovery_shares", "recovery_profiles"}
 
 
 def table_of(diff) -> str:
@@ -48,4 +48,23 @@ def test_recovery_migration_downgrades_and_upgrades_again(tmp_path):
     assert not RECOVERY_TABLES & set(inspect(engine).get_table_names())
     migrate.upgrade(engine)
     assert RECOVERY_TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_recovery_journey_migration_downgrades_to_0011_and_upgrades_again(tmp_path):
+    from fusioncare.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'j.sqlite3'}")
+    migrate.upgrade(engine)
+    cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0011_directory_import_runs")
+    inspector = inspect(engine)
+    assert "recovery_profiles" not in inspector.get_table_names()
+    assert "safety_seen_at" not in {c["name"] for c in inspector.get_columns("diary_entries")}
+    migrate.upgrade(engine)
+    inspector = inspect(engine)
+    assert "recovery_profiles" in inspector.get_table_names()
+    assert "safety_seen_at" in {c["name"] for c in inspector.get_columns("diary_entries")}
     engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,9 +48,11 @@ def test_summary_pdf_renders_a_first_page_with_the_chart(client, post_entry, pat
         Path(shot_dir).mkdir(parents=True, exist_ok=True)
         shutil.copy(png, Path(shot_dir) / "summary-pdf-page1.png")
 
+    info = subprocess.run(["pdfinfo", str(pdf_path)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), "a routine record fits one page, every chart included"
     text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True, text=True).stdout
-    assert "Recovery summary for my doctor" in text
-    assert "leg pain has improved meaningfully" in text
+    assert "Recovery summary for the doctor" in text
+    assert "Leg pain has improved meaningfully" in text
     assert "naproxen, gabapentin" in text
     assert "ODI" in text and "40% disability (moderate)" in text
 
@@ -62,3 +65,39 @@ def test_summary_pdf_needs_a_signed_in_patient(client):
 def _poppler():
     if not shutil.which("pdftoppm"):
         pytest.fail("pdftoppm is missing: run `make test`, which installs poppler-utils")
+
+
+def test_the_pdf_says_what_the_html_page_says_for_the_doctor(client, signed_in_client, post_entry, patient, tmp_path):
+    """Patient, operation, medications, every measure with its chart, the latest assessment with its warning signs,
+    in the third person; the PDF carries the same facts as the page."""
+    _history(post_entry)
+    post_entry(TODAY, 6, 5, symptoms=["saddle_numbness"])
+    for instrument, answers in (("odi", [2] * 10), ("peg", [5, 4, 3])):
+        client.post("/api/v1/questionnaires", headers=patient[1], json={"instrument": instrument, "answers": answers})
+    client.put("/api/v1/recovery/profile", headers=patient[1], json={
+        "full_name": "Ana Lima", "date_of_birth": "1961-05-02",
+        "operation_date": (TODAY - dt.timedelta(days=200)).isoformat(), "fusion_levels": "L4-L5",
+        "fusion_approach": "posterior", "surgeon": "Dr Rao, Valley Spine"})
+    pdf_path = tmp_path / "summary.pdf"
+    pdf_path.write_bytes(client.get("/api/v1/recovery/summary.pdf", headers=patient[1]).content)
+    if shot_dir := os.environ.get("FUSIONCARE_SCREENSHOT_DIR"):
+        Path(shot_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(pdf_path, Path(shot_dir) / "summary-full.pdf")
+    text = " ".join(subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True,
+                                   text=True).stdout.split())
+    web, _ = signed_in_client
+    html = web.get("/recovery/summary", headers={"Accept": "text/html"}).text
+    facts = ["Ana Lima", "2 May 1961", "L4-L5", "Posterior (from the back)", "Dr Rao, Valley Spine",
+             "naproxen, gabapentin", "Emergency",
+             "Warning signs reported, as worded on the patient's form: “Numbness or tingling",
+             "Signs the patient was told to seek help for at once", "Leg pain", "Back pain",
+             "Disability (Oswestry Disability Index)", "Pain and its interference (PEG)",
+             "Physical therapy: leg pain improved meaningfully"]
+    for fact in facts:
+        assert fact in text, f"PDF lacks {fact!r}"
+        assert fact in html, f"page lacks {fact!r}"
+    assert html.count("<svg") >= 4, "a chart for each of leg pain, back pain, ODI and PEG"
+    # Only the advice the patient was given is quoted in their own (second-person) words.
+    ours = text.split("Signs the patient was told")[0] + text.split("Measures", 1)[1]
+    for second_person in ("Your ", "your leg", "your back", "you "):
+        assert second_person not in ours

@@ -121,8 +121,8 @@ def test_the_provider_can_never_write(client, patient, record, chosen, db):
     assert [e["id"] for e in client.get("/api/v1/diary/entries", headers=patient[1]).json()] == [entry]
 
 
-@pytest.mark.parametrize(("npi", "words"), [("1234567890", "check digit"), ("12345", "10-digit"),
-                                            (with_check_digit("170000041"), "directory"),
+@pytest.mark.parametrize(("npi", "words"), [("1234567890", "check the digits"), ("12345", "10-digit"),
+                                            (with_check_digit("170000041"), "no active provider"),
                                             (with_check_digit("170000058"), "verified")])
 def test_sharing_needs_a_verified_provider_in_the_directory(npi, words, client, patient, db, tmp_path):
     add_directory_provider(db, tmp_path, with_check_digit("170000058"))  # in the directory, no account
