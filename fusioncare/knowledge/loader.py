@@ -18,6 +18,7 @@ from fusioncare.knowledge.schemas import (
     GlossaryTerm,
     ManagementFile,
     ManagementStrategy,
+    MedicareDataset,
     PackMeta,
     ProcedureCode,
     ProcedureEvidenceFile,
@@ -92,6 +93,7 @@ class Pack:
     glossary: list[GlossaryTerm] = field(default_factory=list, repr=False)
     # procedure_codes.yaml: the HCPCS/CPT codes that show a clinician performs a treatment (may be absent).
     procedure_evidence: list[TreatmentEvidence] = field(default_factory=list, repr=False)
+    medicare_datasets: dict[str, MedicareDataset] = field(default_factory=dict, repr=False)
 
     @property
     def code(self) -> str:
@@ -299,9 +301,12 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
             raise PackError("glossary.yaml", [f"at terms: {', '.join(twice)} listed twice"])
 
     procedure_evidence: list[TreatmentEvidence] = []
+    medicare_datasets: dict[str, MedicareDataset] = {}
     if (directory / "procedure_codes.yaml").exists():
-        procedure_evidence = _read(directory, "procedure_codes.yaml", ProcedureEvidenceFile).evidence
-        _check_procedure_codes(procedure_evidence, sources)
+        procedure_file = _read(directory, "procedure_codes.yaml", ProcedureEvidenceFile)
+        procedure_evidence = procedure_file.evidence
+        medicare_datasets = {d.code: d for d in procedure_file.datasets}
+        _check_procedure_codes(procedure_file, sources)
 
     seen_ids: set[str] = set()
     _check_references("red_flags.yaml", "rules", red_flag_rules, sources, red_flags=True, seen_ids=seen_ids)
@@ -331,12 +336,18 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         urgency_levels={u.code: u for u in meta.urgency_levels},
         glossary=glossary,
         procedure_evidence=procedure_evidence,
+        medicare_datasets=medicare_datasets,
     )
 
 
-def _check_procedure_codes(evidence: list[TreatmentEvidence], sources: dict[str, Source]) -> None:
-    """Each treatment once, each code once across the file, every source known."""
+def _check_procedure_codes(procedure_file: ProcedureEvidenceFile, sources: dict[str, Source]) -> None:
+    """Both datasets described once, each treatment once, each code once across the file, every source known."""
+    evidence = procedure_file.evidence
     problems: list[str] = []
+    if {d.code for d in procedure_file.datasets} != {"utilization", "clinicians"}:
+        problems.append("at datasets: describe utilization and clinicians once each")
+    problems += [f"at datasets[{i}].sources[{k}]: unknown source {s!r}"
+                 for i, d in enumerate(procedure_file.datasets) for k, s in enumerate(d.sources) if s not in sources]
     treatments: set[Treatment] = set()
     codes: dict[str, str] = {}
     for i, entry in enumerate(evidence):

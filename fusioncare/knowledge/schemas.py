@@ -419,7 +419,17 @@ class TreatmentEvidence(PackModel):
         return self
 
 
+class MedicareDataset(PackModel):
+    """One CMS public file the directory reads: how we name it to patients, and what its figures are not."""
+
+    code: Literal["utilization", "clinicians"]
+    name: Text
+    caveat: Text
+    sources: list[Code] = Field(min_length=1)
+
+
 class ProcedureEvidenceFile(PackModel):
+    datasets: list[MedicareDataset] = Field(min_length=2, max_length=2)
     evidence: list[TreatmentEvidence] = Field(min_length=1)
 
 

@@ -51,7 +51,7 @@ def test_the_procedural_treatments_of_the_contract_have_codes_with_meanings_and_
 @pytest.mark.parametrize(("change", "message"), [
     (lambda d: d["evidence"][0]["codes"][0].update(code="6448"),
      "at evidence[0].codes[0].code: String should match pattern"),
-    (lambda d: d["evidence"][0].update(treatment="massage"), "at evidence.0.treatment"),
+    (lambda d: d["evidence"][0].update(treatment="massage"), "at evidence[0].treatment: Input should be"),
     (lambda d: d["evidence"][1]["codes"].append(dict(d["evidence"][0]["codes"][0])),
      "at evidence[1].codes[3].code: 64483 is already listed at evidence[0].codes[0]"),
     (lambda d: d["evidence"][0]["codes"][0].update(sources=["made_up"]),
