@@ -1,0 +1,556 @@
+"""CMS importers: Medicare procedure volumes ("by Provider and Service") and the Doctors and Clinicians file.
+
+Both stream the file (CSV, tab-separated text, or the .zip CMS ships) in newline-aligned 8 MB chunks that pyarrow
+parses with only the used columns converted, map columns by name (stripped of spaces and tabs, any case), and
+report each bad row with its line number and reason while the import goes on. A chunk that is not UTF-8 is read as
+Windows-1252 and the report says so. Each import is one transaction: it replaces what it replaces (a data year of
+volumes, or the whole clinicians file) only if it reaches the end, so nothing half-written is ever seen.
+See docs/directory.md, "CMS public data".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import delete, text
+from sqlalchemy.orm import Session
+
+from fusioncare.directory import cms, imports
+from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.importer import CHUNK_BYTES, _chunks, _is_utf8
+from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
+from fusioncare.directory.npi import is_valid_npi
+from fusioncare.knowledge.loader import Pack, get_pack
+
+MAX_REPORTED_ERRORS = 10_000  # "rejected" stays exact beyond this
+FIRST_DATA_YEAR = 2012
+_WRITE_BATCH = 20_000
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class CmsImportReport:
+    """What a CMS import did; ``as_dict`` is the documented JSON report. ``errors`` lists the refused rows and the
+    values repaired or left out of kept rows (say so in ``reason``); ``rejected`` counts the refused rows only."""
+
+    year: int | None = None
+    rows: int = 0
+    kept: int = 0
+    matched_providers: int = 0
+    unmatched_npis: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    encoding: str = "utf-8"  # "cp1252" once any part of the file had to be read as Windows-1252
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected += 1
+        self._add(line, reason)
+
+    def repair(self, line: int, reason: str) -> None:
+        self.repaired += 1
+        self._add(line, reason)
+
+    def _add(self, line: int, reason: str) -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(line, reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "kept": self.kept, "matched_providers": self.matched_providers,
+                "unmatched_npis": self.unmatched_npis, "rejected": self.rejected,
+                "errors": [{"line": e.line, "reason": e.reason} for e in sorted(self.errors, key=lambda e: e.line)],
+                "year": self.year}
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": self.rows, "imported": self.kept, "rejected": self.rejected,
+                "skipped": self.rows - self.kept - self.rejected}
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+@contextmanager
+def open_cms_file(path: Path) -> Iterator[tuple[IO[bytes], str]]:
+    """(binary stream, name for messages) of the data file; for a .zip, its largest .csv or .txt member."""
+    if not path.is_file():
+        raise UnreadableImportFile(f"{path} does not exist or is not a file")
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as stream:
+            yield stream, path.name
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableImportFile(f"{path.name}: the zip file is damaged and can't be opened ({exc})") from None
+    with archive:
+        members = [m for m in archive.infolist() if m.filename.lower().endswith((".csv", ".txt"))]
+        if not members:
+            raise UnreadableImportFile(f"{path.name}: the zip file holds no .csv or .txt data file")
+        chosen = max(members, key=lambda m: m.file_size)
+        try:
+            with archive.open(chosen) as stream:
+                yield stream, f"{path.name}:{Path(chosen.filename).name}"
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise UnreadableImportFile(f"{path.name}: the zip file is damaged and can't be read to the end "
+                                       f"({exc}); nothing was imported") from None
+
+
+@dataclass
+class _Header:
+    names: list[str]  # stripped, in file order
+    delimiter: str
+    positions: dict[str, int]  # our column name -> its position
+    file_names: dict[str, str]  # our column name -> the file's name for it (for messages)
+
+
+def _read_header(stream: IO[bytes], file_name: str, report: CmsImportReport, columns: dict[str, tuple[str, ...]],
+                 optional: frozenset[str], expected: str, command: str) -> _Header:
+    raw = stream.readline()
+    try:
+        line = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        line = raw.decode("cp1252", errors="replace")
+        report.encoding = "cp1252"
+    line = line.rstrip("\r\n")
+    delimiter = "\t" if line.count("\t") > line.count(",") else ","
+    try:
+        names = [n.strip() for n in next(csv.reader([line], delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        names = []
+    by_lower = {n.lower(): i for i, n in reversed(list(enumerate(names)))}
+    positions: dict[str, int] = {}
+    file_names: dict[str, str] = {}
+    for ours, candidates in columns.items():
+        for candidate in candidates:
+            if candidate.lower() in by_lower:
+                positions[ours] = by_lower[candidate.lower()]
+                file_names[ours] = names[positions[ours]]
+                break
+    missing = [columns[c][0] for c in columns if c not in positions and c not in optional]
+    if missing:
+        known = cms.identify(names)
+        if known is not None and known[1] != command:
+            what, other = known
+            use = f"; import it with `{other}`" if other else ""
+            raise UnreadableImportFile(f"{file_name}: this is {what}, not {expected}{use}. Nothing was imported.")
+        raise UnreadableImportFile(f"{file_name}: not {expected}: the first line lacks the column(s) "
+                                   f"{', '.join(missing)}. Nothing was imported.")
+    return _Header(names=names, delimiter=delimiter, positions=positions, file_names=file_names)
+
+
+def _parse(chunk: memoryview, first_line: int, header: _Header, wanted: list[str],
+           report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    """The wanted columns of the chunk's good rows as string arrays, the file line of each row (None: one row per
+    line from ``first_line``), and the number of lines in the chunk. Rows with the wrong number of fields are
+    reported."""
+    data: bytes | memoryview = chunk
+    if not _is_utf8(chunk):
+        data = bytes(chunk).decode("cp1252", errors="replace").encode("utf-8")
+        report.encoding = "cp1252"
+    width = len(header.names)
+    invalid: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    include = [f"c{header.positions[c]}" for c in wanted if c in header.positions]
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)], block_size=len(data) + 1,
+                                           use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid,
+                                             quote_char='"' if header.delimiter == "," else False),
+            convert_options=pacsv.ConvertOptions(include_columns=include,
+                                                 column_types={c: pa.string() for c in include},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return _parse_slowly(bytes(data), first_line, header, wanted, report)
+    buffer = bytes(data) if isinstance(data, memoryview) else data
+    line_count = buffer.count(b"\n")
+    lines: list[int] | None = None
+    if invalid or table.num_rows != line_count:
+        rows = [first_line + i for i, text_ in enumerate(buffer.split(b"\n")[:-1]) if text_.strip(b"\r")]
+        if len(rows) != table.num_rows + len(invalid) or any(n is None or not 0 < n <= len(rows) for n, _ in invalid):
+            return _parse_slowly(buffer, first_line, header, wanted, report)
+        refused = set()
+        for number, row_text in invalid:
+            assert number is not None
+            refused.add(rows[number - 1])
+            report.rows += 1
+            report.reject(rows[number - 1], _field_count_reason(row_text, header))
+        lines = [line for line in rows if line not in refused]
+    report.rows += table.num_rows
+    empty = pa.array([""] * table.num_rows, pa.string())
+    columns = [table.column(f"c{header.positions[c]}").combine_chunks() if c in header.positions else empty
+               for c in wanted]
+    return columns, lines, line_count
+
+
+def _field_count_reason(row_text: str, header: _Header) -> str:
+    try:
+        found = f"found {len(next(csv.reader([row_text], delimiter=header.delimiter)))}"
+    except (csv.Error, StopIteration):
+        found = "the row is not valid CSV"
+    return f"expected {len(header.names)} fields, {found}"
+
+
+def _parse_slowly(data: bytes, first_line: int, header: _Header, wanted: list[str],
+                  report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    """Line by line with the csv module, for a chunk pyarrow refuses as a whole."""
+    width = len(header.names)
+    positions = [header.positions.get(c) for c in wanted]
+    values: list[list[str]] = [[] for _ in wanted]
+    lines: list[int] = []
+    raw_lines = data.split(b"\n")[:-1]
+    for offset, raw in enumerate(raw_lines):
+        line = first_line + offset
+        if not raw.strip(b"\r"):
+            continue
+        report.rows += 1
+        text_ = raw.decode("utf-8", errors="replace").rstrip("\r")
+        try:
+            fields = next(csv.reader(io.StringIO(text_), delimiter=header.delimiter,
+                                     quoting=csv.QUOTE_MINIMAL if header.delimiter == "," else csv.QUOTE_NONE))
+        except (csv.Error, StopIteration):
+            report.reject(line, "the row is not valid CSV")
+            continue
+        if len(fields) != width:
+            report.reject(line, f"expected {width} fields, found {len(fields)}")
+            continue
+        lines.append(line)
+        for column, position in zip(values, positions, strict=True):
+            column.append(fields[position] if position is not None else "")
+    return [pa.array(v, pa.string()) for v in values], lines, len(raw_lines)
+
+
+def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: list[str], report: CmsImportReport,
+                   chunk_bytes: int) -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
+    """(columns, lines or None, first line) per chunk; a damaged zip member is refused as a whole."""
+    line = 2
+    try:
+        for chunk in _chunks(stream, chunk_bytes):
+            columns, lines, count = _parse(chunk, line, header, wanted, report)
+            yield columns, lines, line
+            line += count
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc}); "
+                                   f"nothing was imported") from None
+
+
+def _line_at(lines: list[int] | None, first: int, index: int) -> int:
+    return first + index if lines is None else lines[index]
+
+
+# -- writing ---------------------------------------------------------------------------------------------------
+
+def _driver_cursor(db: Session) -> Any:
+    driver = db.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the database connection was lost during the import")
+    return driver.cursor()
+
+
+def _copy_rows(db: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Many rows at once: COPY on PostgreSQL, executemany on SQLite (its loop runs in C)."""
+    if not rows:
+        return
+    cursor = _driver_cursor(db)
+    try:
+        if db.get_bind().dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+    finally:
+        cursor.close()
+
+
+def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, int]:
+    """(NPIs also in the directory, NPIs not in it) among the distinct NPIs ``npis_sql`` selects."""
+    row = db.execute(text(
+        f"SELECT count(*), count(p.npi) FROM ({npis_sql}) AS v "
+        f"LEFT JOIN {Provider.__tablename__} p ON p.npi = v.npi"), params).one()
+    total, matched = int(row[0]), int(row[1])
+    return matched, total - matched
+
+
+def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],
+              report: CmsImportReport) -> CmsImportReport:
+    """Run an import in one transaction and record the run (a failed one after its rollback)."""
+    started_at = datetime.now(UTC)
+    try:
+        run(report)
+        db.commit()
+    except Exception as exc:
+        db.rollback()
+        try:
+            imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
+                               started_at=started_at, counts=report.counts(), error=exc)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+            db.rollback()
+        raise
+    imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False, started_at=started_at,
+                       counts=report.counts())
+    return report
+
+
+def _check_year(year: int, *, latest: int) -> int:
+    if not FIRST_DATA_YEAR <= year <= latest:
+        raise UnreadableImportFile(f"year: must be between {FIRST_DATA_YEAR} and {latest}, not {year}")
+    return year
+
+
+# -- Medicare procedure volumes ----------------------------------------------------------------------------------
+
+_VOLUME_COLUMNS = ("npi", "hcpcs_code", "place_of_service", "data_year", "patients", "services", "source_file",
+                   "is_demo")
+_WANTED_UTILIZATION = ["npi", "code", "place", "patients", "services"]
+
+
+def _count(value: str) -> float | None:
+    """A count as CMS writes it ('212', '12419.0'; a thousands comma is tolerated); None if not a number."""
+    try:
+        number = float(value.strip().replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def import_utilization(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
+                       pack: Pack | None = None, chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
+    """Import one year of the "by Provider and Service" file: only the rows of procedure codes the knowledge pack
+    names, per NPI, code, place of service and year. Replaces that year's figures (other years stay); the year
+    comes from ``year`` or the CMS file name (``..._D23_...`` is 2023, ``..._CY2013...`` is 2013)."""
+    pack = pack or get_pack()
+    report = CmsImportReport()
+    codes = pa.array(sorted(pack.procedure_codes), pa.string())
+    if year is None:
+        year = cms.data_year_from_name(path.name)
+        if year is None and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                year = next((y for m in archive.namelist() if (y := cms.data_year_from_name(m))), None)
+    if year is None:
+        raise UnreadableImportFile(f"{path.name}: the data year is not in the file name (CMS names these files "
+                                   f"like MUP_PHY_R25_P05_V20_D23_Prov_Svc.csv, data year 2023); give it with --year")
+    report.year = _check_year(year, latest=datetime.now(UTC).year)
+
+    def run(report: CmsImportReport) -> None:
+        with open_cms_file(path) as (stream, file_name):
+            header = _read_header(stream, file_name, report, cms.UTILIZATION_COLUMNS, frozenset(),
+                                  "a Medicare Physician & Other Practitioners by Provider and Service file",
+                                  "fusioncare import-cms-utilization")
+            names = header.file_names
+            db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
+            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
+                                                        chunk_bytes):
+                _utilization_chunk(db, columns, lines, first, names, codes, report, year, file_name, is_demo)
+            report.matched_providers, report.unmatched_npis = _matched(
+                db, f"SELECT DISTINCT npi FROM {ProcedureVolume.__tablename__} WHERE data_year = :year",
+                {"year": year})
+
+    return _recorded("cms_utilization", db, path, run, report)
+
+
+def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | None, first: int,
+                       names: dict[str, str], codes: pa.Array, report: CmsImportReport, year: int, file_name: str,
+                       is_demo: bool) -> None:
+    npi, code, place, patients, services = columns
+    code = pc.utf8_trim_whitespace(code)
+    well_formed = pc.match_substring_regex(code, cms.HCPCS_PATTERN)
+    for i in pc.indices_nonzero(pc.invert(well_formed)).to_pylist():
+        report.reject(_line_at(lines, first, i), f"{names['code']} {code[i].as_py()!r} is not a procedure code "
+                                                 f"(5 letters or digits)")
+    keep = pc.indices_nonzero(pc.is_in(code, value_set=codes))
+    if not len(keep):
+        return
+    rows: dict[tuple[str, str, str], tuple] = {}
+    where: dict[tuple[str, str, str], int] = {}
+    for i, n, c, p, b, s in zip(keep.to_pylist(), pc.utf8_trim_whitespace(npi.take(keep)).to_pylist(),
+                                code.take(keep).to_pylist(), pc.utf8_trim_whitespace(place.take(keep)).to_pylist(),
+                                patients.take(keep).to_pylist(), services.take(keep).to_pylist(), strict=True):
+        line = _line_at(lines, first, i)
+        reason = _utilization_problem(n, p, b, s, names)
+        if reason is not None:
+            report.reject(line, reason)
+            continue
+        key = (n, c, p.upper())
+        if key in where:
+            report.reject(line, f"repeats the NPI, procedure code and place of service of line {where[key]}")
+            continue
+        where[key] = line
+        count = _count(b)
+        served = _count(s)
+        assert count is not None and served is not None
+        rows[key] = (n, c, p.upper(), year, int(count), served, file_name, is_demo)
+    report.kept += len(rows)
+    batch = list(rows.values())
+    if db.get_bind().dialect.name == "postgresql":
+        # Into a scratch table, then upserted: a row repeated in an earlier chunk is replaced, not a failure.
+        db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS cms_volume_batch ON COMMIT DROP AS "
+                        f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM {ProcedureVolume.__tablename__} WITH NO DATA"))
+        _copy_rows(db, "cms_volume_batch", _VOLUME_COLUMNS, batch)
+        db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({', '.join(_VOLUME_COLUMNS)}) "
+                        f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM cms_volume_batch {_VOLUME_UPSERT}"))
+        db.execute(text("DELETE FROM cms_volume_batch"))
+        return
+    cursor = _driver_cursor(db)
+    try:
+        cursor.executemany(f"INSERT INTO {ProcedureVolume.__tablename__} ({', '.join(_VOLUME_COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(_VOLUME_COLUMNS))}) {_VOLUME_UPSERT}", batch)
+    finally:
+        cursor.close()
+
+
+_VOLUME_UPSERT = ("ON CONFLICT (npi, hcpcs_code, place_of_service, data_year) DO UPDATE SET "
+                  "patients = excluded.patients, services = excluded.services, source_file = excluded.source_file, "
+                  "is_demo = excluded.is_demo")
+
+
+def _utilization_problem(npi: str, place: str, patients: str, services: str, names: dict[str, str]) -> str | None:
+    """Why a row of a kept procedure code can't be stored, in plain words naming the column; None if it can."""
+    if not is_valid_npi(npi):
+        if len(npi) == 10 and npi.isascii() and npi.isdigit():
+            return f"{names['npi']} {npi} fails the NPI check digit"
+        return f"{names['npi']} {npi!r} is not an NPI (10 digits)"
+    if place.upper() not in ("F", "O"):
+        return f"{names['place']} must be F (facility) or O (office), not {place!r}"
+    count = _count(patients)
+    if count is None or count != int(count):
+        return f"{names['patients']} {patients!r} is not a whole number"
+    if count < 11:
+        return (f"{names['patients']} is {int(count)}: CMS publishes only counts of 11 or more, so this row is not as "
+                f"CMS published it")
+    served = _count(services)
+    if served is None or served < 0:
+        return f"{names['services']} {services!r} is not a number of services"
+    return None
+
+
+# -- Doctors and Clinicians -------------------------------------------------------------------------------------
+
+_WANTED_CLINICIANS = list(cms.CLINICIAN_COLUMNS)
+_PRACTICE_COLUMNS = ("npi", "name", "org_pac_id", "address_line1", "address_line2", "city", "state", "zip_code",
+                     "phone", "telehealth", "individual_assignment", "medical_school", "graduation_year", "specialty")
+_DIGITS = re.compile(r"^\d+$")
+
+
+def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
+                      chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
+    """Import the Doctors and Clinicians file: every row as a practice of its clinician, then the facts per NPI.
+    Replaces the previous file's data (it is a monthly snapshot). ``year`` is the release's year (default: this
+    year)."""
+    this_year = datetime.now(UTC).year
+    report = CmsImportReport(year=_check_year(year if year is not None else this_year, latest=this_year))
+
+    def run(report: CmsImportReport) -> None:
+        with open_cms_file(path) as (stream, file_name):
+            header = _read_header(stream, file_name, report, cms.CLINICIAN_COLUMNS, cms.CLINICIAN_OPTIONAL,
+                                  "the Doctors and Clinicians National Downloadable File",
+                                  "fusioncare import-cms-clinicians")
+            has_telehealth = "telehealth" in header.positions
+            db.execute(delete(ClinicianFacts))
+            db.execute(delete(ClinicianPractice))
+            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report,
+                                                        chunk_bytes):
+                rows = _clinician_rows(columns, lines, first, header.file_names, report, has_telehealth,
+                                       this_year)
+                report.kept += len(rows)
+                for start in range(0, len(rows), _WRITE_BATCH):
+                    _copy_rows(db, ClinicianPractice.__tablename__, _PRACTICE_COLUMNS,
+                               rows[start:start + _WRITE_BATCH])
+            db.execute(text(_FACTS_SQL), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
+            report.matched_providers, report.unmatched_npis = _matched(
+                db, f"SELECT npi FROM {ClinicianFacts.__tablename__}", {})
+
+    return _recorded("cms_clinicians", db, path, run, report)
+
+
+# Per NPI over its rows: "always" when every row says Y (accepts the Medicare-approved amount as payment in full),
+# "sometimes" when any says Y or M (may accept); telehealth when any row says so (unknown if the layout has none).
+_FACTS_SQL = f"""
+INSERT INTO {ClinicianFacts.__tablename__}
+    (npi, accepts_assignment, telehealth, medical_school, graduation_year, specialty, source_file, data_year, is_demo)
+SELECT npi,
+       CASE WHEN MIN(COALESCE(individual_assignment, '')) = 'Y' THEN 'always'
+            WHEN MAX(CASE WHEN individual_assignment IN ('Y', 'M') THEN 1 ELSE 0 END) = 1 THEN 'sometimes' END,
+       CASE WHEN COUNT(telehealth) = 0 THEN NULL
+            WHEN MAX(CASE WHEN telehealth THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
+       MAX(medical_school), MAX(graduation_year), MAX(specialty), :source_file, :year, :demo
+FROM {ClinicianPractice.__tablename__} GROUP BY npi
+"""
+
+
+def _clinician_rows(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
+                    report: CmsImportReport, has_telehealth: bool, this_year: int) -> list[tuple]:
+    rows: list[tuple] = []
+    (npis, group, pac, line1, line2, city, state, zips, phones, telehealth, assignment, school, graduated,
+     specialty) = (pc.utf8_trim_whitespace(c).to_pylist() for c in columns)
+    for i, npi in enumerate(npis):
+        line = _line_at(lines, first, i)
+        if not is_valid_npi(npi):
+            report.reject(line, f"{names['npi']} {npi} fails the NPI check digit"
+                          if len(npi) == 10 and npi.isascii() and npi.isdigit()
+                          else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
+            continue
+        zip_code = _repaired_digits(zips[i], (5, 9), names["zip"], line, report, "ZIP code")
+        phone = _repaired_digits(phones[i], (10,), names["phone"], line, report, "phone number", pad=False)
+        org = _repaired_digits(pac[i], (10,), names.get("org_pac_id", "org_pac_id"), line, report, "PAC ID")
+        year = None
+        if graduated[i]:
+            if _DIGITS.match(graduated[i]) and 1900 <= int(graduated[i]) <= this_year:
+                year = int(graduated[i])
+            else:
+                report.repair(line, f"{names['graduation_year']} {graduated[i]!r} is not a year; left out")
+        sign = assignment[i].upper()
+        if sign not in ("Y", "M", ""):
+            report.repair(line, f"{names['assignment']} must be Y or M, not {assignment[i]!r}; left out")
+            sign = ""
+        state_code = state[i].upper() if len(state[i]) == 2 and state[i].isalpha() else None
+        rows.append((npi, group[i][:200] or None, org, line1[i][:200] or None, line2[i][:200] or None,
+                     city[i][:100] or None, state_code, zip_code, phone,
+                     (telehealth[i].upper() == "Y") if has_telehealth else None, sign or None,
+                     school[i][:200] or None, year, specialty[i][:100] or None))
+    return rows
+
+
+def _repaired_digits(value: str, lengths: tuple[int, ...], column: str, line: int, report: CmsImportReport,
+                     what: str, *, pad: bool = True) -> str | None:
+    """A code of digits as CMS writes it; one that lost its leading zeros in a spreadsheet gets them back (and the
+    repair is reported); anything else is left out with its reason."""
+    if not value:
+        return None
+    if _DIGITS.match(value):
+        if len(value) in lengths:
+            return value
+        target = next((n for n in lengths if n > len(value)), None)
+        if pad and target is not None and target - len(value) <= 2:
+            repaired = value.zfill(target)
+            report.repair(line, f"repaired: {column} {value} lost its leading zero (spreadsheet damage); "
+                                f"read as {repaired}")
+            return repaired
+    report.repair(line, f"{column} {value!r} is not a {what} as CMS writes it "
+                        f"({' or '.join(str(n) for n in lengths)} digits; spreadsheet damage?); left out")
+    return None
+
