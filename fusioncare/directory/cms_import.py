@@ -488,7 +488,8 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
 
 
 # Per NPI over its rows: "always" when every row says Y (accepts the Medicare-approved amount as payment in full),
-# "sometimes" when any says Y or M (may accept); telehealth when any row says so (unknown if the layout has none).
+# "sometimes" when any says Y or M (may accept); telehealth when any row says so (unknown if the layout has none);
+# the school when one is named (CMS writes OTHER for a school not on its list).
 _FACTS_SQL = f"""
 INSERT INTO {ClinicianFacts.__tablename__}
     (npi, accepts_assignment, telehealth, medical_school, graduation_year, specialty, source_file, data_year, is_demo)
@@ -497,7 +498,8 @@ SELECT npi,
             WHEN MAX(CASE WHEN individual_assignment IN ('Y', 'M') THEN 1 ELSE 0 END) = 1 THEN 'sometimes' END,
        CASE WHEN COUNT(telehealth) = 0 THEN NULL
             WHEN MAX(CASE WHEN telehealth THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
-       MAX(medical_school), MAX(graduation_year), MAX(specialty), :source_file, :year, :demo
+       MAX(CASE WHEN medical_school <> 'OTHER' THEN medical_school END), MAX(graduation_year), MAX(specialty),
+       :source_file, :year, :demo
 FROM {ClinicianPractice.__tablename__} GROUP BY npi
 """
 

@@ -425,6 +425,7 @@ class MedicareDataset(PackModel):
     code: Literal["utilization", "clinicians"]
     name: Text
     caveat: Text
+    short_caveat: Text = Field(description="The caveat in one short line, for a match card.")
     sources: list[Code] = Field(min_length=1)
 
 

@@ -49,3 +49,24 @@ def write_utilization(path: Path, rows: Iterable[dict[str, str] | str], *, layou
                       gender: bool = False, encoding: str = "utf-8") -> Path:
     path.write_bytes(utilization_text(rows, layout=layout, gender=gender).encode(encoding))
     return path
+
+
+def clinician(npi: str, *, group: str = "SPINE & PAIN ASSOCIATES, LLC", line1: str = "1 MAIN ST",
+              city: str = "NEW YORK", state: str = "NY", zip_code: str = "100011234", phone: str = "2125550100",
+              telehealth: str = "",
+              assignment: str = "Y", specialty: str = "INTERVENTIONAL PAIN MANAGEMENT", school: str = "OTHER",
+              graduated: str = "2001") -> dict[str, str]:
+    """One row of the current Doctors and Clinicians layout, by column name."""
+    return {"NPI": npi, "Facility Name": group, "adr_ln_1": line1, "City/Town": city, "State": state,
+            "ZIP Code": zip_code, "Telephone Number": phone, "Telehlth": telehealth, "ind_assgn": assignment,
+            "pri_spec": specialty, "Med_sch": school, "Grd_yr": graduated, "Cred": "MD"}
+
+
+def write_clinicians(path: Path, rows: Iterable[dict[str, str]]) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(cms.CLINICIANS_HEADER)
+    for row in rows:
+        writer.writerow([row.get(c, "") for c in cms.CLINICIANS_HEADER])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
