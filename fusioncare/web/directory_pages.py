@@ -14,10 +14,11 @@ from fusioncare.deps import ReadDbSession
 from fusioncare.directory import service
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
-from fusioncare.directory.schemas import ProviderProfile, ProviderRead, ProviderSearch
+from fusioncare.directory.schemas import ProviderRead, ProviderSearch
 from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
 from fusioncare.display import when_short, zone_words
 from fusioncare.scheduling import service as scheduling
+from fusioncare.triage.routes import KnowledgePack
 from fusioncare.validation import problems_from
 from fusioncare.web.templating import templates
 
@@ -78,19 +79,20 @@ def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
 
 
 @router.get("/doctors/{npi}", response_class=HTMLResponse)
-def profile_page(request: Request, db: ReadDbSession, npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
+def profile_page(request: Request, db: ReadDbSession, pack: KnowledgePack,
+                 npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
     try:
-        provider = service.get_provider(db=db, npi=npi)
+        service.get_provider(db=db, npi=npi)
     except ProviderNotFound:
         return templates.TemplateResponse(request, "directory/not_found.html", {"npi": npi}, status_code=404)
     near = request.query_params.get("near", "")
-    distance = None
+    place = None
     if near:
         try:
-            distance = service.distance_to(provider=provider, place=service.resolve_place(near=near))
+            place = service.resolve_place(near=near)
         except InvalidSearch:
             near = ""
-    profile = ProviderProfile.from_provider(provider, distance)
+    profile = service.get_profile(db=db, npi=npi, pack=pack, place=place)
     booking = {"bookable": scheduling.provider_is_bookable(db=db, npi=npi)
                and bool(scheduling.appointment_types(db=db, npi=npi)),
                "opening": _openings(db, [npi]).get(npi)}
