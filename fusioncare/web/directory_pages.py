@@ -27,8 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
 FORM_FIELDS = ("specialty", "near", "radius_miles", "q", "insurance", "language", "telehealth", "accepting_new",
-               "cursor")
-FILTER_FIELDS = ("insurance", "language", "telehealth", "accepting_new")  # the same filters as /matches
+               "accepts_medicare_assignment", "cursor")
+# The same filters as /matches, and accepting new patients.
+FILTER_FIELDS = ("insurance", "language", "telehealth", "accepting_new", "accepts_medicare_assignment")
+CHECKBOXES = ("telehealth", "accepting_new", "accepts_medicare_assignment")
 
 
 def book_path(opening: scheduling.Opening) -> str:
@@ -58,7 +60,7 @@ def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
     """The form; with specialty and near filled in, the results below it (plain GET, works without JS)."""
     form = {k: v.strip() for k, v in request.query_params.items() if k in FORM_FIELDS}
     # A checkbox that is not ticked filters nothing (never "only those who said no").
-    query = {k: v for k, v in form.items() if v != "" and not (k in ("telehealth", "accepting_new") and v != "true")}
+    query = {k: v for k, v in form.items() if v != "" and not (k in CHECKBOXES and v != "true")}
     context: dict = {"form": form, "errors": {}, "result": None, **_vocabulary(),
                      "filters_set": any(form.get(k) for k in FILTER_FIELDS)}
     if form.get("specialty") or form.get("near"):

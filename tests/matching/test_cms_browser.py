@@ -52,3 +52,13 @@ def test_a_match_card_shows_the_procedure_evidence_with_its_caveat_on_a_phone(ph
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert axe_problems(page) == []
     screenshot(page, "matches-medicare-evidence")
+
+
+def test_the_doctors_page_filters_on_medicare_assignment_with_a_checkbox(page, live_server, cms_data):
+    page.goto(f"{live_server.url}/doctors?specialty=pain_medicine&near=10001")
+    expect(page.locator(".provider-card")).to_have_count(6)
+    page.locator("details.match-more summary").click()
+    page.get_by_label(re.compile("^Only doctors who accept the Medicare-approved amount")).check()
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator(".provider-card")).to_have_count(1)
+    expect(page.locator(".provider-card")).to_contain_text("Jane Far")
