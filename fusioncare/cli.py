@@ -422,6 +422,53 @@ def import_cms_clinicians(
     _run_cms_import("clinicians", file, year, demo, as_json)
 
 
+@app.command("generate-cms-utilization")
+def generate_cms_utilization(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV (name it ..._D24_... for data year "
+                                                    "2024).")],
+    rows: Annotated[int | None, typer.Option("--rows", min=1, max=20_000_000, help="Rows of made-up clinicians; "
+                                             "without it, every row for the directory's demo providers.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same file.")] = 1,
+) -> None:
+    """Write a synthetic "by Provider and Service" file in the exact current 28-column layout (import with --demo)."""
+    _generate_cms("utilization", out, rows, seed)
+
+
+@app.command("generate-cms-clinicians")
+def generate_cms_clinicians(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")],
+    rows: Annotated[int | None, typer.Option("--rows", min=1, max=20_000_000, help="Rows of made-up clinicians; "
+                                             "without it, rows for the directory's demo providers.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same file.")] = 1,
+) -> None:
+    """Write a synthetic Doctors and Clinicians file in the exact current 31-column layout (import with --demo)."""
+    _generate_cms("clinicians", out, rows, seed)
+
+
+def _generate_cms(kind: str, out: Path, rows: int | None, seed: int) -> None:
+    from sqlalchemy import select
+
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory import cms_generator
+    from fusioncare.directory.models import Provider
+
+    seeds = None
+    if rows is None:
+        session = make_session_factory(_engine())()
+        try:
+            seeds = cms_generator.seeds_from_directory(session.scalars(
+                select(Provider).where(Provider.is_demo.is_(True), Provider.is_active.is_(True))
+                .order_by(Provider.npi)))
+        finally:
+            session.close()
+        if not seeds:
+            _fail_on_bad_input(ValueError("rows: the directory holds no demo providers; run `fusioncare demo` "
+                                          "first, or give --rows"))
+    write = cms_generator.generate_utilization if kind == "utilization" else cms_generator.generate_clinicians
+    written = write(out, rows=rows, seed=seed, clinicians=seeds)
+    err_console.print(f"Wrote {written} rows to {out}. Synthetic: import with --demo.", highlight=False)
+
+
 @app.command("search-providers")
 def search_providers(
     specialty: Annotated[str, typer.Option("--specialty", help="A specialty code, e.g. pain_medicine.")],

@@ -161,3 +161,11 @@ def generate_clinicians(path: Path, *, rows: int | None = None, seed: int = 1,
 
 # As in the 2025-2026 files: two header names padded with tabs (the importer strips them).
 _PADDED_CLINICIANS_HEADER = tuple(f"{n}\t\t\t\t" if n in ("Cred", "Telehlth") else n for n in cms.CLINICIANS_HEADER)
+
+
+def seeds_from_directory(providers: Iterable) -> list[ClinicianSeed]:
+    """ClinicianSeeds for directory providers (models.Provider rows), individuals only."""
+    return [ClinicianSeed(npi=p.npi, last_name=p.last_name or "", first_name=p.first_name or "",
+                          specialties=tuple(p.specialties), address_line1=p.address_line1 or "1 MAIN ST",
+                          city=p.city or "", state=(p.state or "")[:2], zip_code=(p.zip_code or "00000"),
+                          phone=p.phone or "") for p in providers if p.entity_type == 1]

@@ -270,3 +270,20 @@ def test_import_cms_clinicians_refuses_a_missing_or_wrong_file_with_exit_2(cli, 
     wrong = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(14))])
     result = cli("import-cms-clinicians", str(wrong))
     assert result.exit_code == 2 and "import-cms-utilization" in result.stderr
+
+
+def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path):
+    volumes, clinicians = tmp_path / CURRENT_NAME, tmp_path / "DAC_NationalDownloadableFile.csv"
+    assert cli("generate-cms-utilization", "--rows", "500", "--seed", "3", "--out", str(volumes)).exit_code == 0
+    assert cli("generate-cms-clinicians", "--rows", "200", "--out", str(clinicians)).exit_code == 0
+    assert volumes.read_text(encoding="utf-8").split("\n")[0] == ",".join(cms.UTILIZATION_HEADER)
+
+    used = json.loads(cli("import-cms-utilization", str(volumes), "--demo", "--json").stdout)
+    listed = json.loads(cli("import-cms-clinicians", str(clinicians), "--demo", "--json").stdout)
+    assert (used["rows"], used["rejected"], used["year"]) == (500, 0, 2024) and used["kept"] > 0
+    assert (listed["rows"], listed["kept"], listed["rejected"]) == (200, 200, 0)
+
+
+def test_generating_for_the_demo_providers_needs_them_first(cli, tmp_path):
+    result = cli("generate-cms-clinicians", "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2 and "run `fusioncare demo` first" in result.stderr
