@@ -66,7 +66,8 @@ def _random_npi(rng: random.Random) -> str:
 
 
 def _seeds(rng: random.Random, count: int) -> Iterator[ClinicianSeed]:
-    specialties = list(SPECIALTY_CODES)
+    # About one clinician in three of the specialties whose codes the pack names, as in the national file.
+    specialties = [*SPECIALTY_CODES, *(["primary_care"] * 8), *(["neurologist"] * 4)]
     for i in range(count):
         zip_code = f"{rng.randint(1001, 99950):05d}"
         yield ClinicianSeed(npi=_random_npi(rng), last_name=f"PROVIDER{i}", first_name="DEMO",
@@ -140,8 +141,8 @@ def _write(path: Path, header: tuple[str, ...], rows: Iterable[list[str]], limit
 
 def generate_utilization(path: Path, *, rows: int | None = None, seed: int = 1,
                          clinicians: list[ClinicianSeed] | None = None) -> int:
-    """For the given clinicians (every row for each), or ``rows`` rows of made-up ones (about one row in eight of
-    a kept code, as in the real file's mix). Returns the rows written."""
+    """For the given clinicians (every row for each), or ``rows`` rows of made-up ones (about one row in ten of
+    a code the pack names). Returns the rows written."""
     rng = random.Random(seed)
     if clinicians is not None:
         return _write(path, cms.UTILIZATION_HEADER, utilization_rows(clinicians, rng), rows)

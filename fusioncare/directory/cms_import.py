@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import math
+import queue
 import re
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -26,19 +28,18 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import delete, text
+from sqlalchemy import Index, Table, delete, text
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import cms, imports
 from fusioncare.directory.errors import UnreadableImportFile
-from fusioncare.directory.importer import CHUNK_BYTES, _chunks, _is_utf8
+from fusioncare.directory.importer import CHUNK_BYTES, _bulk_session_settings, _chunks, _is_utf8
 from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
-from fusioncare.directory.npi import is_valid_npi
+from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
 from fusioncare.knowledge.loader import Pack, get_pack
 
 MAX_REPORTED_ERRORS = 10_000  # "rejected" stays exact beyond this
 FIRST_DATA_YEAR = 2012
-_WRITE_BATCH = 20_000
 
 
 @dataclass
@@ -173,16 +174,26 @@ def _parse(chunk: memoryview, first_line: int, header: _Header, wanted: list[str
         return "skip"
 
     include = [f"c{header.positions[c]}" for c in wanted if c in header.positions]
-    try:
-        table = pacsv.read_csv(
+
+    def read(threads: bool) -> pa.Table:
+        # Two blocks on two threads when the chunk is clean; a refused row is only numbered exactly when one
+        # thread reads one block in order, so a chunk with one is read again that way.
+        return pacsv.read_csv(
             pa.BufferReader(pa.py_buffer(data)),
-            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)], block_size=len(data) + 1,
-                                           use_threads=False),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)],
+                                           block_size=len(data) // 2 + 1 if threads else len(data) + 1,
+                                           use_threads=threads),
             parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid,
                                              quote_char='"' if header.delimiter == "," else False),
             convert_options=pacsv.ConvertOptions(include_columns=include,
                                                  column_types={c: pa.string() for c in include},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+    try:
+        table = read(threads=True)
+        if invalid:
+            invalid.clear()
+            table = read(threads=False)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return _parse_slowly(bytes(data), first_line, header, wanted, report)
     buffer = bytes(data) if isinstance(data, memoryview) else data
@@ -245,16 +256,54 @@ def _parse_slowly(data: bytes, first_line: int, header: _Header, wanted: list[st
 
 def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: list[str], report: CmsImportReport,
                    chunk_bytes: int) -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
-    """(columns, lines or None, first line) per chunk; a damaged zip member is refused as a whole."""
-    line = 2
+    """(columns, lines or None, first line) per chunk, parsed one chunk ahead in a reading thread (pyarrow and the
+    database drivers release the GIL, so parsing the next chunk overlaps writing this one; at most two parsed
+    chunks wait, so memory stays bounded). What the parse finds goes into ``report`` when the stream ends. A
+    damaged zip member is refused as a whole."""
+    parsed = CmsImportReport()  # written by the reading thread only
+    prepared: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                prepared.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        line = 2
+        try:
+            for chunk in _chunks(stream, chunk_bytes):
+                columns, lines, count = _parse(chunk, line, header, wanted, parsed)
+                if not put((columns, lines, line)):
+                    return
+                line += count
+            put(None)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc}); "
+                                     f"nothing was imported"))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    thread = threading.Thread(target=work, name="cms-reader", daemon=True)
+    thread.start()
     try:
-        for chunk in _chunks(stream, chunk_bytes):
-            columns, lines, count = _parse(chunk, line, header, wanted, report)
-            yield columns, lines, line
-            line += count
-    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-        raise UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc}); "
-                                   f"nothing was imported") from None
+        while (item := prepared.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        report.rows += parsed.rows
+        report.rejected += parsed.rejected
+        report.repaired += parsed.repaired
+        report.errors.extend(parsed.errors[:MAX_REPORTED_ERRORS - len(report.errors)])
+        if parsed.encoding != "utf-8":
+            report.encoding = parsed.encoding
 
 
 def _line_at(lines: list[int] | None, first: int, index: int) -> int:
@@ -268,23 +317,6 @@ def _driver_cursor(db: Session) -> Any:
     if driver is None:
         raise RuntimeError("the database connection was lost during the import")
     return driver.cursor()
-
-
-def _copy_rows(db: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Many rows at once: COPY on PostgreSQL, executemany on SQLite (its loop runs in C)."""
-    if not rows:
-        return
-    cursor = _driver_cursor(db)
-    try:
-        if db.get_bind().dialect.name == "postgresql":
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join("?" * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-    finally:
-        cursor.close()
 
 
 def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, int]:
@@ -301,8 +333,9 @@ def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportRepo
     """Run an import in one transaction and record the run (a failed one after its rollback)."""
     started_at = datetime.now(UTC)
     try:
-        run(report)
-        db.commit()
+        with _bulk_session_settings(db):
+            run(report)
+            db.commit()
     except Exception as exc:
         db.rollback()
         try:
@@ -376,6 +409,8 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
 def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | None, first: int,
                        names: dict[str, str], codes: pa.Array, report: CmsImportReport, year: int, file_name: str,
                        is_demo: bool) -> None:
+    """Validate and store one chunk. Column-wise: rows whose values are all in the plain form CMS writes pass in
+    bulk; only the others are looked at one by one (to say why, or to read '1,234' or '12.0')."""
     npi, code, place, patients, services = columns
     code = pc.utf8_trim_whitespace(code)
     well_formed = pc.match_substring_regex(code, cms.HCPCS_PATTERN)
@@ -385,40 +420,115 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
     keep = pc.indices_nonzero(pc.is_in(code, value_set=codes))
     if not len(keep):
         return
-    rows: dict[tuple[str, str, str], tuple] = {}
-    where: dict[tuple[str, str, str], int] = {}
-    for i, n, c, p, b, s in zip(keep.to_pylist(), pc.utf8_trim_whitespace(npi.take(keep)).to_pylist(),
-                                code.take(keep).to_pylist(), pc.utf8_trim_whitespace(place.take(keep)).to_pylist(),
-                                patients.take(keep).to_pylist(), services.take(keep).to_pylist(), strict=True):
-        line = _line_at(lines, first, i)
-        reason = _utilization_problem(n, p, b, s, names)
+    npi, code = pc.utf8_trim_whitespace(npi.take(keep)), code.take(keep)
+    place = pc.utf8_upper(pc.utf8_trim_whitespace(place.take(keep)))
+    patients, services = patients.take(keep), services.take(keep)
+    plain = pc.and_(pc.and_(_valid_npis(npi), pc.is_in(place, value_set=_PLACES)),
+                    pc.and_(pc.match_substring_regex(patients, r"^[0-9]{1,9}$"),
+                            pc.match_substring_regex(services, r"^[0-9]{1,12}(\.[0-9]+)?$")))
+    counts = pc.cast(pc.if_else(plain, patients, "0"), pa.int64())
+    plain = pc.and_(plain, pc.greater_equal(counts, 11))
+    # Rows out of the plain form: a reason, or (rarely) a value in another form we can still read.
+    extra: list[tuple] = []
+    for j in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        n, p, b, v = npi[j].as_py(), place[j].as_py(), patients[j].as_py(), services[j].as_py()
+        reason = _utilization_problem(n, p, b, v, names)
         if reason is not None:
-            report.reject(line, reason)
-            continue
-        key = (n, c, p.upper())
-        if key in where:
-            report.reject(line, f"repeats the NPI, procedure code and place of service of line {where[key]}")
-            continue
-        where[key] = line
-        count = _count(b)
-        served = _count(s)
-        assert count is not None and served is not None
-        rows[key] = (n, c, p.upper(), year, int(count), served, file_name, is_demo)
-    report.kept += len(rows)
-    batch = list(rows.values())
+            report.reject(_line_at(lines, first, keep[j].as_py()), reason)
+        else:
+            extra.append((j, n, code[j].as_py(), p, int(_count(b) or 0), float(_count(v) or 0.0)))
+    chosen = pc.indices_nonzero(plain)
+    table = pa.table({"index": chosen, "npi": npi.take(chosen), "hcpcs_code": code.take(chosen),
+                      "place_of_service": place.take(chosen), "patients": counts.take(chosen),
+                      "services": pc.cast(services.take(chosen), pa.float64())})
+    if extra:
+        table = pa.concat_tables([table, pa.table({
+            "index": pa.array([e[0] for e in extra], pa.int64()), "npi": [e[1] for e in extra],
+            "hcpcs_code": [e[2] for e in extra], "place_of_service": [e[3] for e in extra],
+            "patients": pa.array([e[4] for e in extra], pa.int64()),
+            "services": pa.array([e[5] for e in extra], pa.float64())})]).sort_by("index")
+    table = _first_of_each_key(table, keep, lines, first, report)
+    report.kept += table.num_rows
+    n_rows = table.num_rows
+    table = table.drop_columns(["index"]).append_column("data_year", pa.array([year] * n_rows, pa.int16()))
+    table = table.append_column("source_file", pa.array([file_name[:255]] * n_rows, pa.string()))
+    table = table.append_column("is_demo", pa.array([is_demo] * n_rows, pa.bool_())).select(list(_VOLUME_COLUMNS))
     if db.get_bind().dialect.name == "postgresql":
         # Into a scratch table, then upserted: a row repeated in an earlier chunk is replaced, not a failure.
         db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS cms_volume_batch ON COMMIT DROP AS "
                         f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM {ProcedureVolume.__tablename__} WITH NO DATA"))
-        _copy_rows(db, "cms_volume_batch", _VOLUME_COLUMNS, batch)
+        _copy_table(db, "cms_volume_batch", table)
         db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({', '.join(_VOLUME_COLUMNS)}) "
                         f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM cms_volume_batch {_VOLUME_UPSERT}"))
         db.execute(text("DELETE FROM cms_volume_batch"))
         return
+    _insert_table(db, ProcedureVolume.__tablename__, table, suffix=_VOLUME_UPSERT)
+
+
+_PLACES = pa.array(["F", "O"], pa.string())
+
+
+def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None, first: int,
+                       report: CmsImportReport) -> pa.Table:
+    """The table without rows that repeat an earlier row's NPI, code and place of service (each reported)."""
+    key = pc.binary_join_element_wise(table["npi"], table["hcpcs_code"], table["place_of_service"], "|")
+    counted = pc.value_counts(key)
+    repeated = counted.field("values").filter(pc.greater(counted.field("counts"), 1))
+    if not len(repeated):
+        return table
+    seen: dict[str, int] = {}
+    drop: list[int] = []
+    for row, (k, index) in enumerate(zip(key.to_pylist(), table["index"].to_pylist(), strict=True)):
+        if k not in seen:
+            seen[k] = _line_at(lines, first, keep[index].as_py())
+            continue
+        if k in seen:
+            drop.append(row)
+            report.reject(_line_at(lines, first, keep[index].as_py()),
+                          f"repeats the NPI, procedure code and place of service of line {seen[k]}")
+    mask = pa.array([True] * table.num_rows)
+    mask = pc.if_else(pc.is_in(pa.array(range(table.num_rows)), value_set=pa.array(drop, pa.int64())), False, mask)
+    return table.filter(mask)
+
+
+def _valid_npis(npi: pa.Array) -> pa.Array:
+    """Column-wise NPI check: ten digits whose last is the Luhn check digit over the 80840 prefix (npi.py)."""
+    shape = pc.match_substring_regex(npi, r"^[0-9]{10}$")
+    safe = pc.if_else(shape, npi, "0000000000")
+    digits = [pc.cast(pc.utf8_slice_codeunits(safe, i, i + 1), pa.int16()) for i in range(10)]
+    total: Any = pa.scalar(PREFIX_SUM, pa.int16())
+    for position in range(9):
+        d = digits[position]
+        if position % 2 == 0:  # positions 0, 2, 4, 6, 8 are doubled (npi.check_digit)
+            d = pc.subtract(pc.multiply(d, 2), pc.if_else(pc.greater(d, 4), 9, 0))
+        total = pc.add(total, d)
+    check = pc.remainder(pc.subtract(10, pc.remainder(total, 10)), 10)
+    return pc.and_(shape, pc.equal(check, digits[9]))
+
+
+def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
+    """PostgreSQL: COPY the table's rows in CSV written by pyarrow (a null is an empty unquoted field)."""
+    if not table.num_rows:
+        return
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False))
     cursor = _driver_cursor(db)
     try:
-        cursor.executemany(f"INSERT INTO {ProcedureVolume.__tablename__} ({', '.join(_VOLUME_COLUMNS)}) "
-                           f"VALUES ({', '.join('?' * len(_VOLUME_COLUMNS))}) {_VOLUME_UPSERT}", batch)
+        with cursor.copy(f"COPY {table_name} ({', '.join(table.column_names)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(sink.getvalue().to_pybytes())
+    finally:
+        cursor.close()
+
+
+def _insert_table(db: Session, table_name: str, table: pa.Table, *, suffix: str = "") -> None:
+    """SQLite: executemany over the table's rows (its loop runs in C)."""
+    if not table.num_rows:
+        return
+    cursor = _driver_cursor(db)
+    try:
+        cursor.executemany(f"INSERT INTO {table_name} ({', '.join(table.column_names)}) "
+                           f"VALUES ({', '.join('?' * table.num_columns)}) {suffix}",
+                           zip(*(column.to_pylist() for column in table.columns), strict=True))
     finally:
         cursor.close()
 
@@ -451,8 +561,6 @@ def _utilization_problem(npi: str, place: str, patients: str, services: str, nam
 # -- Doctors and Clinicians -------------------------------------------------------------------------------------
 
 _WANTED_CLINICIANS = list(cms.CLINICIAN_COLUMNS)
-_PRACTICE_COLUMNS = ("npi", "name", "org_pac_id", "address_line1", "address_line2", "city", "state", "zip_code",
-                     "phone", "telehealth", "individual_assignment", "medical_school", "graduation_year", "specialty")
 _DIGITS = re.compile(r"^\d+$")
 
 
@@ -470,21 +578,34 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
                                   "the Doctors and Clinicians National Downloadable File",
                                   "fusioncare import-cms-clinicians")
             has_telehealth = "telehealth" in header.positions
+            postgresql = db.get_bind().dialect.name == "postgresql"
             db.execute(delete(ClinicianFacts))
             db.execute(delete(ClinicianPractice))
+            # Built once after the rows are in (one sort) rather than updated row by row; in the same
+            # transaction, so a failed import leaves it as it was.
+            by_npi = _practices_npi_index()
+            by_npi.drop(db.connection(), checkfirst=True)
             for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report,
                                                         chunk_bytes):
-                rows = _clinician_rows(columns, lines, first, header.file_names, report, has_telehealth,
-                                       this_year)
-                report.kept += len(rows)
-                for start in range(0, len(rows), _WRITE_BATCH):
-                    _copy_rows(db, ClinicianPractice.__tablename__, _PRACTICE_COLUMNS,
-                               rows[start:start + _WRITE_BATCH])
+                table = _clinician_table(columns, lines, first, header.file_names, report, has_telehealth,
+                                         this_year)
+                report.kept += table.num_rows
+                if postgresql:
+                    _copy_table(db, ClinicianPractice.__tablename__, table)
+                else:
+                    _insert_table(db, ClinicianPractice.__tablename__, table)
+            by_npi.create(db.connection())
             db.execute(text(_FACTS_SQL), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
             report.matched_providers, report.unmatched_npis = _matched(
                 db, f"SELECT npi FROM {ClinicianFacts.__tablename__}", {})
 
     return _recorded("cms_clinicians", db, path, run, report)
+
+
+def _practices_npi_index() -> Index:
+    table = ClinicianPractice.__table__
+    assert isinstance(table, Table)  # a declarative model's table (typed as any FromClause)
+    return next(i for i in table.indexes if i.name == "ix_cms_clinician_practices_npi")
 
 
 # Per NPI over its rows: "always" when every row says Y (accepts the Medicare-approved amount as payment in full),
@@ -504,37 +625,71 @@ FROM {ClinicianPractice.__tablename__} GROUP BY npi
 """
 
 
-def _clinician_rows(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
-                    report: CmsImportReport, has_telehealth: bool, this_year: int) -> list[tuple]:
-    rows: list[tuple] = []
-    (npis, group, pac, line1, line2, city, state, zips, phones, telehealth, assignment, school, graduated,
-     specialty) = (pc.utf8_trim_whitespace(c).to_pylist() for c in columns)
-    for i, npi in enumerate(npis):
-        line = _line_at(lines, first, i)
-        if not is_valid_npi(npi):
-            report.reject(line, f"{names['npi']} {npi} fails the NPI check digit"
-                          if len(npi) == 10 and npi.isascii() and npi.isdigit()
-                          else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
-            continue
-        zip_code = _repaired_digits(zips[i], (5, 9), names["zip"], line, report, "ZIP code")
-        phone = _repaired_digits(phones[i], (10,), names["phone"], line, report, "phone number", pad=False)
-        org = _repaired_digits(pac[i], (10,), names.get("org_pac_id", "org_pac_id"), line, report, "PAC ID")
-        year = None
-        if graduated[i]:
-            if _DIGITS.match(graduated[i]) and 1900 <= int(graduated[i]) <= this_year:
-                year = int(graduated[i])
-            else:
-                report.repair(line, f"{names['graduation_year']} {graduated[i]!r} is not a year; left out")
-        sign = assignment[i].upper()
-        if sign not in ("Y", "M", ""):
-            report.repair(line, f"{names['assignment']} must be Y or M, not {assignment[i]!r}; left out")
-            sign = ""
-        state_code = state[i].upper() if len(state[i]) == 2 and state[i].isalpha() else None
-        rows.append((npi, group[i][:200] or None, org, line1[i][:200] or None, line2[i][:200] or None,
-                     city[i][:100] or None, state_code, zip_code, phone,
-                     (telehealth[i].upper() == "Y") if has_telehealth else None, sign or None,
-                     school[i][:200] or None, year, specialty[i][:100] or None))
-    return rows
+def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
+                     report: CmsImportReport, has_telehealth: bool, this_year: int) -> pa.Table:
+    """The chunk's rows as cms_clinician_practices columns. Column-wise; only values out of the form CMS writes are
+    looked at one by one (refused with their reason, or repaired or left out, and reported)."""
+    col = {name: pc.utf8_trim_whitespace(c) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
+    valid = _valid_npis(col["npi"])
+    for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
+        npi = col["npi"][i].as_py()
+        report.reject(_line_at(lines, first, i), f"{names['npi']} {npi} fails the NPI check digit"
+                      if len(npi) == 10 and npi.isascii() and npi.isdigit()
+                      else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
+    keep = pc.indices_nonzero(valid)
+    col = {name: c.take(keep) for name, c in col.items()}
+
+    def line_of(j: int) -> int:
+        return _line_at(lines, first, keep[j].as_py())
+
+    def digits(name: str, pattern: str, lengths: tuple[int, ...], what: str, *, pad: bool = True) -> pa.Array:
+        values = col[name]
+        good = pc.match_substring_regex(values, pattern)
+        out = pc.if_else(good, values, pa.scalar(None, pa.string()))
+        bad = pc.indices_nonzero(pc.invert(good)).to_pylist()
+        if not bad:
+            return _blank_is_null(out)
+        fixed = out.to_pylist()
+        for j in bad:
+            fixed[j] = _repaired_digits(values[j].as_py(), lengths, names.get(name, name), line_of(j), report, what,
+                                        pad=pad)
+        return _blank_is_null(pa.array(fixed, pa.string()))
+
+    zip_code = digits("zip", r"^([0-9]{5}|[0-9]{9})?$", (5, 9), "ZIP code")
+    phone = digits("phone", r"^([0-9]{10})?$", (10,), "phone number", pad=False)
+    org = digits("org_pac_id", r"^([0-9]{10})?$", (10,), "PAC ID")
+    graduated = col["graduation_year"]
+    year_ok = pc.match_substring_regex(graduated, r"^((19|20)[0-9]{2})?$")
+    years = pc.cast(_blank_is_null(pc.if_else(year_ok, graduated, pa.scalar(None, pa.string()))), pa.int16())
+    too_late = pc.fill_null(pc.greater(years, this_year), False)
+    years = pc.if_else(too_late, pa.scalar(None, pa.int16()), years)
+    for j in pc.indices_nonzero(pc.or_(pc.invert(year_ok), too_late)).to_pylist():
+        report.repair(line_of(j), f"{names['graduation_year']} {graduated[j].as_py()!r} is not a year; left out")
+    assignment = pc.utf8_upper(col["assignment"])
+    assignment_ok = pc.is_in(assignment, value_set=pa.array(["Y", "M", ""]))
+    for j in pc.indices_nonzero(pc.invert(assignment_ok)).to_pylist():
+        report.repair(line_of(j), f"{names['assignment']} must be Y or M, not {col['assignment'][j].as_py()!r}; "
+                                  f"left out")
+    assignment = _blank_is_null(pc.if_else(assignment_ok, assignment, pa.scalar(None, pa.string())))
+    state = pc.utf8_upper(col["state"])
+    state = pc.if_else(pc.match_substring_regex(state, r"^[A-Z]{2}$"), state, pa.scalar(None, pa.string()))
+    n = len(keep)
+    telehealth = (pc.equal(pc.utf8_upper(col["telehealth"]), "Y") if has_telehealth
+                  else pa.nulls(n, pa.bool_()))
+    return pa.table({
+        "npi": col["npi"], "name": _text(col["name"], 200), "org_pac_id": org,
+        "address_line1": _text(col["address_line1"], 200), "address_line2": _text(col["address_line2"], 200),
+        "city": _text(col["city"], 100), "state": state, "zip_code": zip_code, "phone": phone,
+        "telehealth": telehealth, "individual_assignment": assignment, "medical_school": _text(col["school"], 200),
+        "graduation_year": years, "specialty": _text(col["specialty"], 100)})
+
+
+def _blank_is_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _text(values: pa.Array, length: int) -> pa.Array:
+    return _blank_is_null(pc.utf8_slice_codeunits(values, 0, length))
 
 
 def _repaired_digits(value: str, lengths: tuple[int, ...], column: str, line: int, report: CmsImportReport,
