@@ -70,10 +70,11 @@ class _Ranked:
 
 
 def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: datetime | None = None,
-          use_openings: bool = True) -> MatchResponse:
+          use_openings: bool = True, use_evidence: bool = True) -> MatchResponse:
     """Doctors for the assessment near the place, grouped in the assessment's specialty order.
 
-    ``use_openings=False`` leaves out the soonest-opening lookup (the benchmark measures what it costs).
+    ``use_openings=False`` leaves out the soonest-opening lookup, ``use_evidence=False`` the Medicare figures (the
+    benchmark measures what each costs).
     """
     pack = pack or get_pack()
     now = now or datetime.now(UTC)
@@ -93,10 +94,11 @@ def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: 
     openings = scheduling.soonest_openings(
         db=db, npis={hit.provider.npi for _, hits in candidates for hit in hits}, now=now) if use_openings else {}
     every_npi = list({hit.provider.npi for _, hits in candidates for hit in hits})
-    medicare = cms_service.medicare_flags(db=db, npis=every_npi)
+    medicare = cms_service.medicare_flags(db=db, npis=every_npi) if use_evidence else {}
     for specialty, hits in candidates:
-        evidence = cms_service.evidence_for(db=db, npis=[hit.provider.npi for hit in hits],
-                                            treatments=_evidence_treatments(pack, treatments, specialty), pack=pack)
+        evidence = cms_service.evidence_for(
+            db=db, npis=[hit.provider.npi for hit in hits],
+            treatments=_evidence_treatments(pack, treatments, specialty), pack=pack) if use_evidence else {}
         ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request,
                                opening=openings.get(hit.provider.npi), now=now,
                                evidence=evidence.get(hit.provider.npi), medicare=medicare.get(hit.provider.npi),
