@@ -94,8 +94,12 @@ def open_cms_file(path: Path) -> Iterator[tuple[IO[bytes], str]]:
     if not path.is_file():
         raise UnreadableImportFile(f"{path} does not exist or is not a file")
     if not zipfile.is_zipfile(path):
-        with path.open("rb") as stream:
-            yield stream, path.name
+        try:
+            plain = path.open("rb")
+        except OSError as exc:
+            raise UnreadableImportFile(f"{path.name}: can't be read ({exc.strerror})") from None
+        with plain:
+            yield plain, path.name
         return
     try:
         archive = zipfile.ZipFile(path)
@@ -320,10 +324,11 @@ def _driver_cursor(db: Session) -> Any:
 
 
 def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, int]:
-    """(NPIs also in the directory, NPIs not in it) among the distinct NPIs ``npis_sql`` selects."""
+    """(NPIs of active providers in the directory, the others) among the distinct NPIs ``npis_sql`` selects."""
     row = db.execute(text(
         f"SELECT count(*), count(p.npi) FROM ({npis_sql}) AS v "
-        f"LEFT JOIN {Provider.__tablename__} p ON p.npi = v.npi"), params).one()
+        f"LEFT JOIN {Provider.__tablename__} p ON p.npi = v.npi AND p.is_active = :active"),
+        {**params, "active": True}).one()
     total, matched = int(row[0]), int(row[1])
     return matched, total - matched
 
