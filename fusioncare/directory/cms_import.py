@@ -482,18 +482,15 @@ def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None,
     if not len(repeated):
         return table
     seen: dict[str, int] = {}
-    drop: list[int] = []
-    for row, (k, index) in enumerate(zip(key.to_pylist(), table["index"].to_pylist(), strict=True)):
-        if k not in seen:
-            seen[k] = _line_at(lines, first, keep[index].as_py())
-            continue
+    keep_row: list[bool] = []
+    for k, index in zip(key.to_pylist(), table["index"].to_pylist(), strict=True):
+        line = _line_at(lines, first, keep[index].as_py())
         if k in seen:
-            drop.append(row)
-            report.reject(_line_at(lines, first, keep[index].as_py()),
-                          f"repeats the NPI, procedure code and place of service of line {seen[k]}")
-    mask = pa.array([True] * table.num_rows)
-    mask = pc.if_else(pc.is_in(pa.array(range(table.num_rows)), value_set=pa.array(drop, pa.int64())), False, mask)
-    return table.filter(mask)
+            report.reject(line, f"repeats the NPI, procedure code and place of service of line {seen[k]}")
+        else:
+            seen[k] = line
+        keep_row.append(seen[k] == line)  # the first row of its key
+    return table.filter(pa.array(keep_row, pa.bool_()))
 
 
 def _valid_npis(npi: pa.Array) -> pa.Array:
