@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from fusioncare.directory import cms, imports
 from fusioncare.directory.errors import UnreadableImportFile
-from fusioncare.directory.importer import CHUNK_BYTES, _bulk_session_settings, _chunks, _is_utf8
+from fusioncare.directory.importer import CHUNK_BYTES, _buffer_of, _bulk_session_settings, _chunks, _is_utf8
 from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
 from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
 from fusioncare.knowledge.loader import Pack, get_pack
@@ -200,10 +200,10 @@ def _parse(chunk: memoryview, first_line: int, header: _Header, wanted: list[str
             table = read(threads=False)
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return _parse_slowly(bytes(data), first_line, header, wanted, report)
-    buffer = bytes(data) if isinstance(data, memoryview) else data
-    line_count = buffer.count(b"\n")
+    line_count = _buffer_of(data).count(b"\n", 0, len(data)) if isinstance(data, memoryview) else data.count(b"\n")
     lines: list[int] | None = None
     if invalid or table.num_rows != line_count:
+        buffer = bytes(data)
         rows = [first_line + i for i, text_ in enumerate(buffer.split(b"\n")[:-1]) if text_.strip(b"\r")]
         if len(rows) != table.num_rows + len(invalid) or any(n is None or not 0 < n <= len(rows) for n, _ in invalid):
             return _parse_slowly(buffer, first_line, header, wanted, report)
@@ -417,11 +417,16 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
     """Validate and store one chunk. Column-wise: rows whose values are all in the plain form CMS writes pass in
     bulk; only the others are looked at one by one (to say why, or to read '1,234' or '12.0')."""
     npi, code, place, patients, services = columns
-    code = pc.utf8_trim_whitespace(code)
-    well_formed = pc.match_substring_regex(code, cms.HCPCS_PATTERN)
-    for i in pc.indices_nonzero(pc.invert(well_formed)).to_pylist():
-        report.reject(_line_at(lines, first, i), f"{names['code']} {code[i].as_py()!r} is not a procedure code "
-                                                 f"(5 letters or digits)")
+    odd = pc.indices_nonzero(pc.invert(pc.match_substring_regex(code, cms.HCPCS_PATTERN)))
+    if len(odd):
+        # Only the few codes out of the plain form are trimmed and looked at (a code padded with spaces is fine).
+        trimmed = code.to_pylist()
+        for i in odd.to_pylist():
+            trimmed[i] = trimmed[i].strip()
+            if not re.match(cms.HCPCS_PATTERN, trimmed[i]):
+                report.reject(_line_at(lines, first, i), f"{names['code']} {trimmed[i]!r} is not a procedure code "
+                                                         f"(5 letters or digits)")
+        code = pa.array(trimmed, pa.string())
     keep = pc.indices_nonzero(pc.is_in(code, value_set=codes))
     if not len(keep):
         return

@@ -287,3 +287,12 @@ def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path)
 def test_generating_for_the_demo_providers_needs_them_first(cli, tmp_path):
     result = cli("generate-cms-clinicians", "--out", str(tmp_path / "x.csv"))
     assert result.exit_code == 2 and "run `fusioncare demo` first" in result.stderr
+
+
+def test_a_code_padded_with_spaces_is_read_as_the_code(db, tmp_path):
+    npi = make_npi(15)
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(npi, " 64483 "), volume(npi, "9921 ")])
+    report = import_utilization(db=db, path=path).as_dict()
+    assert (report["kept"], report["rejected"]) == (1, 1)
+    assert report["errors"] == [{"line": 3, "reason": "HCPCS_Cd '9921' is not a procedure code (5 letters or digits)"}]
+    assert volumes(db) == {(npi, "64483", "O", 2024): (212, 250.0)}
