@@ -100,9 +100,23 @@ class _Measure:
     patients: int = 0
 
 
-def evidence_for(*, db: Session, npis: list[str], treatments: list[str], pack: Pack) -> dict[str, ProviderEvidence]:
-    """Per provider, the strongest evidence that they perform one of ``treatments`` for Medicare patients, from
-    their latest year with figures for it: npi -> evidence (providers without any are absent).
+ProcedureSums = list[tuple[str, str, int, int, float, bool]]
+
+
+def procedure_sums(*, db: Session, npis: list[str], treatments: list[str], pack: Pack) -> ProcedureSums:
+    """One query for a whole batch of providers: (npi, code, year, patients, services, is_demo) of the non-add-on
+    codes of ``treatments``, summed over places of service (feed it to ``evidence_for``)."""
+    codes = [c.code for e in pack.procedure_evidence if e.treatment.value in treatments for c in e.codes
+             if not c.add_on]
+    if not npis or not codes:
+        return []
+    return _sums(db, npis, codes)
+
+
+def evidence_for(*, sums: ProcedureSums, npis: set[str], treatments: list[str],
+                 pack: Pack) -> dict[str, ProviderEvidence]:
+    """Per provider of ``npis``, the strongest evidence in ``sums`` that they perform one of ``treatments`` for
+    Medicare patients, from their latest year with figures for it: npi -> evidence (providers without are absent).
 
     A treatment's number is what its ``measure`` in procedure_codes.yaml says: the services of its codes that
     are not add-ons (add-ons count extra levels of one procedure), or the largest patient count of one such code
@@ -110,11 +124,11 @@ def evidence_for(*, db: Session, npis: list[str], treatments: list[str], pack: P
     """
     wanted = [e for e in pack.procedure_evidence if e.treatment.value in treatments]
     codes = {c.code: e for e in wanted for c in e.codes if not c.add_on}
-    if not npis or not codes:
-        return {}
     found: dict[tuple[str, str, int], _Measure] = defaultdict(_Measure)
     demo: dict[str, bool] = {}
-    for npi, code, year, patients, services, is_demo in _sums(db, npis, list(codes)):
+    for npi, code, year, patients, services, is_demo in sums:
+        if npi not in npis or code not in codes:
+            continue
         key = (npi, codes[code].treatment.value, year)
         m = found[key]
         found[key] = _Measure(services=m.services + services, patients=max(m.patients, patients))

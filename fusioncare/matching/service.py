@@ -94,11 +94,14 @@ def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: 
     openings = scheduling.soonest_openings(
         db=db, npis={hit.provider.npi for _, hits in candidates for hit in hits}, now=now) if use_openings else {}
     every_npi = list({hit.provider.npi for _, hits in candidates for hit in hits})
+    # Two queries for every group: the Medicare facts and the procedure figures of every suggested treatment.
     medicare = cms_service.medicare_flags(db=db, npis=every_npi) if use_evidence else {}
+    sums = cms_service.procedure_sums(db=db, npis=every_npi, treatments=list(treatments),
+                                      pack=pack) if use_evidence else []
     for specialty, hits in candidates:
         evidence = cms_service.evidence_for(
-            db=db, npis=[hit.provider.npi for hit in hits],
-            treatments=_evidence_treatments(pack, treatments, specialty), pack=pack) if use_evidence else {}
+            sums=sums, npis={hit.provider.npi for hit in hits},
+            treatments=_evidence_treatments(pack, treatments, specialty), pack=pack) if sums else {}
         ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request,
                                opening=openings.get(hit.provider.npi), now=now,
                                evidence=evidence.get(hit.provider.npi), medicare=medicare.get(hit.provider.npi),

@@ -33,7 +33,7 @@ def test_demo_load_is_idempotent_and_covers_every_specialty_near_new_york(db):
 
 
 def test_demo_loads_medicare_figures_marked_as_demo_and_never_over_real_cms_data(db):
-    from fusioncare.directory.cms_service import evidence_for
+    from fusioncare.directory.cms_service import evidence_for, procedure_sums
     from fusioncare.directory.models import ClinicianFacts, ProcedureVolume
     from fusioncare.knowledge.loader import get_pack
 
@@ -44,7 +44,9 @@ def test_demo_loads_medicare_figures_marked_as_demo_and_never_over_real_cms_data
     assert db.scalar(select(func.count()).where(ProcedureVolume.is_demo.is_(False))) == 0
     assert db.scalar(select(func.count()).where(ClinicianFacts.is_demo.is_(False))) == 0
     pain = service.search_providers(db=db, params=ProviderSearch(specialty="pain_medicine", near="10001"))
-    found = evidence_for(db=db, npis=[h.provider.npi for h in pain.hits], treatments=["injection"], pack=get_pack())
+    npis = [h.provider.npi for h in pain.hits]
+    sums = procedure_sums(db=db, npis=npis, treatments=["injection"], pack=get_pack())
+    found = evidence_for(sums=sums, npis=set(npis), treatments=["injection"], pack=get_pack())
     assert found and all(e.is_demo and e.year == 2024 for e in found.values())
 
     load(db=db, console=quiet)  # idempotent
