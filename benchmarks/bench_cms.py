@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clinician-rows", type=int, default=300_000)
     parser.add_argument("--postgres-url", default=os.environ.get("FUSIONCARE_BENCH_POSTGRES_URL"))
     parser.add_argument("--only", choices=("utilization", "clinicians"), default=None)
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only (with --postgres-url).")
     parser.add_argument("--child-floor", type=Path)
     parser.add_argument("--child-import", nargs=3, metavar=("KIND", "FILE", "URL"))
     args = parser.parse_args(argv)
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     files = _files(args.utilization_rows, args.clinician_rows)
-    targets = [("sqlite", None)] + ([("postgresql", args.postgres_url)] if args.postgres_url else [])
+    targets = ([] if args.skip_sqlite else [("sqlite", None)]) + (
+        [("postgresql", args.postgres_url)] if args.postgres_url else [])
     results = []
     for database, base in targets:
         for kind, path in files.items():

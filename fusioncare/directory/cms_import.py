@@ -401,9 +401,14 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
                                   "fusioncare import-cms-utilization")
             names = header.file_names
             db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
+            postgresql = db.get_bind().dialect.name == "postgresql"
+            if postgresql:
+                _start_volume_batch(db)
             for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
                                                         chunk_bytes):
                 _utilization_chunk(db, columns, lines, first, names, codes, report, year, file_name, is_demo)
+            if postgresql:
+                _move_volume_batch(db)
             report.matched_providers, report.unmatched_npis = _matched(
                 db, f"SELECT DISTINCT npi FROM {ProcedureVolume.__tablename__} WHERE data_year = :year",
                 {"year": year})
@@ -464,15 +469,29 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
     table = table.append_column("source_file", pa.array([file_name[:255]] * n_rows, pa.string()))
     table = table.append_column("is_demo", pa.array([is_demo] * n_rows, pa.bool_())).select(list(_VOLUME_COLUMNS))
     if db.get_bind().dialect.name == "postgresql":
-        # Into a scratch table, then upserted: a row repeated in an earlier chunk is replaced, not a failure.
-        db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS cms_volume_batch ON COMMIT DROP AS "
-                        f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM {ProcedureVolume.__tablename__} WITH NO DATA"))
-        _copy_table(db, "cms_volume_batch", table)
-        db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({', '.join(_VOLUME_COLUMNS)}) "
-                        f"SELECT {', '.join(_VOLUME_COLUMNS)} FROM cms_volume_batch {_VOLUME_UPSERT}"))
-        db.execute(text("DELETE FROM cms_volume_batch"))
+        _copy_table(db, _VOLUME_BATCH, table)  # moved into the table once, at the end (_move_volume_batch)
         return
     _insert_table(db, ProcedureVolume.__tablename__, table, suffix=_VOLUME_UPSERT)
+
+
+# PostgreSQL: every chunk is COPied into this scratch table (rows numbered in file order), and one INSERT moves
+# them at the end, the last row of a repeated key winning as on SQLite: one bulk statement instead of an upsert
+# per chunk.
+_VOLUME_BATCH = "cms_volume_batch"
+
+
+def _start_volume_batch(db: Session) -> None:
+    db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_VOLUME_BATCH} (seq bigserial, "
+                    f"npi varchar(10), hcpcs_code varchar(5), place_of_service varchar(1), data_year smallint, "
+                    f"patients integer, services double precision, source_file varchar(255), is_demo boolean) "
+                    f"ON COMMIT DROP"))
+
+
+def _move_volume_batch(db: Session) -> None:
+    columns = ", ".join(_VOLUME_COLUMNS)
+    db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}) "
+                    f"SELECT DISTINCT ON (npi, hcpcs_code, place_of_service) {columns} FROM {_VOLUME_BATCH} "
+                    f"ORDER BY npi, hcpcs_code, place_of_service, seq DESC {_VOLUME_UPSERT}"))
 
 
 _PLACES = pa.array(["F", "O"], pa.string())

@@ -296,3 +296,15 @@ def test_a_code_padded_with_spaces_is_read_as_the_code(db, tmp_path):
     assert (report["kept"], report["rejected"]) == (1, 1)
     assert report["errors"] == [{"line": 3, "reason": "HCPCS_Cd '9921' is not a procedure code (5 letters or digits)"}]
     assert volumes(db) == {(npi, "64483", "O", 2024): (212, 250.0)}
+
+
+def test_a_row_repeated_in_a_later_chunk_replaces_the_earlier_one_on_both_databases(db, tmp_path):
+    npi = make_npi(16)
+    rows = [volume(npi, "64483", patients="20")] + [volume(make_npi(200 + i), "97110") for i in range(30)]
+    path = write_utilization(tmp_path / CURRENT_NAME, [*rows, volume(npi, "64483", patients="99")])
+
+    report = import_utilization(db=db, path=path, chunk_bytes=2048)  # many small chunks
+
+    assert (report.rows, report.kept, report.rejected) == (32, 32, 0)  # 31 keys; the repeat is counted as kept
+    assert volumes(db)[(npi, "64483", "O", 2024)] == (99, 250.0)
+    assert len(volumes(db)) == 31
