@@ -620,8 +620,11 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
                     _copy_table(db, ClinicianPractice.__tablename__, table)
                 else:
                     _insert_table(db, ClinicianPractice.__tablename__, table)
+            # SQLite would walk the NPI index and fetch every row at random (measured 8x slower than a scan and
+            # a sort on 300,000 rows), so it is told to scan; PostgreSQL picks a hash or a sort itself.
+            facts = _FACTS_SQL.replace("{scan}", " NOT INDEXED" if not postgresql else "")
+            db.execute(text(facts), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
             by_npi.create(db.connection())
-            db.execute(text(_FACTS_SQL), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
             report.matched_providers, report.unmatched_npis = _matched(
                 db, f"SELECT npi FROM {ClinicianFacts.__tablename__}", {})
 
@@ -647,7 +650,7 @@ SELECT npi,
             WHEN MAX(CASE WHEN telehealth THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
        MAX(CASE WHEN medical_school <> 'OTHER' THEN medical_school END), MAX(graduation_year), MAX(specialty),
        :source_file, :year, :demo
-FROM {ClinicianPractice.__tablename__} GROUP BY npi
+FROM {ClinicianPractice.__tablename__}{{scan}} GROUP BY npi
 """
 
 
