@@ -1,10 +1,11 @@
-"""Find My Doctor on the demo data: one match() call with and without the soonest-opening signal.
+"""Find My Doctor on the demo data: one match() call without the soonest-opening signal, with it, and with it plus
+the Medicare procedure evidence (the demo's generated CMS figures).
 
     python -m benchmarks.bench_matching [--runs 41]
 
 The demo directory plus its demo hours (every demo practitioner bookable, Monday-Friday) on a temporary SQLite
 file and, with FUSIONCARE_TEST_DATABASE_URL set, in a private PostgreSQL schema; a "soon" assessment near 10001
-within 25 miles (four specialty groups). Alternating runs, median and 90th percentile of each.
+within 25 miles (four specialty groups). Alternating runs, median, 90th and 95th percentile of each.
 """
 
 from __future__ import annotations
@@ -43,31 +44,39 @@ def measure(url: str, runs: int) -> tuple[str, dict]:
         directory_demo.load(db=db, console=quiet)
         scheduling_demo.load(db=db, console=quiet)
         request = MatchRequest(assessment=ANSWERS, near="10001", radius_miles=25)
-        times: dict[bool, list[float]] = {True: [], False: []}
-        for use_openings in (True, False):  # warm both paths once
-            match(db=db, request=request, use_openings=use_openings)
-        for i in range(runs * 2):
-            use_openings = i % 2 == 0
+        variants = {"without_soonest_opening": (False, False), "with_soonest_opening": (True, False),
+                    "with_soonest_opening_and_medicare_evidence": (True, True)}
+        times: dict[str, list[float]] = {key: [] for key in variants}
+        for openings, evidence in variants.values():  # warm every path once
+            match(db=db, request=request, use_openings=openings, use_evidence=evidence)
+        for i in range(runs * len(variants)):
+            key = list(variants)[i % len(variants)]
+            openings, evidence = variants[key]
             began = time.perf_counter()
-            result = match(db=db, request=request, use_openings=use_openings)
-            times[use_openings].append((time.perf_counter() - began) * 1000)
+            result = match(db=db, request=request, use_openings=openings, use_evidence=evidence)
+            times[key].append((time.perf_counter() - began) * 1000)
             db.rollback()
         ranked = sum(g.total for g in result.groups)
-        with_openings = sum(r.soonest_opening is not None for g in match(db=db, request=request).groups
-                            for r in g.results)
+        shown = [r for g in match(db=db, request=request).groups for r in g.results]
+        with_openings = sum(r.soonest_opening is not None for r in shown)
+        with_evidence = sum(r.procedure_evidence is not None for r in shown)
     engine.dispose()
     label = make_url(url).get_backend_name()
-    for use_openings, label_signal in ((False, "without soonest opening"), (True, "with soonest opening")):
-        found = sorted(times[use_openings])
-        print(f"[{label}] match() {label_signal}: median {statistics.median(found):.1f} ms, "
-              f"p90 {found[int(len(found) * 0.9) - 1]:.1f} ms over {runs} runs", flush=True)
-    print(f"[{label}] {ranked} providers ranked in the groups; {with_openings} of those shown have an opening",
-          flush=True)
+
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[max(0, int(len(ordered) * q + 0.5) - 1)]
+
+    for key in variants:
+        print(f"[{label}] match() {key.replace('_', ' ')}: median {statistics.median(times[key]):.1f} ms, "
+              f"p90 {pct(times[key], 0.9):.1f} ms, p95 {pct(times[key], 0.95):.1f} ms over {runs} runs", flush=True)
+    print(f"[{label}] {ranked} providers ranked in the groups; of those shown, {with_openings} have an opening and "
+          f"{with_evidence} Medicare procedure evidence", flush=True)
     return label, {
         "runs": runs, "providers_ranked": ranked, "shown_with_an_opening": with_openings,
-        **{key: {"median_ms": round(statistics.median(times[flag]), 2),
-                 "p90_ms": round(sorted(times[flag])[int(len(times[flag]) * 0.9) - 1], 2)}
-           for key, flag in (("without_soonest_opening", False), ("with_soonest_opening", True))}}
+        "shown_with_medicare_evidence": with_evidence,
+        **{key: {"median_ms": round(statistics.median(times[key]), 2), "p90_ms": round(pct(times[key], 0.9), 2),
+                 "p95_ms": round(pct(times[key], 0.95), 2)} for key in variants}}
 
 
 def main() -> None:

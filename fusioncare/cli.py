@@ -360,6 +360,115 @@ def generate_nppes(
                       f"{stats.foreign} foreign addresses). Synthetic: import with --demo.")
 
 
+def _run_cms_import(kind: str, file: Path, year: int | None, demo: bool, as_json: bool) -> None:
+    """import-cms-utilization and import-cms-clinicians: run, then print the report (JSON or a summary)."""
+    import json
+
+    from fusioncare import migrate
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory import cms_import
+    from fusioncare.directory.errors import UnreadableImportFile
+
+    engine = _engine()
+    migrate.upgrade(engine)
+    session = make_session_factory(engine)()
+    try:
+        if kind == "utilization":
+            report = cms_import.import_utilization(db=session, path=file, year=year, is_demo=demo)
+        else:
+            report = cms_import.import_clinicians(db=session, path=file, year=year, is_demo=demo)
+    except UnreadableImportFile as exc:
+        _fail_on_bad_input(exc)
+    finally:
+        session.close()
+    if report.encoding != "utf-8":
+        err_console.print("note: the file is not UTF-8; it was read as Windows-1252 (cp1252)", highlight=False)
+    if as_json:
+        console.file.write(json.dumps(report.as_dict()) + "\n")
+        return
+    err_console.print(f"{report.rows} rows ({report.year}): {report.kept} kept, {report.rejected} rejected; "
+                      f"{report.matched_providers} providers in the directory, {report.unmatched_npis} NPIs not in "
+                      f"it", highlight=False)
+    for error in sorted(report.errors, key=lambda e: e.line)[:20]:
+        err_console.print(f"  line {error.line}: {error.reason}", highlight=False)
+    if len(report.errors) > 20:
+        err_console.print(f"  ... {len(report.errors) - 20} more; use --json for all of them", highlight=False)
+
+
+_CMS_YEAR_HELP = "The data year (default: from the CMS file name, e.g. ..._D23_... is 2023)."
+
+
+@app.command("import-cms-utilization")
+def import_cms_utilization(
+    file: Annotated[Path, typer.Argument(help="Medicare Physician & Other Practitioners - by Provider and Service "
+                                              "(.csv, the legacy tab-separated .txt, or the .zip).")],
+    year: Annotated[int | None, typer.Option("--year", help=_CMS_YEAR_HELP)] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Mark the figures as demo data (generated files).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON on stdout.")] = False,
+) -> None:
+    """Import one year of Medicare procedure volumes (only the codes the knowledge pack names); replaces that year."""
+    _run_cms_import("utilization", file, year, demo, as_json)
+
+
+@app.command("import-cms-clinicians")
+def import_cms_clinicians(
+    file: Annotated[Path, typer.Argument(help="The Doctors and Clinicians National Downloadable File "
+                                              "(DAC_NationalDownloadableFile.csv or a .zip).")],
+    year: Annotated[int | None, typer.Option("--year", help="The release's year (default: this year).")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Mark the facts as demo data (generated files).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON on stdout.")] = False,
+) -> None:
+    """Import the Doctors and Clinicians file: practices, phones, telehealth, Medicare assignment; replaces the last."""
+    _run_cms_import("clinicians", file, year, demo, as_json)
+
+
+@app.command("generate-cms-utilization")
+def generate_cms_utilization(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV (name it ..._D24_... for data year "
+                                                    "2024).")],
+    rows: Annotated[int | None, typer.Option("--rows", min=1, max=20_000_000, help="Rows of made-up clinicians; "
+                                             "without it, every row for the directory's demo providers.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same file.")] = 1,
+) -> None:
+    """Write a synthetic "by Provider and Service" file in the exact current 28-column layout (import with --demo)."""
+    _generate_cms("utilization", out, rows, seed)
+
+
+@app.command("generate-cms-clinicians")
+def generate_cms_clinicians(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")],
+    rows: Annotated[int | None, typer.Option("--rows", min=1, max=20_000_000, help="Rows of made-up clinicians; "
+                                             "without it, rows for the directory's demo providers.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same file.")] = 1,
+) -> None:
+    """Write a synthetic Doctors and Clinicians file in the exact current 31-column layout (import with --demo)."""
+    _generate_cms("clinicians", out, rows, seed)
+
+
+def _generate_cms(kind: str, out: Path, rows: int | None, seed: int) -> None:
+    from sqlalchemy import select
+
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory import cms_generator
+    from fusioncare.directory.models import Provider
+
+    seeds = None
+    if rows is None:
+        session = make_session_factory(_engine())()
+        try:
+            seeds = cms_generator.seeds_from_directory(session.scalars(
+                select(Provider).where(Provider.is_demo.is_(True), Provider.is_active.is_(True))
+                .order_by(Provider.npi)))
+        finally:
+            session.close()
+        if not seeds:
+            _fail_on_bad_input(ValueError("rows: the directory holds no demo providers; run `fusioncare demo` "
+                                          "first, or give --rows"))
+    write = cms_generator.generate_utilization if kind == "utilization" else cms_generator.generate_clinicians
+    written = write(out, rows=rows, seed=seed, clinicians=seeds)
+    err_console.print(f"Wrote {written} rows to {out}. Synthetic: import with --demo.", highlight=False)
+
+
 @app.command("search-providers")
 def search_providers(
     specialty: Annotated[str, typer.Option("--specialty", help="A specialty code, e.g. pain_medicine.")],

@@ -11,9 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fusioncare.directory.catalog import INSURANCE_PLANS
+from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization, seeds_from_directory
+from fusioncare.directory.cms_import import import_clinicians, import_utilization
 from fusioncare.directory.generator import generate_file
 from fusioncare.directory.importer import import_nppes
-from fusioncare.directory.models import Provider
+from fusioncare.directory.models import ClinicianFacts, ProcedureVolume, Provider
 
 DEMO_SEED = 20261125
 PROVIDERS_PER_METRO_AND_SPECIALTY = 8
@@ -64,3 +66,30 @@ def load(*, db: Session, console: Console) -> None:
     db.commit()
     console.print(f"Demo directory: {report.imported} new and {report.updated} updated providers "
                   f"({report.rows} generated rows), all marked as demo data.")
+    _load_cms_figures(db=db, console=console)
+
+
+DEMO_DATA_YEAR = 2024
+
+
+def _load_cms_figures(*, db: Session, console: Console) -> None:
+    """Generated Medicare procedure volumes and Doctors and Clinicians rows for the demo practitioners, imported
+    through the real importers and marked as demo data; never over real CMS data."""
+    real_volumes = db.scalar(select(ProcedureVolume.npi).where(ProcedureVolume.is_demo.is_(False),
+                                                               ProcedureVolume.data_year == DEMO_DATA_YEAR).limit(1))
+    real_facts = db.scalar(select(ClinicianFacts.npi).where(ClinicianFacts.is_demo.is_(False)).limit(1))
+    if real_volumes is not None or real_facts is not None:
+        console.print("Demo Medicare figures skipped: this database holds real CMS data.")
+        return
+    seeds = seeds_from_directory(db.scalars(select(Provider).where(Provider.is_demo.is_(True),
+                                                                 Provider.is_active.is_(True))
+                                            .order_by(Provider.npi)))
+    with tempfile.TemporaryDirectory() as tmp:
+        volumes = Path(tmp) / f"fusioncare-demo_D{DEMO_DATA_YEAR % 100:02d}_Prov_Svc.csv"
+        clinicians = Path(tmp) / "fusioncare-demo-DAC_NationalDownloadableFile.csv"
+        generate_utilization(volumes, seed=DEMO_SEED, clinicians=seeds)
+        generate_clinicians(clinicians, seed=DEMO_SEED, clinicians=seeds)
+        used = import_utilization(db=db, path=volumes, is_demo=True)
+        listed = import_clinicians(db=db, path=clinicians, year=DEMO_DATA_YEAR + 2, is_demo=True)
+    console.print(f"Demo Medicare figures: {used.kept} procedure rows for {used.matched_providers} providers and "
+                  f"{listed.kept} practices, all marked as demo data.")

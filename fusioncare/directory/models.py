@@ -129,3 +129,69 @@ class ImportRun(Base):
 
     def counts(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.COUNTS}
+
+
+class ProcedureVolume(Base):
+    """CMS "by Provider and Service": how many Medicare patients and services one clinician had for one procedure
+    code at one place of service in one data year. Only the codes the knowledge pack names are kept. Keyed by NPI
+    without a foreign key: a clinician not (yet) in the directory keeps their figures for a later NPPES import."""
+
+    __tablename__ = "cms_procedure_volumes"
+    __table_args__ = (
+        CheckConstraint("place_of_service IN ('F', 'O')", name="place_known"),
+        CheckConstraint("patients >= 11", name="published_count"),
+        Index("ix_cms_procedure_volumes_data_year", "data_year"),
+    )
+
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    hcpcs_code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    place_of_service: Mapped[str] = mapped_column(String(1), primary_key=True)  # F facility, O office
+    data_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    patients: Mapped[int] = mapped_column(Integer)  # Tot_Benes, 11 or more (CMS suppresses smaller counts)
+    services: Mapped[float] = mapped_column(Float)  # Tot_Srvcs, may be fractional
+    source_file: Mapped[str] = mapped_column(String(255))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ClinicianPractice(Base):
+    """One row of CMS's Doctors and Clinicians file: a clinician at a group practice and address where they see
+    Medicare patients, with the clinician's facts as filed on that row."""
+
+    __tablename__ = "cms_clinician_practices"
+    __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    npi: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(200))  # the group's legal name; none for a solo clinician
+    org_pac_id: Mapped[str | None] = mapped_column(String(10))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str | None] = mapped_column(String(2))
+    zip_code: Mapped[str | None] = mapped_column(String(9))
+    phone: Mapped[str | None] = mapped_column(String(10))
+    telehealth: Mapped[bool | None] = mapped_column(Boolean)  # None: the file's layout has no telehealth column
+    individual_assignment: Mapped[str | None] = mapped_column(String(1))  # Y always, M may accept
+    medical_school: Mapped[str | None] = mapped_column(String(200))
+    graduation_year: Mapped[int | None] = mapped_column(SmallInteger)
+    specialty: Mapped[str | None] = mapped_column(String(100))
+
+
+class ClinicianFacts(Base):
+    """Per NPI, what the Doctors and Clinicians file says across all of the clinician's rows (built from
+    cms_clinician_practices at the end of each import, which replaces the previous file's facts)."""
+
+    __tablename__ = "cms_clinicians"
+    __table_args__ = (
+        CheckConstraint("accepts_assignment IN ('always', 'sometimes')", name="assignment_known"),
+    )
+
+    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    accepts_assignment: Mapped[str | None] = mapped_column(String(10))
+    telehealth: Mapped[bool | None] = mapped_column(Boolean)
+    medical_school: Mapped[str | None] = mapped_column(String(200))
+    graduation_year: Mapped[int | None] = mapped_column(SmallInteger)
+    specialty: Mapped[str | None] = mapped_column(String(100))
+    source_file: Mapped[str] = mapped_column(String(255))
+    data_year: Mapped[int] = mapped_column(SmallInteger)  # the year of the file's release
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -15,6 +15,7 @@ from fusioncare.directory.schemas import (
     ProviderSearch,
     ProviderSearchPage,
 )
+from fusioncare.triage.routes import KnowledgePack
 
 router = APIRouter(prefix="/providers", tags=["directory"])
 
@@ -29,6 +30,8 @@ def search_providers(db: ReadDbSession, params: Annotated[ProviderSearch, Query(
 
 @router.get("/{npi}", response_model=ProviderProfile,
             responses=documented(404, "No active provider with this NPI (unknown or deactivated)."))
-def get_provider(db: ReadDbSession, npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
-    """One active provider's profile; 404 for an unknown or deactivated NPI."""
-    return ProviderProfile.from_provider(service.get_provider(db=db, npi=npi))
+def get_provider(db: ReadDbSession, pack: KnowledgePack,
+                 npi: Annotated[str, Path(min_length=1, max_length=20)]) -> ProviderProfile:
+    """One active provider's profile, with Medicare procedure volumes and Medicare facts from CMS's public files
+    where they have any; 404 for an unknown or deactivated NPI."""
+    return service.get_profile(db=db, npi=npi, pack=pack)

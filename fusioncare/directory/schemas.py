@@ -63,8 +63,12 @@ class ProviderSearch(BaseModel):
                                                                      "word order and small typos.")
     insurance: InsurancePlan | None = None
     language: Language | None = None
-    telehealth: bool | None = None
+    telehealth: bool | None = Field(default=None, description="Video visits: what the provider says, or else what "
+                                                               "Medicare's Doctors and Clinicians file says.")
     accepting_new: bool | None = None
+    accepts_medicare_assignment: bool | None = Field(
+        default=None, description="true: only providers who, per Medicare's Doctors and Clinicians file, always "
+                                  "accept the Medicare-approved amount as payment in full.")
     sort: Literal["distance", "name"] = "distance"
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, max_length=500)
@@ -123,6 +127,58 @@ class ProviderSource(BaseModel):
     imported_at: datetime
 
 
+class DataSource(BaseModel):
+    """Where a figure comes from: the CMS dataset and the year it is about."""
+
+    dataset: str
+    year: int
+    is_demo: bool = Field(description="True for generated demo figures; never real data.")
+
+
+class ProcedureVolumeRead(BaseModel):
+    """One procedure code's Medicare figures for one provider and year, summed over places of service."""
+
+    code: str = Field(description="HCPCS/CPT code.")
+    description: str = Field(description="What the code means (from the knowledge pack).")
+    plain_words: str = Field(description="The same in words a patient understands.")
+    add_on: bool = Field(description="An add-on code counts extra levels or minutes of another code's procedure.")
+    treatment: str = Field(description="The assessment contract's treatment code it evidences.")
+    year: int
+    patients: int = Field(description="Medicare patients (11 or more: CMS does not publish smaller counts).")
+    services: float = Field(description="Services billed (may be fractional).")
+    source: DataSource
+
+
+class MedicarePractice(BaseModel):
+    name: str | None = Field(description="The group practice; null for a clinician on their own.")
+    address: str | None
+    phone: str | None
+
+
+class MedicareFacts(BaseModel):
+    """What CMS's Doctors and Clinicians file says about the clinician."""
+
+    accepts_assignment: Literal["always", "sometimes"] | None = Field(
+        description="always: accepts the Medicare-approved amount as payment in full; sometimes: may accept it.")
+    telehealth: bool | None = Field(description="Video visits per Medicare; null when the file does not say.")
+    practices: list[MedicarePractice]
+    graduation_year: int | None
+    medical_school: str | None
+    specialty: str | None = Field(description="The specialty as Medicare knows it.")
+    source: DataSource
+    caveat: str
+
+
+class ProviderEvidence(BaseModel):
+    """The strongest procedure evidence for a treatment the assessment suggests (matching)."""
+
+    treatment: str
+    year: int
+    number: int
+    reason: str
+    is_demo: bool
+
+
 class ProviderProfile(ProviderRead):
     """GET /api/v1/providers/{npi}: the summary plus registry detail and the provider's own words."""
 
@@ -132,9 +188,17 @@ class ProviderProfile(ProviderRead):
     last_update_date: date | None
     bio: str | None
     source: ProviderSource
+    procedure_volumes: list[ProcedureVolumeRead] = Field(
+        default_factory=list, description="Medicare procedure figures for the treatments the knowledge pack names, "
+                                          "newest year first; empty does not mean the provider does none.")
+    procedure_volumes_caveat: str | None = Field(default=None, description="What these figures are not.")
+    medicare: MedicareFacts | None = Field(default=None, description="Null when CMS's file has nothing on them.")
 
     @classmethod
-    def from_provider(cls, provider: Provider, distance_miles: float | None = None) -> ProviderProfile:
+    def from_provider(cls, provider: Provider, distance_miles: float | None = None, *,
+                      procedure_volumes: list[ProcedureVolumeRead] | None = None,
+                      procedure_volumes_caveat: str | None = None,
+                      medicare: MedicareFacts | None = None) -> ProviderProfile:
         imported_at = provider.imported_at
         if imported_at.tzinfo is None:  # SQLite keeps no offset; every stored time is UTC
             imported_at = imported_at.replace(tzinfo=UTC)
@@ -146,6 +210,9 @@ class ProviderProfile(ProviderRead):
             last_update_date=provider.last_update_date,
             bio=provider.bio,
             source=ProviderSource(file=provider.source_file, imported_at=imported_at),
+            procedure_volumes=procedure_volumes or [],
+            procedure_volumes_caveat=procedure_volumes_caveat if procedure_volumes else None,
+            medicare=medicare,
         )
 
 

@@ -8,10 +8,11 @@ import math
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, or_, select, text
+from sqlalchemy import Connection, and_, func, literal, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from fusioncare.directory import cms_service
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
 from fusioncare.directory.geo import (
     EARTH_RADIUS_MILES,
@@ -19,10 +20,11 @@ from fusioncare.directory.geo import (
     haversine_miles,
     lookup_zip,
 )
-from fusioncare.directory.models import Provider, SearchIndexEntry
+from fusioncare.directory.models import ClinicianFacts, Provider, SearchIndexEntry
 from fusioncare.directory.names import compile_query, matches
-from fusioncare.directory.schemas import ManagedFieldsUpdate, ProviderSearch, parse_near
+from fusioncare.directory.schemas import ManagedFieldsUpdate, ProviderProfile, ProviderSearch, parse_near
 from fusioncare.directory.specialties import HOSPITAL
+from fusioncare.knowledge.loader import Pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,8 @@ def resolve_place(*, near: str) -> Place:
 
 def _needs_provider_columns(params: ProviderSearch) -> bool:
     return bool(params.q or params.insurance or params.language or params.telehealth is not None
-                or params.accepting_new is not None or params.sort == "name")
+                or params.accepting_new is not None or params.accepts_medicare_assignment is not None
+                or params.sort == "name")
 
 
 def _encode_cursor(key: tuple) -> str:
@@ -208,15 +211,23 @@ def _filter_in_python(db: Session, params: ProviderSearch, conditions: list, lat
                       limit_h: float) -> tuple[int, list[tuple]]:
     """Candidates with the provider-managed fields and name, filtered and sorted here; (total, [(key,)])."""
     idx = SearchIndexEntry
+    medicare = params.telehealth is not None or params.accepts_medicare_assignment is not None
+    # Medicare's facts stand in for what a provider has not said themselves (video visits), and are the only source
+    # of Medicare assignment; joined only when a filter needs them.
+    facts = ((ClinicianFacts.telehealth, ClinicianFacts.accepts_assignment) if medicare
+             else (literal(None), literal(None)))
     stmt = (select(idx.npi, idx.lat, idx.lon, Provider.name_search, Provider.insurance_plans, Provider.languages,
-                   Provider.telehealth, Provider.accepting_new)
+                   Provider.telehealth, Provider.accepting_new, *facts)
             .join(Provider, Provider.npi == idx.npi).where(*conditions))
+    if medicare:
+        stmt = stmt.outerjoin(ClinicianFacts, ClinicianFacts.npi == idx.npi)
     query = compile_query(params.q) if params.q else []
     insurance = params.insurance.value if params.insurance else None
     language = params.language.value if params.language else None
     sin, cos, radians = math.sin, math.cos, math.radians
     keyed: list[tuple] = []
-    for npi, lat, lon, name_search, plans, languages, telehealth, accepting_new in db.execute(stmt):
+    for (npi, lat, lon, name_search, plans, languages, telehealth, accepting_new, medicare_telehealth,
+         assignment) in db.execute(stmt):
         lat1 = radians(lat)
         h = sin((lat1 - lat0) / 2) ** 2 + cos0 * cos(lat1) * sin(radians(lon - lon0) / 2) ** 2
         if h > limit_h:
@@ -227,7 +238,12 @@ def _filter_in_python(db: Session, params: ProviderSearch, conditions: list, lat
             continue
         if language and language not in languages:
             continue
-        if params.telehealth is not None and telehealth is not params.telehealth:
+        if params.telehealth is not None:
+            said = telehealth if telehealth is not None else medicare_telehealth
+            if (bool(said) if said is not None else None) is not params.telehealth:
+                continue
+        if params.accepts_medicare_assignment is not None and (
+                (assignment == "always") is not params.accepts_medicare_assignment):
             continue
         if params.accepting_new is not None and accepting_new is not params.accepting_new:
             continue
@@ -248,6 +264,18 @@ def get_provider(*, db: Session, npi: str) -> Provider:
     if provider is None or not provider.is_active:
         raise ProviderNotFound(f"No active provider with NPI {npi} in the directory.")
     return provider
+
+
+def get_profile(*, db: Session, npi: str, pack: Pack, place: Place | None = None) -> ProviderProfile:
+    """One active provider's profile with what CMS's public files say about them (procedure volumes, Medicare
+    facts); ``place`` adds the distance from there."""
+    provider = get_provider(db=db, npi=npi)
+    distance = distance_to(provider=provider, place=place) if place is not None else None
+    dataset = pack.medicare_datasets.get("utilization")
+    return ProviderProfile.from_provider(
+        provider, distance, procedure_volumes=cms_service.procedure_volumes(db=db, npi=npi, pack=pack),
+        procedure_volumes_caveat=dataset.caveat if dataset else None,
+        medicare=cms_service.medicare_facts(db=db, npi=npi, pack=pack))
 
 
 def demo_practitioner_zones(*, db: Session) -> list[tuple[str, str]]:

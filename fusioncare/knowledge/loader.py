@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +18,10 @@ from fusioncare.knowledge.schemas import (
     GlossaryTerm,
     ManagementFile,
     ManagementStrategy,
+    MedicareDataset,
     PackMeta,
+    ProcedureCode,
+    ProcedureEvidenceFile,
     QuestionGroup,
     RiskFactorEntry,
     RiskFactorFile,
@@ -31,6 +34,7 @@ from fusioncare.knowledge.schemas import (
     SymptomEntry,
     SymptomFile,
     TreatmentEntry,
+    TreatmentEvidence,
     TreatmentFile,
     UrgencyLevel,
     WarningSignEntry,
@@ -87,6 +91,9 @@ class Pack:
     specialty_by_code: dict[Specialty, SpecialtyEntry] = field(repr=False)
     urgency_levels: dict[Urgency, UrgencyLevel] = field(repr=False)
     glossary: list[GlossaryTerm] = field(default_factory=list, repr=False)
+    # procedure_codes.yaml: the HCPCS/CPT codes that show a clinician performs a treatment (may be absent).
+    procedure_evidence: list[TreatmentEvidence] = field(default_factory=list, repr=False)
+    medicare_datasets: dict[str, MedicareDataset] = field(default_factory=dict, repr=False)
 
     @property
     def code(self) -> str:
@@ -129,6 +136,11 @@ class Pack:
 
     def symptoms_in_group(self, group: str) -> list[SymptomEntry]:
         return [s for s in self.symptoms if s.question_group == group]
+
+    @cached_property
+    def procedure_codes(self) -> dict[str, tuple[TreatmentEvidence, ProcedureCode]]:
+        """HCPCS code -> (its treatment's evidence entry, the code entry), for every code the pack names."""
+        return {c.code: (e, c) for e in self.procedure_evidence for c in e.codes}
 
     def source_names(self, codes: list[str]) -> str:
         """'NICE NG59: Low back pain and sciatica ... (2016, updated 2020); GIRFT ...' for a rule's or claim's
@@ -288,6 +300,14 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         if twice := sorted({w for w in words if words.count(w) > 1}):
             raise PackError("glossary.yaml", [f"at terms: {', '.join(twice)} listed twice"])
 
+    procedure_evidence: list[TreatmentEvidence] = []
+    medicare_datasets: dict[str, MedicareDataset] = {}
+    if (directory / "procedure_codes.yaml").exists():
+        procedure_file = _read(directory, "procedure_codes.yaml", ProcedureEvidenceFile)
+        procedure_evidence = procedure_file.evidence
+        medicare_datasets = {d.code: d for d in procedure_file.datasets}
+        _check_procedure_codes(procedure_file, sources)
+
     seen_ids: set[str] = set()
     _check_references("red_flags.yaml", "rules", red_flag_rules, sources, red_flags=True, seen_ids=seen_ids)
     _check_references("triage_rules.yaml", "rules", triage_rules, sources, red_flags=False, seen_ids=seen_ids)
@@ -315,7 +335,35 @@ def load_pack(directory: Path = DEFAULT_PACK_DIR) -> Pack:
         specialty_by_code={s.code: s for s in specialties},
         urgency_levels={u.code: u for u in meta.urgency_levels},
         glossary=glossary,
+        procedure_evidence=procedure_evidence,
+        medicare_datasets=medicare_datasets,
     )
+
+
+def _check_procedure_codes(procedure_file: ProcedureEvidenceFile, sources: dict[str, Source]) -> None:
+    """Both datasets described once, each treatment once, each code once across the file, every source known."""
+    evidence = procedure_file.evidence
+    problems: list[str] = []
+    if {d.code for d in procedure_file.datasets} != {"utilization", "clinicians"}:
+        problems.append("at datasets: describe utilization and clinicians once each")
+    problems += [f"at datasets[{i}].sources[{k}]: unknown source {s!r}"
+                 for i, d in enumerate(procedure_file.datasets) for k, s in enumerate(d.sources) if s not in sources]
+    treatments: set[Treatment] = set()
+    codes: dict[str, str] = {}
+    for i, entry in enumerate(evidence):
+        if entry.treatment in treatments:
+            problems.append(f"at evidence[{i}].treatment: {entry.treatment.value} is listed twice")
+        treatments.add(entry.treatment)
+        for j, code in enumerate(entry.codes):
+            where = f"evidence[{i}].codes[{j}]"
+            if code.code in codes:
+                problems.append(f"at {where}.code: {code.code} is already listed at {codes[code.code]}")
+            else:
+                codes[code.code] = where
+            problems += [f"at {where}.sources[{k}]: unknown source {s!r}"
+                         for k, s in enumerate(code.sources) if s not in sources]
+    if problems:
+        raise PackError("procedure_codes.yaml", problems)
 
 
 @lru_cache(maxsize=4)

@@ -387,6 +387,53 @@ class GlossaryFile(PackModel):
     terms: list[GlossaryTerm] = Field(min_length=1)
 
 
+class ProcedureCode(PackModel):
+    """One HCPCS/CPT code that shows a clinician performs a treatment (read from Medicare's public file)."""
+
+    code: Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$", description="5 letters or digits, e.g. 64483, G0260.")]
+    meaning: Text
+    patient_words: Text
+    add_on: bool = False
+    sources: list[Code] = Field(min_length=1)
+
+
+class TreatmentEvidence(PackModel):
+    """The procedure codes of one treatment, and how a match reason counts and says them."""
+
+    treatment: Treatment
+    measure: Literal["services", "patients"]
+    phrase: Text
+    codes: list[ProcedureCode] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _countable(self) -> TreatmentEvidence:
+        import string
+
+        fields = sorted({name for _, name, _, _ in string.Formatter().parse(self.phrase) if name is not None})
+        if fields != ["number", "year"]:
+            raise ValueError(f"{self.treatment.value}: the phrase must use exactly {{number}} and {{year}}, "
+                             f"found {', '.join(fields) or 'none'}")
+        if all(c.add_on for c in self.codes):
+            raise ValueError(f"{self.treatment.value}: at least one code must not be an add-on (add-ons are "
+                             f"never counted in a reason)")
+        return self
+
+
+class MedicareDataset(PackModel):
+    """One CMS public file the directory reads: how we name it to patients, and what its figures are not."""
+
+    code: Literal["utilization", "clinicians"]
+    name: Text
+    caveat: Text
+    short_caveat: Text = Field(description="The caveat in one short line, for a match card.")
+    sources: list[Code] = Field(min_length=1)
+
+
+class ProcedureEvidenceFile(PackModel):
+    datasets: list[MedicareDataset] = Field(min_length=2, max_length=2)
+    evidence: list[TreatmentEvidence] = Field(min_length=1)
+
+
 class SourceFile(PackModel):
     sources: list[Source] = Field(min_length=1)
 

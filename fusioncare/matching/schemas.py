@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -35,7 +35,11 @@ class MatchRequest(BaseModel):
     radius_miles: float = Field(default=25, ge=1, le=100, allow_inf_nan=False)
     insurance: InsurancePlan | None = Field(default=None, description="Only providers who accept this plan.")
     language: Language | None = Field(default=None, description="Providers who speak it rank higher (ISO 639-1).")
-    telehealth: bool | None = Field(default=None, description="true: only providers offering telehealth visits.")
+    telehealth: bool | None = Field(default=None, description="true: only providers offering video visits (as they "
+                                                               "say, or else as Medicare's file says).")
+    accepts_medicare_assignment: bool | None = Field(
+        default=None, description="true: only providers who always accept the Medicare-approved amount as payment "
+                                  "in full (Medicare's Doctors and Clinicians file).")
     limit_per_group: int = Field(default=10, ge=1, le=50)
 
 
@@ -57,6 +61,18 @@ class SoonestOpening(BaseModel):
                                        "/doctors/{npi}/book?type=...&start=...")
 
 
+class ProcedureEvidence(BaseModel):
+    """Public Medicare figures showing the provider performs a treatment the assessment suggests."""
+
+    treatment: str = Field(description="The treatment code of the assessment contract.")
+    year: int = Field(description="The data year of the figures.")
+    number: int = Field(description="Procedures done, or patients treated, as `text` says.")
+    text: str = Field(description="In plain words, e.g. 'Did 212 spinal injections for Medicare patients in 2024'.")
+    caveat: str = Field(description="What the figure is not (Medicare patients only; volume is not quality).")
+    source: str = Field(description="The CMS dataset.")
+    is_demo: bool
+
+
 class MatchedProvider(BaseModel):
     """One doctor in a group, with the ranking signals and the reasons in plain words."""
 
@@ -76,6 +92,10 @@ class MatchedProvider(BaseModel):
     location: ProviderLocation
     phone: str | None
     is_demo: bool
+    procedure_evidence: ProcedureEvidence | None = Field(
+        default=None, description="Medicare procedure figures for a treatment the assessment suggests, if any.")
+    medicare_assignment: Literal["always", "sometimes"] | None = Field(
+        default=None, description="Accepts the Medicare-approved amount (Medicare's Doctors and Clinicians file).")
     soonest_opening: SoonestOpening | None = Field(
         default=None, description="Only for providers who take bookings here and have a free slot within 14 days.")
 

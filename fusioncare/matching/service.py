@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from fusioncare.directory import cms_service
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.directory.errors import InvalidSearch
 from fusioncare.directory.models import Provider
 from fusioncare.directory.names import display_case
-from fusioncare.directory.schemas import ProviderLocation, ProviderRead, ProviderSearch
+from fusioncare.directory.schemas import ProviderEvidence, ProviderLocation, ProviderRead, ProviderSearch
 from fusioncare.directory.service import SearchHit, nearest_emergency_hospitals, resolve_place, search_providers
 from fusioncare.display import when_short
 from fusioncare.knowledge.loader import Pack, get_pack
@@ -36,10 +37,11 @@ from fusioncare.matching.schemas import (
     MatchPlace,
     MatchRequest,
     MatchResponse,
+    ProcedureEvidence,
     SoonestOpening,
 )
 from fusioncare.scheduling import service as scheduling
-from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, RecommendedSpecialty, Urgency
+from fusioncare.triage.schemas import AssessmentRequest, AssessmentResult, RecommendedSpecialty, Treatment, Urgency
 from fusioncare.triage.service import assess
 
 PRIMARY_FIT = 40.0
@@ -51,6 +53,10 @@ LANGUAGE = 10.0
 ACCEPTING_NEW = 10.0
 NOT_ACCEPTING_NEW = -10.0
 SOONEST_OPENING = 10.0  # for an opening right now, falling linearly to 0 at scheduling.SOONEST_HORIZON
+# Medicare procedure evidence: EVIDENCE * n / (n + EVIDENCE_HALF) for n procedures (or patients) of a suggested
+# treatment in the latest year: diminishing, and never reaching EVIDENCE (half the primary/secondary fit gap).
+EVIDENCE = 10.0
+EVIDENCE_HALF = 50.0
 # How many of the nearest matching providers per specialty are ranked (pages of the directory search).
 MAX_CANDIDATES = 300
 EMERGENCY_RADIUS_MILES = 50
@@ -64,10 +70,11 @@ class _Ranked:
 
 
 def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: datetime | None = None,
-          use_openings: bool = True) -> MatchResponse:
+          use_openings: bool = True, use_evidence: bool = True) -> MatchResponse:
     """Doctors for the assessment near the place, grouped in the assessment's specialty order.
 
-    ``use_openings=False`` leaves out the soonest-opening lookup (the benchmark measures what it costs).
+    ``use_openings=False`` leaves out the soonest-opening lookup, ``use_evidence=False`` the Medicare figures (the
+    benchmark measures what each costs).
     """
     pack = pack or get_pack()
     now = now or datetime.now(UTC)
@@ -86,14 +93,32 @@ def match(*, db: Session, request: MatchRequest, pack: Pack | None = None, now: 
                   for specialty in result.recommended_specialties]
     openings = scheduling.soonest_openings(
         db=db, npis={hit.provider.npi for _, hits in candidates for hit in hits}, now=now) if use_openings else {}
+    every_npi = list({hit.provider.npi for _, hits in candidates for hit in hits})
+    # Two queries for every group: the Medicare facts and the procedure figures of every suggested treatment.
+    medicare = cms_service.medicare_flags(db=db, npis=every_npi) if use_evidence else {}
+    sums = cms_service.procedure_sums(db=db, npis=every_npi, treatments=list(treatments),
+                                      pack=pack) if use_evidence else []
     for specialty, hits in candidates:
+        evidence = cms_service.evidence_for(
+            sums=sums, npis={hit.provider.npi for hit in hits},
+            treatments=_evidence_treatments(pack, treatments, specialty), pack=pack) if sums else {}
         ranked = sorted((_rank(hit, specialty=specialty, treatments=treatments, request=request,
-                               opening=openings.get(hit.provider.npi), now=now) for hit in hits),
+                               opening=openings.get(hit.provider.npi), now=now,
+                               evidence=evidence.get(hit.provider.npi), medicare=medicare.get(hit.provider.npi),
+                               pack=pack) for hit in hits),
                         key=lambda r: r.key)
         out.groups.append(MatchGroup(
             specialty=MatchedSpecialty(code=specialty.code, name=specialty.name, why=specialty.why),
             total=len(ranked), results=[r.provider for r in ranked[: request.limit_per_group]]))
     return out
+
+
+def _evidence_treatments(pack: Pack, treatments: dict[str, str], specialty: RecommendedSpecialty) -> list[str]:
+    """The suggested treatments this specialty provides (the pack's treatment table), in the assessment's order;
+    all suggested ones if it provides none of them."""
+    mine = [code for code in treatments
+            if specialty.code in pack.treatment_by_code[Treatment(code)].specialties]
+    return mine or list(treatments)
 
 
 def _result_of(assessment: AssessmentRequest | AssessmentResult, pack: Pack) -> AssessmentResult:
@@ -107,7 +132,8 @@ def _candidates(*, db: Session, request: MatchRequest, specialty: str) -> list[S
     while len(hits) < MAX_CANDIDATES:
         page = search_providers(db=db, params=ProviderSearch(
             specialty=specialty, near=request.near, radius_miles=request.radius_miles, insurance=request.insurance,
-            telehealth=request.telehealth or None, limit=100, cursor=cursor))
+            telehealth=request.telehealth or None,
+            accepts_medicare_assignment=request.accepts_medicare_assignment or None, limit=100, cursor=cursor))
         hits.extend(page.hits)
         cursor = page.next_cursor
         if cursor is None:
@@ -116,7 +142,9 @@ def _candidates(*, db: Session, request: MatchRequest, specialty: str) -> list[S
 
 
 def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[str, str],
-          request: MatchRequest, opening: scheduling.Opening | None, now: datetime) -> _Ranked:
+          request: MatchRequest, opening: scheduling.Opening | None, now: datetime,
+          evidence: ProviderEvidence | None = None, medicare: tuple[str | None, bool | None] | None = None,
+          pack: Pack | None = None) -> _Ranked:
     p: Provider = hit.provider
     distance = hit.distance_miles
     taxonomies = set(specialty.taxonomy_codes)
@@ -134,6 +162,15 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         names = [treatments[code] for code in offered]
         if known:
             reasons.append(f"Offers {_join(names)}, which your assessment lists")
+    procedure = None
+    if evidence is not None:
+        # Public figures, not the provider's own word: stated whether or not they confirmed their profile.
+        score += EVIDENCE * evidence.number / (evidence.number + EVIDENCE_HALF)
+        dataset = pack.medicare_datasets.get("utilization") if pack is not None else None
+        procedure = ProcedureEvidence(treatment=evidence.treatment, year=evidence.year, number=evidence.number,
+                                      text=evidence.reason, caveat=dataset.short_caveat if dataset else "",
+                                      source=dataset.name if dataset else "CMS", is_demo=evidence.is_demo)
+        reasons.append(evidence.reason)
     score += CLOSENESS * max(0.0, 1 - distance / request.radius_miles)
     reasons.append(f"{distance:.1f} miles away")
     if request.insurance is not None and known:
@@ -153,8 +190,13 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         score += NOT_ACCEPTING_NEW
         if known:
             reasons.append("Not accepting new patients at the moment")
+    assignment, medicare_video = medicare if medicare is not None else (None, None)
     if p.telehealth and known:
         reasons.append("Offers telehealth visits")
+    elif p.telehealth is None and medicare_video and request.telehealth:
+        reasons.append("Offers video visits, according to Medicare's records")
+    if request.accepts_medicare_assignment and assignment == "always":
+        reasons.append("Accepts the Medicare-approved amount as full payment, according to Medicare's records")
     soonest = None
     if opening is not None:
         soonest = _soonest(p.npi, opening)
@@ -171,7 +213,8 @@ def _rank(hit: SearchHit, *, specialty: RecommendedSpecialty, treatments: dict[s
         distance_miles=round(distance, 2), primary_specialty_match=primary, matching_services=offered,
         accepting_new=p.accepting_new, telehealth=p.telehealth, insurance=list(p.insurance_plans),
         languages=list(p.languages), profile_confirmed=p.profile_confirmed, location=summary.location,
-        phone=p.phone, is_demo=p.is_demo, soonest_opening=soonest)
+        phone=p.phone, is_demo=p.is_demo, soonest_opening=soonest, procedure_evidence=procedure,
+        medicare_assignment=assignment)
     return _Ranked(key=(not p.profile_confirmed, -score, distance, p.npi), provider=provider)
 
 

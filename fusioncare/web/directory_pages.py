@@ -14,10 +14,11 @@ from fusioncare.deps import ReadDbSession
 from fusioncare.directory import service
 from fusioncare.directory.catalog import INSURANCE_PLANS, LANGUAGES
 from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
-from fusioncare.directory.schemas import ProviderProfile, ProviderRead, ProviderSearch
+from fusioncare.directory.schemas import ProviderRead, ProviderSearch
 from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
 from fusioncare.display import when_short, zone_words
 from fusioncare.scheduling import service as scheduling
+from fusioncare.triage.routes import KnowledgePack
 from fusioncare.validation import problems_from
 from fusioncare.web.templating import templates
 
@@ -26,8 +27,10 @@ router = APIRouter(include_in_schema=False)
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
 FORM_FIELDS = ("specialty", "near", "radius_miles", "q", "insurance", "language", "telehealth", "accepting_new",
-               "cursor")
-FILTER_FIELDS = ("insurance", "language", "telehealth", "accepting_new")  # the same filters as /matches
+               "accepts_medicare_assignment", "cursor")
+# The same filters as /matches, and accepting new patients.
+FILTER_FIELDS = ("insurance", "language", "telehealth", "accepting_new", "accepts_medicare_assignment")
+CHECKBOXES = ("telehealth", "accepting_new", "accepts_medicare_assignment")
 
 
 def book_path(opening: scheduling.Opening) -> str:
@@ -57,7 +60,7 @@ def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
     """The form; with specialty and near filled in, the results below it (plain GET, works without JS)."""
     form = {k: v.strip() for k, v in request.query_params.items() if k in FORM_FIELDS}
     # A checkbox that is not ticked filters nothing (never "only those who said no").
-    query = {k: v for k, v in form.items() if v != "" and not (k in ("telehealth", "accepting_new") and v != "true")}
+    query = {k: v for k, v in form.items() if v != "" and not (k in CHECKBOXES and v != "true")}
     context: dict = {"form": form, "errors": {}, "result": None, **_vocabulary(),
                      "filters_set": any(form.get(k) for k in FILTER_FIELDS)}
     if form.get("specialty") or form.get("near"):
@@ -79,19 +82,20 @@ def search_page(request: Request, db: ReadDbSession) -> HTMLResponse:
 
 
 @router.get("/doctors/{npi}", response_class=HTMLResponse)
-def profile_page(request: Request, db: ReadDbSession, npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
+def profile_page(request: Request, db: ReadDbSession, pack: KnowledgePack,
+                 npi: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
     try:
-        provider = service.get_provider(db=db, npi=npi)
+        service.get_provider(db=db, npi=npi)
     except ProviderNotFound:
         return templates.TemplateResponse(request, "directory/not_found.html", {"npi": npi}, status_code=404)
     near = request.query_params.get("near", "")
-    distance = None
+    place = None
     if near:
         try:
-            distance = service.distance_to(provider=provider, place=service.resolve_place(near=near))
+            place = service.resolve_place(near=near)
         except InvalidSearch:
             near = ""
-    profile = ProviderProfile.from_provider(provider, distance)
+    profile = service.get_profile(db=db, npi=npi, pack=pack, place=place)
     booking = {"bookable": scheduling.provider_is_bookable(db=db, npi=npi)
                and bool(scheduling.appointment_types(db=db, npi=npi)),
                "opening": _openings(db, [npi]).get(npi)}

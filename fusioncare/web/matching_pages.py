@@ -28,7 +28,7 @@ from fusioncare.web.templating import templates
 router = APIRouter(include_in_schema=False, dependencies=[Depends(bounded_form), Depends(csrf_protect)])
 
 RADIUS_CHOICES = (5, 10, 25, 50, 100)
-FILTER_FIELDS = ("near", "radius_miles", "insurance", "language", "telehealth")
+FILTER_FIELDS = ("near", "radius_miles", "insurance", "language", "telehealth", "accepts_medicare_assignment")
 SKETCH_SIZE = 300  # the SVG sketch's viewBox is SKETCH_SIZE x SKETCH_SIZE, the search circle fills it
 SKETCH_PLACES = 10
 # What a person reads when a filter needs fixing (the ZIP's own problems come from the directory, see _near_message).
@@ -36,7 +36,8 @@ MESSAGES = {"near": "Enter your 5-digit ZIP code, for example 10001",
             "radius_miles": "Choose a distance from the list",
             "insurance": "Choose an insurance plan from the list, or Any",
             "language": "Choose a language from the list, or Any",
-            "telehealth": "Tick the box for video visits only, or leave it empty"}
+            "telehealth": "Tick the box for video visits only, or leave it empty",
+            "accepts_medicare_assignment": "Tick the box for the Medicare-approved amount only, or leave it empty"}
 
 
 def _context(**extra: Any) -> dict[str, Any]:

@@ -30,3 +30,29 @@ def test_demo_load_is_idempotent_and_covers_every_specialty_near_new_york(db):
     assert filled / len(snapshot) > 0.7
     confirmed = db.scalar(select(func.count()).where(Provider.profile_confirmed.is_(True)))
     assert 0 < confirmed < len(snapshot)
+
+
+def test_demo_loads_medicare_figures_marked_as_demo_and_never_over_real_cms_data(db):
+    from fusioncare.directory.cms_service import evidence_for, procedure_sums
+    from fusioncare.directory.models import ClinicianFacts, ProcedureVolume
+    from fusioncare.knowledge.loader import get_pack
+
+    quiet = Console(quiet=True)
+    load(db=db, console=quiet)
+    volumes = db.scalar(select(func.count()).select_from(ProcedureVolume))
+    assert volumes > 100
+    assert db.scalar(select(func.count()).where(ProcedureVolume.is_demo.is_(False))) == 0
+    assert db.scalar(select(func.count()).where(ClinicianFacts.is_demo.is_(False))) == 0
+    pain = service.search_providers(db=db, params=ProviderSearch(specialty="pain_medicine", near="10001"))
+    npis = [h.provider.npi for h in pain.hits]
+    sums = procedure_sums(db=db, npis=npis, treatments=["injection"], pack=get_pack())
+    found = evidence_for(sums=sums, npis=set(npis), treatments=["injection"], pack=get_pack())
+    assert found and all(e.is_demo and e.year == 2024 for e in found.values())
+
+    load(db=db, console=quiet)  # idempotent
+    assert db.scalar(select(func.count()).select_from(ProcedureVolume)) == volumes
+
+    db.execute(ProcedureVolume.__table__.update().values(is_demo=False))  # as if real figures were imported
+    db.commit()
+    load(db=db, console=quiet)
+    assert db.scalar(select(func.count()).where(ProcedureVolume.is_demo.is_(True))) == 0

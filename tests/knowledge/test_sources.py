@@ -69,6 +69,8 @@ def test_everything_cites_known_specific_sources_and_every_source_is_cited():
     cited |= {code for rule in pack.rules for code in rule.sources}
     cited |= {code for sign in pack.warning_signs for code in sign.sources}
     cited |= {s.id for a in load_library().articles for s in a.sources}
+    cited |= {code for e in pack.procedure_evidence for c in e.codes for code in c.sources}
+    cited |= {code for d in pack.medicare_datasets.values() for code in d.sources}
     assert cited <= set(pack.sources)
     assert set(pack.sources) - cited == set()
 

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from fusioncare.directory.cms_import import import_clinicians, import_utilization
 from fusioncare.directory.importer import import_nppes
 from fusioncare.directory.schemas import ManagedFieldsUpdate
 from fusioncare.directory.service import update_managed_fields
+from tests.directory.cms_files import clinician, volume, write_clinicians, write_utilization
 from tests.directory.nppes_files import make_npi, provider_row, write_nppes
 
 PAIN = ("208VP0014X", True)
@@ -74,3 +76,28 @@ def directory(db, tmp_path) -> Directory:
                                                                            insurance_plans=["cigna"],
                                                                            profile_confirmed=False))
     return d
+
+
+D24 = "MUP_PHY_R26_P05_V10_D24_Prov_Svc.csv"
+
+
+@pytest.fixture
+def cms_data(db, tmp_path, directory):
+    """pain_far did 150 + 62 single-level lumbar epidurals (and 100 extra levels) in 2024, 90 in 2023; it offers
+    video visits and always takes assignment per Medicare. pain_secondary did 100,000 in 2024."""
+    import_utilization(db=db, path=write_utilization(tmp_path / D24, [
+        volume(directory.pain_far, "64483", "O", "120", "150"),
+        volume(directory.pain_far, "64483", "F", "40", "62"),
+        volume(directory.pain_far, "64484", "O", "60", "100"),  # an add-on: shown, never counted in the reason
+        volume(directory.pain_far, "99213", "O", "500", "900"),  # not a treatment: not kept
+        volume(directory.pain_secondary, "64483", "O", "9000", "100000"),
+    ]))
+    import_utilization(db=db, path=write_utilization(tmp_path / "MUP_PHY_R25_P05_V20_D23_Prov_Svc.csv", [
+        volume(directory.pain_far, "64483", "O", "70", "90")]))
+    import_clinicians(db=db, path=write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [
+        clinician(directory.pain_far, telehealth="Y", school="NEW YORK UNIVERSITY SCHOOL OF MEDICINE"),
+        clinician(directory.pain_far, telehealth="Y"),  # the same practice on a second enrollment: shown once
+        clinician(directory.pain_far, group="", line1="9 PARK AVE", phone="2125550199", telehealth="Y"),
+        clinician(directory.pain_near, assignment="M"),
+    ]), year=2026)
+    return directory

@@ -1,0 +1,155 @@
+"""CMS imports against pyarrow's bare streaming parse of the same file, in the same run.
+
+    python -m benchmarks.bench_cms --utilization-rows 10000000 --clinician-rows 3000000 [--postgres-url ...]
+
+Generates the files once (cached under benchmarks/out/): a "by Provider and Service" file in the current
+28-column layout (about one row in ten of a code the knowledge pack names) and a Doctors and Clinicians file in
+the current 31-column layout. Then, for each database and file, in fresh subprocesses one after the other: the
+floor (pyarrow's streaming CSV reader over the whole file, every column as a string, bad rows skipped) and the
+import into a fresh database (SQLite file, or a fresh PostgreSQL schema). Reports seconds, import / floor and the
+import's peak RSS (the child's own rusage). Writes JSON to benchmarks/out/bench_cms.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+TARGET_RATIO = 2.0
+TARGET_RSS_MB = 500
+
+
+def _child_floor(path: Path) -> dict:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    started = time.perf_counter()
+    with path.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f))
+    reader = pacsv.open_csv(
+        path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}))
+    rows = sum(batch.num_rows for batch in reader)
+    return {"seconds": time.perf_counter() - started, "rows": rows,
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child_import(kind: str, path: Path, url: str) -> dict:
+    from fusioncare import migrate
+    from fusioncare.db import make_engine, make_session_factory
+    from fusioncare.directory.cms_import import import_clinicians, import_utilization
+    from fusioncare.knowledge.loader import get_pack
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    session = make_session_factory(engine)()
+    get_pack()  # loaded at start-up in the app and the CLI alike; not part of the import
+    started = time.perf_counter()
+    if kind == "utilization":
+        report = import_utilization(db=session, path=path, is_demo=True)
+    else:
+        report = import_clinicians(db=session, path=path, is_demo=True)
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "report": {k: v for k, v in report.as_dict().items() if k != "errors"},
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _run_child(*args: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_cms", *args], capture_output=True, text=True,
+                          check=True, cwd=Path(__file__).parent.parent)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _postgres(base: str, schema: str, *, create: bool) -> str:
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from fusioncare.db import make_engine
+    from fusioncare.settings import normalise_database_url
+
+    admin = make_engine(normalise_database_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"' if create else f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+    url = make_url(normalise_database_url(base)).update_query_dict({"options": f"-csearch_path={schema}"})
+    return url.render_as_string(hide_password=False)
+
+
+def _files(utilization_rows: int, clinician_rows: int) -> dict[str, Path]:
+    from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization
+
+    OUT.mkdir(exist_ok=True)
+    files = {"utilization": OUT / f"cms_utilization_{utilization_rows}_D24_Prov_Svc.csv",
+             "clinicians": OUT / f"cms_clinicians_{clinician_rows}_DAC_NationalDownloadableFile.csv"}
+    for kind, rows in (("utilization", utilization_rows), ("clinicians", clinician_rows)):
+        if not files[kind].exists():
+            started = time.perf_counter()
+            partial = files[kind].with_suffix(".partial")
+            (generate_utilization if kind == "utilization" else generate_clinicians)(partial, rows=rows, seed=7)
+            partial.rename(files[kind])
+            print(f"generated {files[kind].name} ({files[kind].stat().st_size / 1e6:,.0f} MB) in "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+    return files
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--utilization-rows", type=int, default=1_000_000)
+    parser.add_argument("--clinician-rows", type=int, default=300_000)
+    parser.add_argument("--postgres-url", default=os.environ.get("FUSIONCARE_BENCH_POSTGRES_URL"))
+    parser.add_argument("--only", choices=("utilization", "clinicians"), default=None)
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only (with --postgres-url).")
+    parser.add_argument("--child-floor", type=Path)
+    parser.add_argument("--child-import", nargs=3, metavar=("KIND", "FILE", "URL"))
+    args = parser.parse_args(argv)
+    if args.child_floor:
+        print(json.dumps(_child_floor(args.child_floor)))
+        return
+    if args.child_import:
+        kind, file, url = args.child_import
+        print(json.dumps(_child_import(kind, Path(file), url)))
+        return
+
+    files = _files(args.utilization_rows, args.clinician_rows)
+    targets = ([] if args.skip_sqlite else [("sqlite", None)]) + (
+        [("postgresql", args.postgres_url)] if args.postgres_url else [])
+    results = []
+    for database, base in targets:
+        for kind, path in files.items():
+            if args.only and kind != args.only:
+                continue
+            floor = _run_child("--child-floor", str(path))
+            with tempfile.TemporaryDirectory() as tmp:
+                schema = f"bench_cms_{uuid.uuid4().hex[:10]}"
+                url = _postgres(base, schema, create=True) if base else f"sqlite:///{Path(tmp) / 'cms.sqlite3'}"
+                try:
+                    imported = _run_child("--child-import", kind, str(path), url)
+                finally:
+                    if base:
+                        _postgres(base, schema, create=False)
+            ratio = imported["seconds"] / floor["seconds"]
+            row = {"database": database, "file": kind, "rows": floor["rows"],
+                   "megabytes": round(path.stat().st_size / 1e6), "floor_s": round(floor["seconds"], 2),
+                   "import_s": round(imported["seconds"], 2), "ratio": round(ratio, 2),
+                   "import_max_rss_mb": round(imported["max_rss_mb"]), "report": imported["report"],
+                   "meets_targets": ratio <= TARGET_RATIO and imported["max_rss_mb"] < TARGET_RSS_MB}
+            results.append(row)
+            print(f"[{database}] {kind}: {row['rows']:,} rows ({row['megabytes']:,} MB): floor {row['floor_s']} s, "
+                  f"import {row['import_s']} s = {row['ratio']}x, peak RSS {row['import_max_rss_mb']} MB "
+                  f"(target {TARGET_RATIO}x, {TARGET_RSS_MB} MB); {row['report']}", flush=True)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "bench_cms.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,742 @@
+"""CMS importers: Medicare procedure volumes ("by Provider and Service") and the Doctors and Clinicians file.
+
+Both stream the file (CSV, tab-separated text, or the .zip CMS ships) in newline-aligned 8 MB chunks that pyarrow
+parses with only the used columns converted, map columns by name (stripped of spaces and tabs, any case), and
+report each bad row with its line number and reason while the import goes on. A chunk that is not UTF-8 is read as
+Windows-1252 and the report says so. Each import is one transaction: it replaces what it replaces (a data year of
+volumes, or the whole clinicians file) only if it reaches the end, so nothing half-written is ever seen.
+See docs/directory.md, "CMS public data".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import queue
+import re
+import threading
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import Index, Table, delete, text
+from sqlalchemy.orm import Session
+
+from fusioncare.directory import cms, imports
+from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.importer import CHUNK_BYTES, _buffer_of, _bulk_session_settings, _chunks, _is_utf8
+from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
+from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
+from fusioncare.knowledge.loader import Pack, get_pack
+
+MAX_REPORTED_ERRORS = 10_000  # "rejected" stays exact beyond this
+FIRST_DATA_YEAR = 2012
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class CmsImportReport:
+    """What a CMS import did; ``as_dict`` is the documented JSON report. ``errors`` lists the refused rows and the
+    values repaired or left out of kept rows (say so in ``reason``); ``rejected`` counts the refused rows only."""
+
+    year: int | None = None
+    rows: int = 0
+    kept: int = 0
+    matched_providers: int = 0
+    unmatched_npis: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    encoding: str = "utf-8"  # "cp1252" once any part of the file had to be read as Windows-1252
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected += 1
+        self._add(line, reason)
+
+    def repair(self, line: int, reason: str) -> None:
+        self.repaired += 1
+        self._add(line, reason)
+
+    def _add(self, line: int, reason: str) -> None:
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(RowError(line, reason))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "kept": self.kept, "matched_providers": self.matched_providers,
+                "unmatched_npis": self.unmatched_npis, "rejected": self.rejected,
+                "errors": [{"line": e.line, "reason": e.reason} for e in sorted(self.errors, key=lambda e: e.line)],
+                "year": self.year}
+
+    def counts(self) -> dict[str, int]:
+        return {"rows": self.rows, "imported": self.kept, "rejected": self.rejected,
+                "skipped": self.rows - self.kept - self.rejected}
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+@contextmanager
+def open_cms_file(path: Path) -> Iterator[tuple[IO[bytes], str]]:
+    """(binary stream, name for messages) of the data file; for a .zip, its largest .csv or .txt member."""
+    if not path.is_file():
+        raise UnreadableImportFile(f"{path} does not exist or is not a file")
+    if not zipfile.is_zipfile(path):
+        try:
+            plain = path.open("rb")
+        except OSError as exc:
+            raise UnreadableImportFile(f"{path.name}: can't be read ({exc.strerror})") from None
+        with plain:
+            yield plain, path.name
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise UnreadableImportFile(f"{path.name}: the zip file is damaged and can't be opened ({exc})") from None
+    with archive:
+        members = [m for m in archive.infolist() if m.filename.lower().endswith((".csv", ".txt"))]
+        if not members:
+            raise UnreadableImportFile(f"{path.name}: the zip file holds no .csv or .txt data file")
+        chosen = max(members, key=lambda m: m.file_size)
+        try:
+            with archive.open(chosen) as stream:
+                yield stream, f"{path.name}:{Path(chosen.filename).name}"
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise UnreadableImportFile(f"{path.name}: the zip file is damaged and can't be read to the end "
+                                       f"({exc}); nothing was imported") from None
+
+
+@dataclass
+class _Header:
+    names: list[str]  # stripped, in file order
+    delimiter: str
+    positions: dict[str, int]  # our column name -> its position
+    file_names: dict[str, str]  # our column name -> the file's name for it (for messages)
+
+
+def _read_header(stream: IO[bytes], file_name: str, report: CmsImportReport, columns: dict[str, tuple[str, ...]],
+                 optional: frozenset[str], expected: str, command: str) -> _Header:
+    raw = stream.readline()
+    try:
+        line = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        line = raw.decode("cp1252", errors="replace")
+        report.encoding = "cp1252"
+    line = line.rstrip("\r\n")
+    delimiter = "\t" if line.count("\t") > line.count(",") else ","
+    try:
+        names = [n.strip() for n in next(csv.reader([line], delimiter=delimiter))]
+    except (csv.Error, StopIteration):
+        names = []
+    by_lower = {n.lower(): i for i, n in reversed(list(enumerate(names)))}
+    positions: dict[str, int] = {}
+    file_names: dict[str, str] = {}
+    for ours, candidates in columns.items():
+        for candidate in candidates:
+            if candidate.lower() in by_lower:
+                positions[ours] = by_lower[candidate.lower()]
+                file_names[ours] = names[positions[ours]]
+                break
+    missing = [columns[c][0] for c in columns if c not in positions and c not in optional]
+    if missing:
+        known = cms.identify(names)
+        if known is not None and known[1] != command:
+            what, other = known
+            use = f"; import it with `{other}`" if other else ""
+            raise UnreadableImportFile(f"{file_name}: this is {what}, not {expected}{use}. Nothing was imported.")
+        raise UnreadableImportFile(f"{file_name}: not {expected}: the first line lacks the column(s) "
+                                   f"{', '.join(missing)}. Nothing was imported.")
+    return _Header(names=names, delimiter=delimiter, positions=positions, file_names=file_names)
+
+
+def _parse(chunk: memoryview, first_line: int, header: _Header, wanted: list[str],
+           report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    """The wanted columns of the chunk's good rows as string arrays, the file line of each row (None: one row per
+    line from ``first_line``), and the number of lines in the chunk. Rows with the wrong number of fields are
+    reported."""
+    data: bytes | memoryview = chunk
+    if not _is_utf8(chunk):
+        data = bytes(chunk).decode("cp1252", errors="replace").encode("utf-8")
+        report.encoding = "cp1252"
+    width = len(header.names)
+    invalid: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((row.number, row.text))
+        return "skip"
+
+    include = [f"c{header.positions[c]}" for c in wanted if c in header.positions]
+
+    def read(threads: bool) -> pa.Table:
+        # Two blocks on two threads when the chunk is clean; a refused row is only numbered exactly when one
+        # thread reads one block in order, so a chunk with one is read again that way.
+        return pacsv.read_csv(
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(width)],
+                                           block_size=len(data) // 2 + 1 if threads else len(data) + 1,
+                                           use_threads=threads),
+            parse_options=pacsv.ParseOptions(delimiter=header.delimiter, invalid_row_handler=on_invalid,
+                                             quote_char='"' if header.delimiter == "," else False),
+            convert_options=pacsv.ConvertOptions(include_columns=include,
+                                                 column_types={c: pa.string() for c in include},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+    try:
+        table = read(threads=True)
+        if invalid:
+            invalid.clear()
+            table = read(threads=False)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return _parse_slowly(bytes(data), first_line, header, wanted, report)
+    line_count = _buffer_of(data).count(b"\n", 0, len(data)) if isinstance(data, memoryview) else data.count(b"\n")
+    lines: list[int] | None = None
+    if invalid or table.num_rows != line_count:
+        buffer = bytes(data)
+        rows = [first_line + i for i, text_ in enumerate(buffer.split(b"\n")[:-1]) if text_.strip(b"\r")]
+        if len(rows) != table.num_rows + len(invalid) or any(n is None or not 0 < n <= len(rows) for n, _ in invalid):
+            return _parse_slowly(buffer, first_line, header, wanted, report)
+        refused = set()
+        for number, row_text in invalid:
+            assert number is not None
+            refused.add(rows[number - 1])
+            report.rows += 1
+            report.reject(rows[number - 1], _field_count_reason(row_text, header))
+        lines = [line for line in rows if line not in refused]
+    report.rows += table.num_rows
+    empty = pa.array([""] * table.num_rows, pa.string())
+    columns = [table.column(f"c{header.positions[c]}").combine_chunks() if c in header.positions else empty
+               for c in wanted]
+    return columns, lines, line_count
+
+
+def _field_count_reason(row_text: str, header: _Header) -> str:
+    try:
+        found = f"found {len(next(csv.reader([row_text], delimiter=header.delimiter)))}"
+    except (csv.Error, StopIteration):
+        found = "the row is not valid CSV"
+    return f"expected {len(header.names)} fields, {found}"
+
+
+def _parse_slowly(data: bytes, first_line: int, header: _Header, wanted: list[str],
+                  report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    """Line by line with the csv module, for a chunk pyarrow refuses as a whole."""
+    width = len(header.names)
+    positions = [header.positions.get(c) for c in wanted]
+    values: list[list[str]] = [[] for _ in wanted]
+    lines: list[int] = []
+    raw_lines = data.split(b"\n")[:-1]
+    for offset, raw in enumerate(raw_lines):
+        line = first_line + offset
+        if not raw.strip(b"\r"):
+            continue
+        report.rows += 1
+        text_ = raw.decode("utf-8", errors="replace").rstrip("\r")
+        try:
+            fields = next(csv.reader(io.StringIO(text_), delimiter=header.delimiter,
+                                     quoting=csv.QUOTE_MINIMAL if header.delimiter == "," else csv.QUOTE_NONE))
+        except (csv.Error, StopIteration):
+            report.reject(line, "the row is not valid CSV")
+            continue
+        if len(fields) != width:
+            report.reject(line, f"expected {width} fields, found {len(fields)}")
+            continue
+        lines.append(line)
+        for column, position in zip(values, positions, strict=True):
+            column.append(fields[position] if position is not None else "")
+    return [pa.array(v, pa.string()) for v in values], lines, len(raw_lines)
+
+
+def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: list[str], report: CmsImportReport,
+                   chunk_bytes: int) -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
+    """(columns, lines or None, first line) per chunk, parsed one chunk ahead in a reading thread (pyarrow and the
+    database drivers release the GIL, so parsing the next chunk overlaps writing this one; at most two parsed
+    chunks wait, so memory stays bounded). What the parse finds goes into ``report`` when the stream ends. A
+    damaged zip member is refused as a whole."""
+    parsed = CmsImportReport()  # written by the reading thread only
+    prepared: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                prepared.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        line = 2
+        try:
+            for chunk in _chunks(stream, chunk_bytes):
+                columns, lines, count = _parse(chunk, line, header, wanted, parsed)
+                if not put((columns, lines, line)):
+                    return
+                line += count
+            put(None)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc}); "
+                                     f"nothing was imported"))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    thread = threading.Thread(target=work, name="cms-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := prepared.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+        report.rows += parsed.rows
+        report.rejected += parsed.rejected
+        report.repaired += parsed.repaired
+        report.errors.extend(parsed.errors[:MAX_REPORTED_ERRORS - len(report.errors)])
+        if parsed.encoding != "utf-8":
+            report.encoding = parsed.encoding
+
+
+def _line_at(lines: list[int] | None, first: int, index: int) -> int:
+    return first + index if lines is None else lines[index]
+
+
+# -- writing ---------------------------------------------------------------------------------------------------
+
+def _driver_cursor(db: Session) -> Any:
+    driver = db.connection().connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the database connection was lost during the import")
+    return driver.cursor()
+
+
+def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, int]:
+    """(NPIs of active providers in the directory, the others) among the distinct NPIs ``npis_sql`` selects."""
+    row = db.execute(text(
+        f"SELECT count(*), count(p.npi) FROM ({npis_sql}) AS v "
+        f"LEFT JOIN {Provider.__tablename__} p ON p.npi = v.npi AND p.is_active = :active"),
+        {**params, "active": True}).one()
+    total, matched = int(row[0]), int(row[1])
+    return matched, total - matched
+
+
+def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],
+              report: CmsImportReport) -> CmsImportReport:
+    """Run an import in one transaction and record the run (a failed one after its rollback)."""
+    started_at = datetime.now(UTC)
+    try:
+        with _bulk_session_settings(db):
+            run(report)
+            db.commit()
+    except Exception as exc:
+        db.rollback()
+        try:
+            imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
+                               started_at=started_at, counts=report.counts(), error=exc)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+            db.rollback()
+        raise
+    imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False, started_at=started_at,
+                       counts=report.counts())
+    return report
+
+
+def _check_year(year: int, *, latest: int) -> int:
+    if not FIRST_DATA_YEAR <= year <= latest:
+        raise UnreadableImportFile(f"year: must be between {FIRST_DATA_YEAR} and {latest}, not {year}")
+    return year
+
+
+# -- Medicare procedure volumes ----------------------------------------------------------------------------------
+
+_VOLUME_COLUMNS = ("npi", "hcpcs_code", "place_of_service", "data_year", "patients", "services", "source_file",
+                   "is_demo")
+_WANTED_UTILIZATION = ["npi", "code", "place", "patients", "services"]
+
+
+def _count(value: str) -> float | None:
+    """A count as CMS writes it ('212', '12419.0'; a thousands comma is tolerated); None if not a number."""
+    try:
+        number = float(value.strip().replace(",", ""))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def import_utilization(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
+                       pack: Pack | None = None, chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
+    """Import one year of the "by Provider and Service" file: only the rows of procedure codes the knowledge pack
+    names, per NPI, code, place of service and year. Replaces that year's figures (other years stay); the year
+    comes from ``year`` or the CMS file name (``..._D23_...`` is 2023, ``..._CY2013...`` is 2013)."""
+    pack = pack or get_pack()
+    report = CmsImportReport()
+    codes = pa.array(sorted(pack.procedure_codes), pa.string())
+    if year is None:
+        year = cms.data_year_from_name(path.name)
+        if year is None and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                year = next((y for m in archive.namelist() if (y := cms.data_year_from_name(m))), None)
+    if year is None:
+        raise UnreadableImportFile(f"{path.name}: the data year is not in the file name (CMS names these files "
+                                   f"like MUP_PHY_R25_P05_V20_D23_Prov_Svc.csv, data year 2023); give it with --year")
+    report.year = _check_year(year, latest=datetime.now(UTC).year)
+
+    def run(report: CmsImportReport) -> None:
+        with open_cms_file(path) as (stream, file_name):
+            header = _read_header(stream, file_name, report, cms.UTILIZATION_COLUMNS, frozenset(),
+                                  "a Medicare Physician & Other Practitioners by Provider and Service file",
+                                  "fusioncare import-cms-utilization")
+            names = header.file_names
+            db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
+            postgresql = db.get_bind().dialect.name == "postgresql"
+            if postgresql:
+                _start_volume_batch(db)
+            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
+                                                        chunk_bytes):
+                _utilization_chunk(db, columns, lines, first, names, codes, report, year, file_name, is_demo)
+            if postgresql:
+                _move_volume_batch(db)
+            report.matched_providers, report.unmatched_npis = _matched(
+                db, f"SELECT DISTINCT npi FROM {ProcedureVolume.__tablename__} WHERE data_year = :year",
+                {"year": year})
+
+    return _recorded("cms_utilization", db, path, run, report)
+
+
+def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | None, first: int,
+                       names: dict[str, str], codes: pa.Array, report: CmsImportReport, year: int, file_name: str,
+                       is_demo: bool) -> None:
+    """Validate and store one chunk. Column-wise: rows whose values are all in the plain form CMS writes pass in
+    bulk; only the others are looked at one by one (to say why, or to read '1,234' or '12.0')."""
+    npi, code, place, patients, services = columns
+    odd = pc.indices_nonzero(pc.invert(pc.match_substring_regex(code, cms.HCPCS_PATTERN)))
+    if len(odd):
+        # Only the few codes out of the plain form are trimmed and looked at (a code padded with spaces is fine).
+        trimmed = code.to_pylist()
+        for i in odd.to_pylist():
+            trimmed[i] = trimmed[i].strip()
+            if not re.match(cms.HCPCS_PATTERN, trimmed[i]):
+                report.reject(_line_at(lines, first, i), f"{names['code']} {trimmed[i]!r} is not a procedure code "
+                                                         f"(5 letters or digits)")
+        code = pa.array(trimmed, pa.string())
+    keep = pc.indices_nonzero(pc.is_in(code, value_set=codes))
+    if not len(keep):
+        return
+    npi, code = pc.utf8_trim_whitespace(npi.take(keep)), code.take(keep)
+    place = pc.utf8_upper(pc.utf8_trim_whitespace(place.take(keep)))
+    patients, services = patients.take(keep), services.take(keep)
+    plain = pc.and_(pc.and_(_valid_npis(npi), pc.is_in(place, value_set=_PLACES)),
+                    pc.and_(pc.match_substring_regex(patients, r"^[0-9]{1,9}$"),
+                            pc.match_substring_regex(services, r"^[0-9]{1,12}(\.[0-9]+)?$")))
+    counts = pc.cast(pc.if_else(plain, patients, "0"), pa.int64())
+    plain = pc.and_(plain, pc.greater_equal(counts, 11))
+    # Rows out of the plain form: a reason, or (rarely) a value in another form we can still read.
+    extra: list[tuple] = []
+    for j in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        n, p, b, v = npi[j].as_py(), place[j].as_py(), patients[j].as_py(), services[j].as_py()
+        reason = _utilization_problem(n, p, b, v, names)
+        if reason is not None:
+            report.reject(_line_at(lines, first, keep[j].as_py()), reason)
+        else:
+            extra.append((j, n, code[j].as_py(), p, int(_count(b) or 0), float(_count(v) or 0.0)))
+    chosen = pc.indices_nonzero(plain)
+    table = pa.table({"index": chosen, "npi": npi.take(chosen), "hcpcs_code": code.take(chosen),
+                      "place_of_service": place.take(chosen), "patients": counts.take(chosen),
+                      "services": pc.cast(services.take(chosen), pa.float64())})
+    if extra:
+        table = pa.concat_tables([table, pa.table({
+            "index": pa.array([e[0] for e in extra], pa.int64()), "npi": [e[1] for e in extra],
+            "hcpcs_code": [e[2] for e in extra], "place_of_service": [e[3] for e in extra],
+            "patients": pa.array([e[4] for e in extra], pa.int64()),
+            "services": pa.array([e[5] for e in extra], pa.float64())})]).sort_by("index")
+    table = _first_of_each_key(table, keep, lines, first, report)
+    report.kept += table.num_rows
+    n_rows = table.num_rows
+    table = table.drop_columns(["index"]).append_column("data_year", pa.array([year] * n_rows, pa.int16()))
+    table = table.append_column("source_file", pa.array([file_name[:255]] * n_rows, pa.string()))
+    table = table.append_column("is_demo", pa.array([is_demo] * n_rows, pa.bool_())).select(list(_VOLUME_COLUMNS))
+    if db.get_bind().dialect.name == "postgresql":
+        _copy_table(db, _VOLUME_BATCH, table)  # moved into the table once, at the end (_move_volume_batch)
+        return
+    _insert_table(db, ProcedureVolume.__tablename__, table, suffix=_VOLUME_UPSERT)
+
+
+# PostgreSQL: every chunk is COPied into this scratch table (rows numbered in file order), and one INSERT moves
+# them at the end, the last row of a repeated key winning as on SQLite: one bulk statement instead of an upsert
+# per chunk.
+_VOLUME_BATCH = "cms_volume_batch"
+
+
+def _start_volume_batch(db: Session) -> None:
+    db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_VOLUME_BATCH} (seq bigserial, "
+                    f"npi varchar(10), hcpcs_code varchar(5), place_of_service varchar(1), data_year smallint, "
+                    f"patients integer, services double precision, source_file varchar(255), is_demo boolean) "
+                    f"ON COMMIT DROP"))
+
+
+def _move_volume_batch(db: Session) -> None:
+    columns = ", ".join(_VOLUME_COLUMNS)
+    db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}) "
+                    f"SELECT DISTINCT ON (npi, hcpcs_code, place_of_service) {columns} FROM {_VOLUME_BATCH} "
+                    f"ORDER BY npi, hcpcs_code, place_of_service, seq DESC {_VOLUME_UPSERT}"))
+
+
+_PLACES = pa.array(["F", "O"], pa.string())
+
+
+def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None, first: int,
+                       report: CmsImportReport) -> pa.Table:
+    """The table without rows that repeat an earlier row's NPI, code and place of service (each reported)."""
+    key = pc.binary_join_element_wise(table["npi"], table["hcpcs_code"], table["place_of_service"], "|")
+    counted = pc.value_counts(key)
+    repeated = counted.field("values").filter(pc.greater(counted.field("counts"), 1))
+    if not len(repeated):
+        return table
+    seen: dict[str, int] = {}
+    keep_row: list[bool] = []
+    for k, index in zip(key.to_pylist(), table["index"].to_pylist(), strict=True):
+        line = _line_at(lines, first, keep[index].as_py())
+        if k in seen:
+            report.reject(line, f"repeats the NPI, procedure code and place of service of line {seen[k]}")
+        else:
+            seen[k] = line
+        keep_row.append(seen[k] == line)  # the first row of its key
+    return table.filter(pa.array(keep_row, pa.bool_()))
+
+
+def _valid_npis(npi: pa.Array) -> pa.Array:
+    """Column-wise NPI check: ten digits whose last is the Luhn check digit over the 80840 prefix (npi.py)."""
+    shape = pc.match_substring_regex(npi, r"^[0-9]{10}$")
+    safe = pc.if_else(shape, npi, "0000000000")
+    digits = [pc.cast(pc.utf8_slice_codeunits(safe, i, i + 1), pa.int16()) for i in range(10)]
+    total: Any = pa.scalar(PREFIX_SUM, pa.int16())
+    for position in range(9):
+        d = digits[position]
+        if position % 2 == 0:  # positions 0, 2, 4, 6, 8 are doubled (npi.check_digit)
+            d = pc.subtract(pc.multiply(d, 2), pc.if_else(pc.greater(d, 4), 9, 0))
+        total = pc.add(total, d)
+    check = pc.remainder(pc.subtract(10, pc.remainder(total, 10)), 10)
+    return pc.and_(shape, pc.equal(check, digits[9]))
+
+
+def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
+    """PostgreSQL: COPY the table's rows in CSV written by pyarrow (a null is an empty unquoted field)."""
+    if not table.num_rows:
+        return
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False))
+    cursor = _driver_cursor(db)
+    try:
+        with cursor.copy(f"COPY {table_name} ({', '.join(table.column_names)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            copy.write(sink.getvalue().to_pybytes())
+    finally:
+        cursor.close()
+
+
+def _insert_table(db: Session, table_name: str, table: pa.Table, *, suffix: str = "") -> None:
+    """SQLite: executemany over the table's rows (its loop runs in C)."""
+    if not table.num_rows:
+        return
+    cursor = _driver_cursor(db)
+    try:
+        cursor.executemany(f"INSERT INTO {table_name} ({', '.join(table.column_names)}) "
+                           f"VALUES ({', '.join('?' * table.num_columns)}) {suffix}",
+                           zip(*(column.to_pylist() for column in table.columns), strict=True))
+    finally:
+        cursor.close()
+
+
+_VOLUME_UPSERT = ("ON CONFLICT (npi, hcpcs_code, place_of_service, data_year) DO UPDATE SET "
+                  "patients = excluded.patients, services = excluded.services, source_file = excluded.source_file, "
+                  "is_demo = excluded.is_demo")
+
+
+def _utilization_problem(npi: str, place: str, patients: str, services: str, names: dict[str, str]) -> str | None:
+    """Why a row of a kept procedure code can't be stored, in plain words naming the column; None if it can."""
+    if not is_valid_npi(npi):
+        if len(npi) == 10 and npi.isascii() and npi.isdigit():
+            return f"{names['npi']} {npi} fails the NPI check digit"
+        return f"{names['npi']} {npi!r} is not an NPI (10 digits)"
+    if place.upper() not in ("F", "O"):
+        return f"{names['place']} must be F (facility) or O (office), not {place!r}"
+    count = _count(patients)
+    if count is None or count != int(count):
+        return f"{names['patients']} {patients!r} is not a whole number"
+    if count < 11:
+        return (f"{names['patients']} is {int(count)}: CMS publishes only counts of 11 or more, so this row is not as "
+                f"CMS published it")
+    served = _count(services)
+    if served is None or served < 0:
+        return f"{names['services']} {services!r} is not a number of services"
+    return None
+
+
+# -- Doctors and Clinicians -------------------------------------------------------------------------------------
+
+_WANTED_CLINICIANS = list(cms.CLINICIAN_COLUMNS)
+_DIGITS = re.compile(r"^\d+$")
+
+
+def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
+                      chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
+    """Import the Doctors and Clinicians file: every row as a practice of its clinician, then the facts per NPI.
+    Replaces the previous file's data (it is a monthly snapshot). ``year`` is the release's year (default: this
+    year)."""
+    this_year = datetime.now(UTC).year
+    report = CmsImportReport(year=_check_year(year if year is not None else this_year, latest=this_year))
+
+    def run(report: CmsImportReport) -> None:
+        with open_cms_file(path) as (stream, file_name):
+            header = _read_header(stream, file_name, report, cms.CLINICIAN_COLUMNS, cms.CLINICIAN_OPTIONAL,
+                                  "the Doctors and Clinicians National Downloadable File",
+                                  "fusioncare import-cms-clinicians")
+            has_telehealth = "telehealth" in header.positions
+            postgresql = db.get_bind().dialect.name == "postgresql"
+            db.execute(delete(ClinicianFacts))
+            db.execute(delete(ClinicianPractice))
+            # Built once after the rows are in (one sort) rather than updated row by row; in the same
+            # transaction, so a failed import leaves it as it was.
+            by_npi = _practices_npi_index()
+            by_npi.drop(db.connection(), checkfirst=True)
+            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report,
+                                                        chunk_bytes):
+                table = _clinician_table(columns, lines, first, header.file_names, report, has_telehealth,
+                                         this_year)
+                report.kept += table.num_rows
+                if postgresql:
+                    _copy_table(db, ClinicianPractice.__tablename__, table)
+                else:
+                    _insert_table(db, ClinicianPractice.__tablename__, table)
+            # SQLite would walk the NPI index and fetch every row at random (measured 8x slower than a scan and
+            # a sort on 300,000 rows), so it is told to scan; PostgreSQL picks a hash or a sort itself.
+            facts = _FACTS_SQL.replace("{scan}", " NOT INDEXED" if not postgresql else "")
+            db.execute(text(facts), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
+            by_npi.create(db.connection())
+            report.matched_providers, report.unmatched_npis = _matched(
+                db, f"SELECT npi FROM {ClinicianFacts.__tablename__}", {})
+
+    return _recorded("cms_clinicians", db, path, run, report)
+
+
+def _practices_npi_index() -> Index:
+    table = ClinicianPractice.__table__
+    assert isinstance(table, Table)  # a declarative model's table (typed as any FromClause)
+    return next(i for i in table.indexes if i.name == "ix_cms_clinician_practices_npi")
+
+
+# Per NPI over its rows: "always" when every row says Y (accepts the Medicare-approved amount as payment in full),
+# "sometimes" when any says Y or M (may accept); telehealth when any row says so (unknown if the layout has none);
+# the school when one is named (CMS writes OTHER for a school not on its list).
+_FACTS_SQL = f"""
+INSERT INTO {ClinicianFacts.__tablename__}
+    (npi, accepts_assignment, telehealth, medical_school, graduation_year, specialty, source_file, data_year, is_demo)
+SELECT npi,
+       CASE WHEN MIN(COALESCE(individual_assignment, '')) = 'Y' THEN 'always'
+            WHEN MAX(CASE WHEN individual_assignment IN ('Y', 'M') THEN 1 ELSE 0 END) = 1 THEN 'sometimes' END,
+       CASE WHEN COUNT(telehealth) = 0 THEN NULL
+            WHEN MAX(CASE WHEN telehealth THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
+       MAX(CASE WHEN medical_school <> 'OTHER' THEN medical_school END), MAX(graduation_year), MAX(specialty),
+       :source_file, :year, :demo
+FROM {ClinicianPractice.__tablename__}{{scan}} GROUP BY npi
+"""
+
+
+def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
+                     report: CmsImportReport, has_telehealth: bool, this_year: int) -> pa.Table:
+    """The chunk's rows as cms_clinician_practices columns. Column-wise; only values out of the form CMS writes are
+    looked at one by one (refused with their reason, or repaired or left out, and reported)."""
+    col = {name: pc.utf8_trim_whitespace(c) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
+    valid = _valid_npis(col["npi"])
+    for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
+        npi = col["npi"][i].as_py()
+        report.reject(_line_at(lines, first, i), f"{names['npi']} {npi} fails the NPI check digit"
+                      if len(npi) == 10 and npi.isascii() and npi.isdigit()
+                      else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
+    keep = pc.indices_nonzero(valid)
+    col = {name: c.take(keep) for name, c in col.items()}
+
+    def line_of(j: int) -> int:
+        return _line_at(lines, first, keep[j].as_py())
+
+    def digits(name: str, pattern: str, lengths: tuple[int, ...], what: str, *, pad: bool = True) -> pa.Array:
+        values = col[name]
+        good = pc.match_substring_regex(values, pattern)
+        out = pc.if_else(good, values, pa.scalar(None, pa.string()))
+        bad = pc.indices_nonzero(pc.invert(good)).to_pylist()
+        if not bad:
+            return _blank_is_null(out)
+        fixed = out.to_pylist()
+        for j in bad:
+            fixed[j] = _repaired_digits(values[j].as_py(), lengths, names.get(name, name), line_of(j), report, what,
+                                        pad=pad)
+        return _blank_is_null(pa.array(fixed, pa.string()))
+
+    zip_code = digits("zip", r"^([0-9]{5}|[0-9]{9})?$", (5, 9), "ZIP code")
+    phone = digits("phone", r"^([0-9]{10})?$", (10,), "phone number", pad=False)
+    org = digits("org_pac_id", r"^([0-9]{10})?$", (10,), "PAC ID")
+    graduated = col["graduation_year"]
+    year_ok = pc.match_substring_regex(graduated, r"^((19|20)[0-9]{2})?$")
+    years = pc.cast(_blank_is_null(pc.if_else(year_ok, graduated, pa.scalar(None, pa.string()))), pa.int16())
+    too_late = pc.fill_null(pc.greater(years, this_year), False)
+    years = pc.if_else(too_late, pa.scalar(None, pa.int16()), years)
+    for j in pc.indices_nonzero(pc.or_(pc.invert(year_ok), too_late)).to_pylist():
+        report.repair(line_of(j), f"{names['graduation_year']} {graduated[j].as_py()!r} is not a year; left out")
+    assignment = pc.utf8_upper(col["assignment"])
+    assignment_ok = pc.is_in(assignment, value_set=pa.array(["Y", "M", ""]))
+    for j in pc.indices_nonzero(pc.invert(assignment_ok)).to_pylist():
+        report.repair(line_of(j), f"{names['assignment']} must be Y or M, not {col['assignment'][j].as_py()!r}; "
+                                  f"left out")
+    assignment = _blank_is_null(pc.if_else(assignment_ok, assignment, pa.scalar(None, pa.string())))
+    state = pc.utf8_upper(col["state"])
+    state = pc.if_else(pc.match_substring_regex(state, r"^[A-Z]{2}$"), state, pa.scalar(None, pa.string()))
+    n = len(keep)
+    telehealth = (pc.equal(pc.utf8_upper(col["telehealth"]), "Y") if has_telehealth
+                  else pa.nulls(n, pa.bool_()))
+    return pa.table({
+        "npi": col["npi"], "name": _text(col["name"], 200), "org_pac_id": org,
+        "address_line1": _text(col["address_line1"], 200), "address_line2": _text(col["address_line2"], 200),
+        "city": _text(col["city"], 100), "state": state, "zip_code": zip_code, "phone": phone,
+        "telehealth": telehealth, "individual_assignment": assignment, "medical_school": _text(col["school"], 200),
+        "graduation_year": years, "specialty": _text(col["specialty"], 100)})
+
+
+def _blank_is_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+
+
+def _text(values: pa.Array, length: int) -> pa.Array:
+    return _blank_is_null(pc.utf8_slice_codeunits(values, 0, length))
+
+
+def _repaired_digits(value: str, lengths: tuple[int, ...], column: str, line: int, report: CmsImportReport,
+                     what: str, *, pad: bool = True) -> str | None:
+    """A code of digits as CMS writes it; one that lost its leading zeros in a spreadsheet gets them back (and the
+    repair is reported); anything else is left out with its reason."""
+    if not value:
+        return None
+    if _DIGITS.match(value):
+        if len(value) in lengths:
+            return value
+        target = next((n for n in lengths if n > len(value)), None)
+        if pad and target is not None and target - len(value) <= 2:
+            repaired = value.zfill(target)
+            report.repair(line, f"repaired: {column} {value} lost its leading zero (spreadsheet damage); "
+                                f"read as {repaired}")
+            return repaired
+    report.repair(line, f"{column} {value!r} is not a {what} as CMS writes it "
+                        f"({' or '.join(str(n) for n in lengths)} digits; spreadsheet damage?); left out")
+    return None
+

@@ -1,0 +1,310 @@
+"""The CMS importers on real databases: Medicare procedure volumes and the Doctors and Clinicians file, both
+layouts, zip, encodings, bad rows reported and skipped, the wrong file refused, a year replaced."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from fusioncare.cli import app as cli_app
+from fusioncare.directory import cms
+from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization
+from fusioncare.directory.cms_import import import_clinicians, import_utilization
+from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ImportRun, ProcedureVolume
+from fusioncare.settings import get_settings
+from tests.directory.cms_files import utilization_text, volume, write_utilization
+from tests.directory.nppes_files import make_npi, provider_row
+
+# Real rows of the 2019-2022 layout with spreadsheet damage (tests/directory/data/README.md says where from).
+SAMPLE = Path(__file__).parent / "data" / "dac-2019-2022-layout-sample.csv"
+CURRENT_NAME = "MUP_PHY_R26_P05_V10_D24_Prov_Svc.csv"
+
+
+def volumes(db) -> dict[tuple, tuple]:
+    return {(v.npi, v.hcpcs_code, v.place_of_service, v.data_year): (v.patients, v.services)
+            for v in db.scalars(select(ProcedureVolume))}
+
+
+def test_current_layout_keeps_only_pack_codes_with_their_figures_and_the_exact_report(db, tmp_path, nppes_file,
+                                                                                      run_import):
+    known, unknown = make_npi(1), make_npi(2)
+    run_import(nppes_file([provider_row(known)]))
+    path = write_utilization(tmp_path / CURRENT_NAME, [
+        volume(known, "64483", "O", "212", "250"),
+        volume(known, "64483", "F", "15", "18.0"),
+        volume(known, "99213", "O", "900", "2000"),  # an office visit: not a treatment the pack names
+        volume(unknown, "97110", "O", "40", "612.5"),
+    ])
+
+    report = import_utilization(db=db, path=path)
+
+    assert report.as_dict() == {"rows": 4, "kept": 3, "matched_providers": 1, "unmatched_npis": 1, "rejected": 0,
+                                "errors": [], "year": 2024}
+    assert volumes(db) == {(known, "64483", "O", 2024): (212, 250.0), (known, "64483", "F", 2024): (15, 18.0),
+                           (unknown, "97110", "O", 2024): (40, 612.5)}
+    run = db.scalars(select(ImportRun).where(ImportRun.source == "cms_utilization")).one()
+    assert (run.status, run.rows, run.imported, run.skipped) == ("succeeded", 4, 3, 1)
+
+
+def test_an_older_release_with_the_gender_column_and_the_legacy_tab_separated_layout_both_import(db, tmp_path):
+    npi = make_npi(3)
+    with_gender = write_utilization(tmp_path / "MUP_PHY_R24_P07_V10_D22_Prov_Svc.csv",
+                                    [volume(npi, "98941", "O", "31", "77")], gender=True)
+    legacy = write_utilization(tmp_path / "Medicare_Provider_Util_Payment_PUF_CY2016.txt",
+                               [volume(npi, "63650", "F", "12", "30")], layout="legacy")
+
+    assert import_utilization(db=db, path=with_gender).kept == 1
+    report = import_utilization(db=db, path=legacy)
+
+    assert (report.year, report.kept, report.rejected) == (2016, 1, 0)
+    assert volumes(db) == {(npi, "98941", "O", 2022): (31, 77.0), (npi, "63650", "F", 2016): (12, 30.0)}
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_the_rest_is_imported(db, tmp_path):
+    good = make_npi(4)
+    bad_check_digit = good[:9] + str((int(good[9]) + 1) % 10)
+    path = write_utilization(tmp_path / CURRENT_NAME, [
+        volume(good, "64483"),                              # line 2
+        volume(bad_check_digit, "64483"),                   # line 3
+        volume(good, "62323", patients="twelve"),           # line 4
+        volume(good, "64493", patients="7"),                # line 5
+        volume(good, "6448"),                               # line 6: not a HCPCS code
+        volume(good, "64635", place="X"),                   # line 7
+        "1234567893,SHORT,ROW",                             # line 8: 3 fields
+        volume(good, "64483", patients="99"),               # line 9: repeats line 2
+        volume(good, "97110", services="lots"),             # line 10
+    ])
+
+    report = import_utilization(db=db, path=path).as_dict()
+
+    assert report["rows"] == 9 and report["kept"] == 1 and report["rejected"] == 8
+    assert report["errors"] == [
+        {"line": 3, "reason": f"Rndrng_NPI {bad_check_digit} fails the NPI check digit"},
+        {"line": 4, "reason": "Tot_Benes 'twelve' is not a whole number"},
+        {"line": 5, "reason": "Tot_Benes is 7: CMS publishes only counts of 11 or more, so this row is not as CMS "
+                              "published it"},
+        {"line": 6, "reason": "HCPCS_Cd '6448' is not a procedure code (5 letters or digits)"},
+        {"line": 7, "reason": "Place_Of_Srvc must be F (facility) or O (office), not 'X'"},
+        {"line": 8, "reason": "expected 28 fields, found 3"},
+        {"line": 9, "reason": "repeats the NPI, procedure code and place of service of line 2"},
+        {"line": 10, "reason": "Tot_Srvcs 'lots' is not a number of services"},
+    ]
+    assert volumes(db) == {(good, "64483", "O", 2024): (212, 250.0)}
+
+
+def test_a_windows_1252_file_is_read_and_the_report_says_so(db, tmp_path):
+    npi = make_npi(5)
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(npi, "64483", last="MUÑOZ-PÉREZ")], encoding="cp1252")
+    assert b"MU\xd1OZ" in path.read_bytes()
+
+    report = import_utilization(db=db, path=path)
+
+    assert (report.kept, report.rejected, report.encoding) == (1, 0, "cp1252")
+
+
+def test_the_zip_cms_ships_imports_and_a_damaged_zip_is_refused_leaving_the_year_as_it_was(db, tmp_path):
+    npi = make_npi(6)
+    archive = tmp_path / "MUP_PHY_R26_P05_V10_D24_Prov_Svc.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(CURRENT_NAME, utilization_text([volume(npi, "64483", patients=str(11 + i)) for i in range(1)]
+                                                  + [volume(make_npi(100 + i), "97110") for i in range(3000)]))
+        z.writestr("Methodology.txt", "about the file")
+    assert import_utilization(db=db, path=archive).kept == 3001
+
+    damaged = tmp_path / "damaged_D24_.zip"
+    data = bytearray(archive.read_bytes())
+    data[200:260] = b"\x00" * 60  # inside the deflated member
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(UnreadableImportFile, match="damaged"):
+        import_utilization(db=db, path=damaged)
+
+    assert len(volumes(db)) == 3001  # nothing half-written: the year is as the good import left it
+    assert db.scalar(select(func.count()).select_from(ImportRun).where(ImportRun.status == "failed")) == 1
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    (",".join(cms.CLINICIANS_HEADER), "this is the Doctors and Clinicians National Downloadable File, not a Medicare "
+                                      "Physician & Other Practitioners by Provider and Service file; import it with "
+                                      "`fusioncare import-cms-clinicians`"),
+    ('"NPI","Entity Type Code","Provider Last Name (Legal Name)"', "this is an NPPES registry file"),
+    ("Rndrng_NPI,Rndrng_Prvdr_Last_Org_Name,Tot_HCPCS_Cds,Tot_Benes",
+     "this is the Medicare Physician & Other Practitioners by Provider file, which has no procedure codes"),
+    ("name,age", "the first line lacks the column(s) Rndrng_NPI, HCPCS_Cd, Place_Of_Srvc, Tot_Benes, Tot_Srvcs"),
+])
+def test_another_datasets_file_is_refused_at_once_with_a_clear_message(db, tmp_path, header, message):
+    path = tmp_path / CURRENT_NAME
+    path.write_text(header + "\n1234567893,x,y,z\n", encoding="utf-8")
+    with pytest.raises(UnreadableImportFile) as caught:
+        import_utilization(db=db, path=path)
+    assert message in str(caught.value)
+    assert volumes(db) == {}
+
+
+def test_reimporting_a_year_replaces_that_year_and_keeps_the_others(db, tmp_path):
+    a, b = make_npi(7), make_npi(8)
+    import_utilization(db=db, path=write_utilization(tmp_path / "x_D23_.csv", [volume(a, "64483", patients="50")]))
+    import_utilization(db=db, path=write_utilization(tmp_path / "x_D24_.csv", [volume(a, "64483", patients="60"),
+                                                                                 volume(b, "64635")]))
+    report = import_utilization(db=db, path=write_utilization(tmp_path / "y_D24_.csv",
+                                                              [volume(a, "64483", patients="70")]))
+
+    assert report.year == 2024
+    assert volumes(db) == {(a, "64483", "O", 2023): (50, 250.0), (a, "64483", "O", 2024): (70, 250.0)}
+
+
+def test_a_file_name_without_a_year_needs_the_year_option(db, tmp_path):
+    path = write_utilization(tmp_path / "procedures.csv", [volume(make_npi(9))])
+    with pytest.raises(UnreadableImportFile, match="give it with --year"):
+        import_utilization(db=db, path=path)
+    assert import_utilization(db=db, path=path, year=2021).year == 2021
+
+
+def test_generated_utilization_file_imports_completely(db, tmp_path):
+    path = tmp_path / CURRENT_NAME
+    written = generate_utilization(path, rows=3000, seed=5)
+    report = import_utilization(db=db, path=path, is_demo=True)
+    assert report.rows == written == 3000 and report.rejected == 0 and 0 < report.kept < 3000
+    assert db.scalar(select(func.count()).select_from(ProcedureVolume)) == report.kept
+    assert db.scalar(select(func.count()).where(ProcedureVolume.is_demo.is_(False))) == 0
+
+
+# -- Doctors and Clinicians -------------------------------------------------------------------------------------
+
+def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_row(db, tmp_path):
+    path = tmp_path / "DAC_NationalDownloadableFile.csv"
+    shutil.copy(SAMPLE, path)
+
+    report = import_clinicians(db=db, path=path, year=2022).as_dict()
+
+    assert (report["rows"], report["kept"], report["rejected"], report["year"]) == (386, 386, 0, 2022)
+    assert report["matched_providers"] == 0 and report["unmatched_npis"] == 371  # 13 NPIs have several rows
+    reasons = {e["line"]: e["reason"] for e in report["errors"]}
+    assert reasons[7] == "repaired: zip 64844660 lost its leading zero (spreadsheet damage); read as 064844660"
+    assert reasons[43] == ("phn_numbr '2.12689E+12' is not a phone number as CMS writes it (10 digits; spreadsheet "
+                           "damage?); left out")
+    practices = db.scalars(select(ClinicianPractice).where(ClinicianPractice.npi == "1215325329")).all()
+    assert [(p.zip_code, p.state, p.city) for p in practices] == [("064844660", "CT", "SHELTON")]
+    several = db.scalars(select(ClinicianPractice).where(ClinicianPractice.npi == "1215348321")).all()
+    assert len(several) == 3
+    facts = db.get(ClinicianFacts, "1215911011")
+    assert facts is not None
+    assert (facts.accepts_assignment, facts.telehealth, facts.graduation_year, facts.specialty) == (
+        "always", None, 1981, "INTERNAL MEDICINE")  # that layout has no telehealth column: unknown, not "no"
+
+
+def test_current_layout_with_tab_padded_names_gives_telehealth_and_assignment(db, tmp_path):
+    path = tmp_path / "DAC_NationalDownloadableFile.csv"
+    generate_clinicians(path, rows=400, seed=2)
+    assert b"Telehlth\t" in path.read_bytes().split(b"\n")[0]
+
+    report = import_clinicians(db=db, path=path)
+
+    assert report.rejected == 0 and report.kept == 400
+    telehealth = {row[0] for row in db.execute(select(ClinicianFacts.telehealth).distinct())}
+    assert set(telehealth) == {True, False}
+    assert set(db.scalars(select(ClinicianFacts.accepts_assignment).distinct())) <= {"always", "sometimes"}
+
+
+def test_clinicians_bad_npis_are_refused_and_a_new_file_replaces_the_old(db, tmp_path):
+    good = make_npi(11)
+    header = ",".join(cms.CLINICIANS_HEADER)
+
+    def row(npi: str, city: str) -> str:
+        values = dict.fromkeys(cms.CLINICIANS_HEADER, "")
+        values |= {"NPI": npi, "Facility Name": "SPINE CARE, LLC", "adr_ln_1": "1 MAIN ST", "City/Town": city,
+                   "State": "NY", "ZIP Code": "100011234", "Telephone Number": "2125550100", "Telehlth": "Y",
+                   "ind_assgn": "Y", "pri_spec": "ORTHOPEDIC SURGERY"}
+        return ",".join(f'"{values[c]}"' for c in cms.CLINICIANS_HEADER)
+
+    first = tmp_path / "first.csv"
+    first.write_text("\n".join([header, row(good, "NEW YORK"), row("123", "NEW YORK")]) + "\n", encoding="utf-8")
+    report = import_clinicians(db=db, path=first).as_dict()
+    assert report["errors"] == [{"line": 3, "reason": "NPI '123' is not an NPI (10 digits)"}]
+    assert (report["kept"], report["rejected"]) == (1, 1)
+
+    second = tmp_path / "second.csv"
+    second.write_text("\n".join([header, row(good, "BROOKLYN")]) + "\n", encoding="utf-8")
+    import_clinicians(db=db, path=second)
+    assert [p.city for p in db.scalars(select(ClinicianPractice))] == ["BROOKLYN"]
+    facts = db.get(ClinicianFacts, good)
+    assert facts is not None and (facts.telehealth, facts.accepts_assignment) == (True, "always")
+
+
+def test_a_utilization_file_given_to_the_clinicians_import_is_refused(db, tmp_path):
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(12))])
+    with pytest.raises(UnreadableImportFile, match="import-cms-utilization"):
+        import_clinicians(db=db, path=path)
+
+
+# -- the commands ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli(clean_engine, monkeypatch):
+    monkeypatch.setenv("FUSIONCARE_DATABASE_URL", clean_engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(cli_app, list(args))
+    get_settings.cache_clear()
+
+
+def test_import_cms_utilization_json_prints_the_report_and_says_when_it_read_cp1252(cli, tmp_path):
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(13), last="PEÑA"), volume("1", "64483")],
+                             encoding="cp1252")
+    result = cli("import-cms-utilization", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert list(report) == ["rows", "kept", "matched_providers", "unmatched_npis", "rejected", "errors", "year"]
+    assert (report["kept"], report["rejected"], report["year"]) == (1, 1, 2024)
+    assert "read as Windows-1252" in result.stderr
+
+
+def test_import_cms_clinicians_refuses_a_missing_or_wrong_file_with_exit_2(cli, tmp_path):
+    result = cli("import-cms-clinicians", str(tmp_path / "nope.csv"), "--json")
+    assert result.exit_code == 2 and "does not exist" in result.stderr and result.stdout == ""
+    wrong = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(14))])
+    result = cli("import-cms-clinicians", str(wrong))
+    assert result.exit_code == 2 and "import-cms-utilization" in result.stderr
+
+
+def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path):
+    volumes, clinicians = tmp_path / CURRENT_NAME, tmp_path / "DAC_NationalDownloadableFile.csv"
+    assert cli("generate-cms-utilization", "--rows", "500", "--seed", "3", "--out", str(volumes)).exit_code == 0
+    assert cli("generate-cms-clinicians", "--rows", "200", "--out", str(clinicians)).exit_code == 0
+    assert volumes.read_text(encoding="utf-8").split("\n")[0] == ",".join(cms.UTILIZATION_HEADER)
+
+    used = json.loads(cli("import-cms-utilization", str(volumes), "--demo", "--json").stdout)
+    listed = json.loads(cli("import-cms-clinicians", str(clinicians), "--demo", "--json").stdout)
+    assert (used["rows"], used["rejected"], used["year"]) == (500, 0, 2024) and used["kept"] > 0
+    assert (listed["rows"], listed["kept"], listed["rejected"]) == (200, 200, 0)
+
+
+def test_generating_for_the_demo_providers_needs_them_first(cli, tmp_path):
+    result = cli("generate-cms-clinicians", "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2 and "run `fusioncare demo` first" in result.stderr
+
+
+def test_a_code_padded_with_spaces_is_read_as_the_code(db, tmp_path):
+    npi = make_npi(15)
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(npi, " 64483 "), volume(npi, "9921 ")])
+    report = import_utilization(db=db, path=path).as_dict()
+    assert (report["kept"], report["rejected"]) == (1, 1)
+    assert report["errors"] == [{"line": 3, "reason": "HCPCS_Cd '9921' is not a procedure code (5 letters or digits)"}]
+    assert volumes(db) == {(npi, "64483", "O", 2024): (212, 250.0)}
+
+
+def test_a_row_repeated_in_a_later_chunk_replaces_the_earlier_one_on_both_databases(db, tmp_path):
+    npi = make_npi(16)
+    rows = [volume(npi, "64483", patients="20")] + [volume(make_npi(200 + i), "97110") for i in range(30)]
+    path = write_utilization(tmp_path / CURRENT_NAME, [*rows, volume(npi, "64483", patients="99")])
+
+    report = import_utilization(db=db, path=path, chunk_bytes=2048)  # many small chunks
+
+    assert (report.rows, report.kept, report.rejected) == (32, 32, 0)  # 31 keys; the repeat is counted as kept
+    assert volumes(db)[(npi, "64483", "O", 2024)] == (99, 250.0)
+    assert len(volumes(db)) == 31
