@@ -29,7 +29,7 @@ def test_cms_migration_downgrades_and_upgrades_again(tmp_path):
     cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0011_directory_import_runs")
+        command.downgrade(cfg, "0012_recovery_journey")
     assert not CMS_TABLES & set(inspect(engine).get_table_names())
     migrate.upgrade(engine)
     assert CMS_TABLES <= set(inspect(engine).get_table_names())

@@ -2,7 +2,7 @@
 Clinicians file's practices per clinician and the facts derived per NPI.
 
 Revision ID: 0013_cms_public_data
-Revises: 0011_directory_import_runs
+Revises: 0012_recovery_journey
 Create Date: 2026-12-02
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_cms_public_data"
-down_revision = "0011_directory_import_runs"
+down_revision = "0012_recovery_journey"
 branch_labels = None
 depends_on = None
 
