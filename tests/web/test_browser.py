@@ -279,7 +279,7 @@ def test_routine_journey_through_the_1_1_questions_with_back_forward_and_refresh
     page.reload()
     page.get_by_label("Your ZIP code").fill("10016")
     page.get_by_role("button", name="Find doctors near me").click()
-    assert re.search(r"/matches/[\w-]{22}$", page.url)
+    page.wait_for_url(re.compile(r"/matches/[\w-]{22}$"))  # the redirect's page, loaded, before reloading it
     page.reload()
     assert_contrast(page)
     screenshot(page, "matches-empty-directory")
