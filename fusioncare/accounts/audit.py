@@ -49,9 +49,15 @@ def record(db: Session, *, actor: Actor, action: str, record_type: str, outcome:
     with committed_apart(db) as side:
         side.add(AuditEvent(occurred_at=utcnow(), actor_user_id=actor.user_id, actor_role=actor.role,
                             action=action, record_type=record_type,
-                            record_id=None if record_id is None else str(record_id)[:64],
+                            record_id=None if record_id is None else _as_logged(str(record_id)[:64]),
                             client_address=(actor.client_address or "")[:64] or None,
                             outcome=outcome, detail=detail[:200]))
+
+
+def _as_logged(value: str) -> str:
+    """An id as it came in, with what a database text column cannot hold (NUL: PostgreSQL refuses it) or a CSV
+    reader should not see (other control characters) replaced by '?': a probe's id is still recorded."""
+    return "".join(c if c.isprintable() else "?" for c in value)
 
 
 @dataclass(frozen=True)

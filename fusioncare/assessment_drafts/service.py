@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -22,6 +23,8 @@ from fusioncare.assessment_drafts.models import AssessmentDraft
 
 LIFETIME = timedelta(hours=2)
 MAX_ID_LENGTH = 32
+# The ids new_draft makes (secrets.token_urlsafe): anything else names no draft and never reaches the database.
+_DRAFT_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_ID_LENGTH}}}")
 
 
 def new_owner_secret() -> str:
@@ -51,7 +54,7 @@ def start(db: Session, *, owner_secret: str, now: datetime | None = None) -> Ass
 def get_owned(db: Session, *, draft_id: str, owner_secret: str | None,
               now: datetime | None = None) -> AssessmentDraft | None:
     """The draft if this browser made it and it has not expired; None otherwise (never says which)."""
-    if not owner_secret or not draft_id or len(draft_id) > MAX_ID_LENGTH:
+    if not owner_secret or not _DRAFT_ID.fullmatch(draft_id):
         return None
     draft = db.get(AssessmentDraft, draft_id)
     if draft is None or draft.expires_at <= (now or utcnow()):
