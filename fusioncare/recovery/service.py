@@ -45,6 +45,7 @@ from fusioncare.triage.schemas import (
     FusionApproach,
     FusionRegion,
     Trend,
+    Urgency,
 )
 from fusioncare.triage.service import assess
 
@@ -115,7 +116,10 @@ def _months_since_surgery(db: Session, *, owner_id: int, on: date, profile: Reco
 
 def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
                  history: Sequence[DiaryEntry]) -> AssessmentResult | None:
-    """Run the assessment with the entry's data when it reports a red flag or a meaningful worsening.
+    """Run the assessment with the entry's data when it reports a red-flag symptom or a meaningful worsening; the
+    result is kept when it has something to act on (a warning sign, the worsening, or any urgency above routine:
+    some of the pack's red-flag symptoms send a patient to a doctor soon through an ordinary rule, with no red
+    flag listed, e.g. belly swelling, night pain, weight loss or new numbness three months out).
 
     Runs for every save, whatever the day: the entry is compared with the diary around its own date. The recovery
     profile's operation (date, region, approach) and long-standing symptoms go to the engine too (contract 1.1).
@@ -138,9 +142,11 @@ def safety_check(db: Session, *, owner_id: int, data: DiaryEntryCreate,
         treatments_tried=sorted(tried),
     )
     result = assess(request=request)
-    # A symptom the patient had before the operation and that is no worse may leave nothing to act on (contract
-    # 1.1): the check ran, and there is no warning to list.
-    return result if result.red_flags or trend is Trend.worsening else None
+    # A routine result with no warning sign and no worsening leaves nothing to act on (for instance a symptom the
+    # patient had before the operation and that is no worse, contract 1.1): the check ran, nothing to list.
+    if result.red_flags or trend is Trend.worsening or result.urgency is not Urgency.routine:
+        return result
+    return None
 
 
 def _day_words(day: date) -> str:

@@ -247,3 +247,26 @@ def test_no_diary_answer_reaches_a_url_or_a_log_line(signed_in_client, caplog):
     assert any("/recovery?saved=created&entry=" in line for line in lines)
     for marker in ("saddle_numbness", "zopiclonex", "markernote", "leg_pain", "T11-T12", "Markerson", "foot_drop"):
         assert not [line for line in seen if marker in line], marker
+
+
+def test_a_red_flag_symptom_rated_soon_without_a_listed_red_flag_is_kept_and_shown(client, patient, post_entry):
+    """Some of the pack's red-flag symptoms send a patient to a doctor soon through an ordinary rule, with no red
+    flag listed: three months after a fusion, belly swelling, night pain, weight loss and new numbness. The diary's
+    re-check must keep that result and list it until read (it used to keep only results listing a red flag); pain
+    in the buttock on sitting, no red-flag symptom and no worsening, leaves nothing to read."""
+    operation = TODAY - dt.timedelta(days=92)
+    assert client.put("/api/v1/recovery/profile", headers=patient[1],
+                      json={"operation_date": operation.isoformat()}).status_code == 200
+    days = {}
+    for back, symptom in enumerate(("abdominal_swelling", "night_pain", "weight_loss", "new_numbness")):
+        day = TODAY - dt.timedelta(days=back)
+        saved = post_entry(day, 3, 2, symptoms=[symptom])
+        assert saved.status_code == 201, saved.text
+        assert saved.json()["safety"]["urgency"] == "soon", symptom
+        days[day] = symptom
+    quiet = post_entry(TODAY - dt.timedelta(days=10), 3, 2, symptoms=["sitting_buttock_pain"])
+    assert quiet.status_code == 201 and quiet.json()["safety"] is None
+
+    page = client.get("/recovery", headers={**HTML, **patient[1]})
+    for day in days:
+        assert f"Your diary entry for {day:%A} {day.day} {day:%B %Y} reported a symptom to get checked" in page.text
