@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,6 +98,11 @@ def _backends() -> list[str]:
     return backends
 
 
+# A fresh seed per run for the schema-driven fuzzing (tests/accounts/test_openapi_conformance.py): new examples each
+# run; FUSIONCARE_FUZZ_SEED=<seed> replays a run's.
+FUZZ_SEED = int(os.environ.get("FUSIONCARE_FUZZ_SEED") or secrets.randbelow(2**32))
+
+
 # ---- no silent skips: a run without PostgreSQL says so, and in CI it is not a run at all ----------------------------
 
 POSTGRES_UNTESTED = ("PostgreSQL was NOT tested: FUSIONCARE_TEST_DATABASE_URL is unset, so the database tests ran "
@@ -130,7 +136,8 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
-    return None if "postgresql" in _backends() else POSTGRES_UNTESTED
+    lines = [] if "postgresql" in _backends() else [POSTGRES_UNTESTED]
+    return [*lines, f"OpenAPI fuzzing seed of this run: FUSIONCARE_FUZZ_SEED={FUZZ_SEED}"]
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
