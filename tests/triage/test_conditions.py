@@ -83,7 +83,10 @@ def test_in_an_emergency_only_the_emergency_rules_say_whom_to_see():
 
 
 def test_an_urgent_result_lists_no_treatment_options():
-    result = _assess(symptoms=["foot_drop"])  # a new foot drop: urgent (rf_new_foot_drop_or_weakness)
+    """A new foot drop (urgent, rf_new_foot_drop_or_weakness) beside strong worsening pain at 8 months, whose soon
+    rules (worsening_pain_later, leg_pain_not_settling, ...) list physical therapy, medication and injections:
+    contract 1.1, urgent and emergency results list no options (the person needs a clinician first)."""
+    result = _assess(months_since_surgery=8, leg_pain=8, back_pain=7, trend="worsening", symptoms=["foot_drop"])
     assert result.urgency == "urgent"
     assert result.treatment_options == []
 
