@@ -52,7 +52,8 @@ MODULES: dict[str, Module] = {
     "passwords": Module("fusioncare/accounts/passwords.py", ("tests/accounts/test_passwords.py",)),
     "tokens": Module("fusioncare/accounts/tokens.py", ("tests/accounts/test_single_use_tokens.py",
                                                        "tests/accounts/test_accounts_api.py")),
-    "questionnaire_scoring": Module("fusioncare/recovery/scoring.py", ("tests/recovery/test_scoring.py",)),
+    "questionnaire_scoring": Module("fusioncare/recovery/scoring.py", ("tests/recovery/test_scoring.py",
+                                                                       "tests/recovery/test_scoring_edges.py")),
     "slot_holds_and_booking": Module("fusioncare/scheduling/service.py", ("tests/scheduling/test_booking_rules.py",
                                                                           "tests/scheduling/test_race.py",
                                                                           "tests/scheduling/test_routes.py")),
@@ -64,6 +65,9 @@ MODULES: dict[str, Module] = {
 EQUIVALENT: dict[str, str] = {
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
         "check_digit(value[:10]) instead of value[:9]: check_digit reads only the first nine digits, so the same digit",
+    "fusioncare.recovery.scoring.x_judge__mutmut_10":
+        "current <= baseline instead of <: judge only gets there for a meaningful change, and is_meaningful is False "
+        "when current equals baseline",
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout",
