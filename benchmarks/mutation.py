@@ -66,6 +66,11 @@ MODULES: dict[str, Module] = {
 EQUIVALENT: dict[str, str] = {
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
         "check_digit(value[:10]) instead of value[:9]: check_digit reads only the first nine digits, so the same digit",
+    "fusioncare.recovery.scoring.x_is_meaningful__mutmut_7":
+        ">= instead of > against min_points - 1e-9: they differ only for a change of exactly min_points - 1e-9, "
+        "which the 1e-9 tolerance exists to absorb (a change of exactly min_points is tested and stays meaningful)",
+    "fusioncare.recovery.scoring.x_is_meaningful__mutmut_19":
+        "the same for min_percent - 1e-9 (exactly 30 % is tested and stays meaningful)",
     "fusioncare.recovery.scoring.x_judge__mutmut_10":
         "current <= baseline instead of <: judge only gets there for a meaningful change, and is_meaningful is False "
         "when current equals baseline",
