@@ -143,12 +143,33 @@ def run_module(name: str, module: Module, max_children: int) -> dict:
     return report
 
 
+def recount(result: dict) -> dict:
+    """Apply today's EQUIVALENT list to a stored result (an explanation written after the run)."""
+    for key in [k for k in result["surviving_mutants"] if k in EQUIVALENT]:
+        result["surviving_mutants"].remove(key)
+        result.setdefault("equivalent", {})[key] = EQUIVALENT[key]
+    judged = result["mutants"] - len(result.get("equivalent", {}))
+    scored = result["killed"] + result["timeouts"]
+    result["score"] = round(scored / judged, 4) if judged else None
+    result["meets_target"] = bool(judged) and scored / judged >= TARGET
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", choices=[[], *MODULES], help="default: all")
     parser.add_argument("--max-children", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies (to show surviving diffs)")
+    parser.add_argument("--recount", action="store_true",
+                        help="only re-apply the EQUIVALENT list to the stored report, running nothing")
     args = parser.parse_args()
+    if args.recount:
+        report = json.loads(OUT.read_text(encoding="utf-8"))
+        for result in report["modules"].values():
+            result.pop("scratch", None)
+            recount(result)
+        OUT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        return
     names = args.modules or list(MODULES)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {"tool": "", "modules": {}}
