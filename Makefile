@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint system-deps bench clean
+.PHONY: run test lint system-deps bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,17 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks
+
+$(VENV)/.installed-mutation: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+# Mutation testing of the safety-critical modules (slow: tens of minutes on 2 cores); writes benchmarks/out/mutation.json.
+# MUTATION_MODULES=npi csrf limits it to some modules; MUTATION_CHILDREN sets how many mutants run at once.
+MUTATION_MODULES ?=
+MUTATION_CHILDREN ?= 1
+mutation: $(VENV)/.installed-mutation system-deps node_modules/.package-lock.json
+	$(BIN)/python -m benchmarks.mutation $(MUTATION_MODULES) --max-children $(MUTATION_CHILDREN)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

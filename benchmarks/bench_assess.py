@@ -21,6 +21,7 @@ from fusioncare.triage.service import assess, assess_many
 
 BATCH = 1_000
 RUNS = 7
+OUT = Path(__file__).parent / "out"
 
 
 def varied_requests(count: int, *, seed: int = 20261125) -> list[dict[str, object]]:
@@ -94,6 +95,14 @@ def main() -> None:
     table.add_row(f"`fusioncare assess --json FILE`, {BATCH:,}-request batch, whole process (median of 3)",
                   _ms(statistics.median(walls)))
     Console().print(table)
+    figures = {"batch": BATCH, "runs": RUNS, "engine_s_median": round(statistics.median(engine_times), 5),
+               "engine_s_runs": [round(t, 5) for t in engine_times],
+               "parse_s_median": round(statistics.median(parse_times), 5),
+               "per_assessment_p50_us": round(cuts[49] * 1e6, 1), "per_assessment_p95_us": round(cuts[94] * 1e6, 1),
+               "cli_process_s_median_of_3": round(statistics.median(walls), 3), "target_cli_process_s": 1.0}
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench_assess.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    Console().print(f"JSON: {OUT / 'bench_assess.json'}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
     python -m benchmarks.bench_booking [--database-url postgresql://...] [--workers 2]
 
 Three measurements per database: the race (100 clients, 10 slots: exactly 10 winners, every loser 409, no 5xx,
-no slot held twice), throughput (bookings/s at 50 clients over distinct slots, next to slot listings/s in the
-same run), and a crash check (kill -9 the server mid-load, restart: every 2xx booking is there, none twice).
+no slot held twice), bookings alone at 50 clients over distinct slots (bookings/s and each booking's latency,
+p50/p95), and a crash check (kill -9 the server mid-load, restart: every 2xx booking is there, none twice).
 Without --database-url it runs on a temporary SQLite file (1 worker) and, if FUSIONCARE_TEST_DATABASE_URL is
 set, on PostgreSQL (2 workers) in a private schema.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -108,28 +109,28 @@ def race(base: str, npi: str, tokens: list[str], clients: int = 100, slots: int 
 
 
 def throughput(base: str, npi: str, tokens: list[str], clients: int = 50, per_client: int = 4) -> dict:
+    """Bookings alone: 50 clients each booking 4 distinct free slots; throughput and each request's latency."""
     starts = _slot_starts(clients * per_client, offset_days=5)
-    day = datetime.fromisoformat(starts[0])
 
-    def book(i: int) -> list[int]:
+    def book(i: int) -> list[tuple[int, float]]:
+        done = []
         with httpx.Client(base_url=base, timeout=60) as http:
-            return [_post(http, tokens[i], npi, starts[i * per_client + k]) for k in range(per_client)]
+            for k in range(per_client):
+                began = time.perf_counter()
+                status = _post(http, tokens[i], npi, starts[i * per_client + k])
+                done.append((status, (time.perf_counter() - began) * 1000))
+        return done
 
-    def listing(i: int) -> list[int]:
-        params = {"from": day.isoformat(), "to": (day + timedelta(days=7)).isoformat(), "type": "visit"}
-        with httpx.Client(base_url=base, timeout=60) as http:
-            return [http.get(f"/api/v1/providers/{npi}/slots", params=params).status_code for _ in range(per_client)]
-
-    out = {}
-    for name, job in (("bookings", book), ("slot listings (7 days)", listing)):
-        began = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            statuses = [s for batch in pool.map(job, range(clients)) for s in batch]
-        elapsed = time.perf_counter() - began
-        ok = sum(200 <= s < 300 for s in statuses)
-        out[name] = {"per_second": round(ok / elapsed, 1), "ok": ok, "requests": len(statuses),
-                     "seconds": round(elapsed, 2)}
-    return out
+    began = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        answers = [a for batch in pool.map(book, range(clients)) for a in batch]
+    elapsed = time.perf_counter() - began
+    ok = [ms for status, ms in answers if status == 201]
+    cuts = statistics.quantiles(ok, n=100, method="inclusive") if len(ok) > 1 else [float("nan")] * 99
+    return {"bookings_per_second": round(len(ok) / elapsed, 1), "ok": len(ok), "requests": len(answers),
+            "seconds": round(elapsed, 2), "latency_p50_ms": round(cuts[49], 1), "latency_p95_ms": round(cuts[94], 1),
+            "latency_max_ms": round(max(ok), 1) if ok else None,
+            "other_statuses": sorted({status for status, _ in answers if status != 201})}
 
 
 def crash_check(server: ServerProcess, url: str, npi: str, tokens: list[str], clients: int = 20,
@@ -156,9 +157,10 @@ def run(url: str, workers: int) -> tuple[str, dict]:
         figures = {"race_100_clients_10_slots": race(server.url, npi, tokens)}
         print(f"[{label}] race 100 clients / 10 slots: {figures['race_100_clients_10_slots']}", flush=True)
         figures["throughput_50_clients"] = throughput(server.url, npi, tokens)
-        print(f"[{label}] throughput at 50 clients: " + ", ".join(
-            f"{name} {t['per_second']}/s ({t['ok']} of {t['requests']} ok in {t['seconds']} s)"
-            for name, t in figures["throughput_50_clients"].items()), flush=True)
+        t = figures["throughput_50_clients"]
+        print(f"[{label}] 50 clients booking: {t['bookings_per_second']} bookings/s ({t['ok']} of {t['requests']} "
+              f"booked in {t['seconds']} s), latency p50 {t['latency_p50_ms']} ms, p95 {t['latency_p95_ms']} ms",
+              flush=True)
         figures["kill_9_mid_load"] = crash_check(server, url, npi, tokens)
         print(f"[{label}] kill -9 mid-load: {figures['kill_9_mid_load']}", flush=True)
     finally:

@@ -1,10 +1,12 @@
-"""Directory benchmark: NPPES import against pyarrow's parse floor, and search latency against brute force.
+"""Directory benchmark: NPPES import against like-for-like floors, and search latency against brute force.
 
     python -m benchmarks.bench_directory --rows 1000000 [--postgres-url postgresql://...]
 
-Generates the synthetic file once (cached under benchmarks/out/), then for each database: times
-pyarrow's CSV parse of the file and our import into a fresh database in fresh subprocesses, one after the
-other, for --import-rounds rounds (medians and each round's ratio; peak RSS from the child's own rusage),
+Generates the synthetic file once (cached under benchmarks/out/), then for each database, in fresh subprocesses
+one after the other, for --import-rounds rounds (medians and each round's ratio; peak RSS from the child's own
+rusage): the like-for-like floor (pyarrow's threaded parse of only the columns the importer maps), today's
+all-columns parse (all 330 as text, for comparison), on PostgreSQL a raw COPY of the mapped columns into an
+UNLOGGED table, and our import into a fresh database;
 then runs random (specialty, ZIP, radius 5-50 miles) searches in-process and over HTTP (a live
 uvicorn on loopback), and a brute-force baseline (every provider of the specialty, distances in Python)
 on a subset of the same queries, checking that both return the same providers. Prints a table and
@@ -37,18 +39,68 @@ def _percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 # -- children: one measurement per fresh process ------------------------------------------------------------
 
-def _child_floor(path: Path) -> dict:
+def _mapped_columns(header: list[str]) -> list[str]:
+    """The file's columns the importer maps (its _read_header): the like-for-like floor converts only these."""
+    from fusioncare.directory import nppes
+
+    present = set(header)
+    mapped = [c for c in nppes.USED_COLUMNS if c in present]
+    if nppes.SEX not in present and nppes.SEX_OLD in present:
+        mapped.append(nppes.SEX_OLD)
+    return mapped
+
+
+def _child_floor(path: Path, columns: str = "all") -> dict:
+    """pyarrow's threaded CSV parse of the file, every column as text ('all') or only the mapped ones ('mapped')."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     started = time.perf_counter()
     with path.open("rb") as f:
         header = f.readline().decode().strip().strip('"').split('","')
+    wanted = header if columns == "all" else _mapped_columns(header)
     reader = pacsv.open_csv(
         path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
-        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}))
+        convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={c: pa.string() for c in wanted}))
     rows = sum(batch.num_rows for batch in reader)
-    return {"seconds": time.perf_counter() - started, "rows": rows,
+    return {"seconds": time.perf_counter() - started, "rows": rows, "columns": len(wanted),
+            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child_copy(path: Path, url: str) -> dict:
+    """PostgreSQL's floor: pyarrow parses the mapped columns and COPY streams them, untouched, into an UNLOGGED
+    table of text columns (no checks, no geocoding, no upsert): what moving those columns in costs at least."""
+    import io
+
+    import psycopg
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from sqlalchemy.engine import make_url
+
+    from fusioncare.settings import normalise_database_url
+
+    started = time.perf_counter()
+    with path.open("rb") as f:
+        header = f.readline().decode().strip().strip('"').split('","')
+    wanted = _mapped_columns(header)
+    reader = pacsv.open_csv(
+        path, parse_options=pacsv.ParseOptions(invalid_row_handler=lambda row: "skip"),
+        convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={c: pa.string() for c in wanted}))
+    parsed = make_url(normalise_database_url(url))
+    options = parsed.query.get("options")
+    conninfo = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    rows = 0
+    with psycopg.connect(conninfo, options=options or "") as conn:
+        columns = ", ".join(f"c{i} text" for i in range(len(wanted)))
+        conn.execute(f"CREATE UNLOGGED TABLE copy_floor ({columns})")
+        with conn.cursor().copy("COPY copy_floor FROM STDIN (FORMAT csv)") as copy:
+            for batch in reader:
+                buffer = io.BytesIO()
+                pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+                copy.write(buffer.getvalue())
+                rows += batch.num_rows
+        conn.execute("DROP TABLE copy_floor")
+    return {"seconds": time.perf_counter() - started, "rows": rows, "columns": len(wanted),
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -220,11 +272,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("FUSIONCARE_BENCH_POSTGRES_URL"))
     parser.add_argument("--import-rounds", type=int, default=3,
                         help="Rounds of (parse floor, fresh import) per database; medians are reported.")
-    parser.add_argument("--child-floor", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-floor", nargs=2, metavar=("FILE", "COLUMNS"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-copy", nargs=2, metavar=("FILE", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--child-import", nargs=2, metavar=("FILE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_floor:
-        print(json.dumps(_child_floor(args.child_floor)))
+        print(json.dumps(_child_floor(Path(args.child_floor[0]), args.child_floor[1])))
+        return
+    if args.child_copy:
+        print(json.dumps(_child_copy(Path(args.child_copy[0]), args.child_copy[1])))
         return
     if args.child_import:
         print(json.dumps(_child_import(Path(args.child_import[0]), args.child_import[1])))
@@ -256,7 +312,7 @@ def main(argv: list[str] | None = None) -> None:
         pg_url, schema = _postgres_schema_url(args.postgres_url)
         targets.append(("postgresql", pg_url, schema))
     for name, url, schema in targets:
-        floors, imports, ratios, rss = [], [], [], []
+        floors, mapped_floors, copies, imports, ratios, mapped_ratios, copy_ratios, rss = [], [], [], [], [], [], [], []
         for round_ in range(1, args.import_rounds + 1):
             # A fresh database each round; the last one stays for the re-import and the searches.
             if schema:
@@ -266,15 +322,26 @@ def main(argv: list[str] | None = None) -> None:
             else:
                 for suffix in ("", "-wal", "-shm"):
                     Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-            console.print(f"[{name}] round {round_}/{args.import_rounds}: pyarrow parse floor, then import ...")
-            floor = _run_child("--child-floor", str(data))
+            console.print(f"[{name}] round {round_}/{args.import_rounds}: pyarrow parse floors (all columns, the "
+                          f"mapped ones){', COPY floor' if schema else ''}, then import ...")
+            floor = _run_child("--child-floor", str(data), "all")
+            mapped = _run_child("--child-floor", str(data), "mapped")
+            copied = _run_child("--child-copy", str(data), url) if schema else None
             imported = _run_child("--child-import", str(data), url)
             floors.append(floor["seconds"])
+            mapped_floors.append(mapped["seconds"])
             imports.append(imported["seconds"])
             ratios.append(imported["seconds"] / floor["seconds"])
+            mapped_ratios.append(imported["seconds"] / mapped["seconds"])
+            if copied:
+                copies.append(copied["seconds"])
+                copy_ratios.append(imported["seconds"] / copied["seconds"])
             rss.append(imported["max_rss_mb"])
-            console.print(f"  floor {floor['seconds']:.2f} s, import {imported['seconds']:.2f} s "
-                          f"({ratios[-1]:.2f}x), peak RSS {imported['max_rss_mb']:.0f} MB")
+            console.print(f"  floors: all {floor['columns']} columns {floor['seconds']:.2f} s, mapped "
+                          f"{mapped['columns']} columns {mapped['seconds']:.2f} s"
+                          + (f", COPY {copied['seconds']:.2f} s" if copied else "")
+                          + f"; import {imported['seconds']:.2f} s ({mapped_ratios[-1]:.2f}x the mapped-columns "
+                          f"floor, {ratios[-1]:.2f}x the all-columns one), peak RSS {imported['max_rss_mb']:.0f} MB")
         try:
             console.print(f"[{name}] re-import (unchanged file) ...")
             again = _run_child("--child-import", str(data), url)
@@ -284,6 +351,13 @@ def main(argv: list[str] | None = None) -> None:
             if schema:
                 _with_postgres_schema(args.postgres_url, schema, create=False)
         results["databases"][name] = {
+            "mapped_columns": mapped["columns"], "all_columns": floor["columns"],
+            "mapped_floor_s": round(statistics.median(mapped_floors), 2),
+            "import_vs_mapped_floor": round(statistics.median(mapped_ratios), 2),
+            "import_vs_mapped_floor_rounds": [round(r, 2) for r in mapped_ratios],
+            "copy_floor_s": round(statistics.median(copies), 2) if copies else None,
+            "import_vs_copy_floor": round(statistics.median(copy_ratios), 2) if copy_ratios else None,
+            "import_vs_copy_floor_rounds": [round(r, 2) for r in copy_ratios],
             "parse_floor_s": round(statistics.median(floors), 2), "parse_floor_rss_mb": round(floor["max_rss_mb"]),
             "import_s": round(statistics.median(imports), 2), "import_rss_mb": round(max(rss)),
             "import_vs_floor": round(statistics.median(ratios), 2),
@@ -298,10 +372,18 @@ def main(argv: list[str] | None = None) -> None:
     for name in results["databases"]:
         table.add_column(name, justify="right")
     rows = [
-        ("pyarrow parse floor, median (s)", lambda d: f"{d['parse_floor_s']:.2f}"),
+        ("like-for-like floor: pyarrow parse of the mapped columns, median (s)",
+         lambda d: f"{d['mapped_floor_s']:.2f} ({d['mapped_columns']} columns)"),
+        ("PostgreSQL floor: mapped columns COPYed to an unlogged table (s)",
+         lambda d: f"{d['copy_floor_s']:.2f}" if d["copy_floor_s"] is not None else "-"),
+        ("pyarrow parse of all columns, median (s)", lambda d: f"{d['parse_floor_s']:.2f} ({d['all_columns']})"),
         ("import, median (s)", lambda d: f"{d['import_s']:.2f}"),
-        ("import / floor, median of rounds", lambda d: f"{d['import_vs_floor']:.2f}x"),
-        ("import / floor, each round", lambda d: " ".join(f"{r:.2f}x" for r in d["import_vs_floor_rounds"])),
+        ("import / like-for-like floor, median of rounds", lambda d: f"{d['import_vs_mapped_floor']:.2f}x"),
+        ("import / like-for-like floor, each round",
+         lambda d: " ".join(f"{r:.2f}x" for r in d["import_vs_mapped_floor_rounds"])),
+        ("import / COPY floor, median of rounds",
+         lambda d: f"{d['import_vs_copy_floor']:.2f}x" if d["import_vs_copy_floor"] is not None else "-"),
+        ("import / all-columns parse, median of rounds", lambda d: f"{d['import_vs_floor']:.2f}x"),
         ("import peak RSS, max (MB)", lambda d: f"{d['import_rss_mb']}"),
         ("providers imported", lambda d: f"{d['import_report']['imported']:,}"),
         ("re-import, unchanged file (s)", lambda d: f"{d['reimport_s']:.2f}"),

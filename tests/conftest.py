@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,6 +96,53 @@ def _backends() -> list[str]:
     if os.environ.get("FUSIONCARE_TEST_DATABASE_URL"):
         backends.append("postgresql")
     return backends
+
+
+# A fresh seed per run for the schema-driven fuzzing (tests/accounts/test_openapi_conformance.py): new examples each
+# run; FUSIONCARE_FUZZ_SEED=<seed> replays a run's.
+FUZZ_SEED = int(os.environ.get("FUSIONCARE_FUZZ_SEED") or secrets.randbelow(2**32))
+
+
+# ---- no silent skips: a run without PostgreSQL says so, and in CI it is not a run at all ----------------------------
+
+POSTGRES_UNTESTED = ("PostgreSQL was NOT tested: FUSIONCARE_TEST_DATABASE_URL is unset, so the database tests ran "
+                     "on SQLite only")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def pytest_configure(config):
+    """In CI (CI=true) the PostgreSQL half of the suite is required: no URL, or a server that does not answer,
+    stops the run before any test instead of leaving the SQLite half to pass alone."""
+    if not _in_ci():
+        return
+    url = os.environ.get("FUSIONCARE_TEST_DATABASE_URL")
+    if not url:
+        raise pytest.UsageError("CI=true but FUSIONCARE_TEST_DATABASE_URL is unset: CI must test PostgreSQL too "
+                                "(set it, e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    url = normalise_database_url(url)
+    timeout = {"connect_timeout": 10} if make_url(url).get_backend_name() == "postgresql" else {}
+    engine = make_engine(url, connect_args=timeout)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach it is the same verdict; its type says which
+        raise pytest.UsageError(f"CI=true but the PostgreSQL of FUSIONCARE_TEST_DATABASE_URL does not answer "
+                                f"({type(exc).__name__}): the run stops rather than test SQLite alone") from None
+    finally:
+        engine.dispose()
+
+
+def pytest_report_header(config):
+    lines = [] if "postgresql" in _backends() else [POSTGRES_UNTESTED]
+    return [*lines, f"OpenAPI fuzzing seed of this run: FUSIONCARE_FUZZ_SEED={FUZZ_SEED}"]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if "postgresql" not in _backends():
+        terminalreporter.write_sep("!", POSTGRES_UNTESTED, yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session", params=_backends())

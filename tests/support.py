@@ -29,6 +29,20 @@ def sentinel(label: str) -> str:
 SERVER_LOGS: list[str] = []  # paths of ServerProcess output files, scanned at the end of the run
 
 
+# ---- screenshots ----------------------------------------------------------------------------------------------------
+# For people to look at, never compared by a test, so they are kept out of the repository: every run writes them to
+# FUSIONCARE_SCREENSHOT_DIR, or to tests/.screenshots/ (ignored by git).
+def screenshot_dir() -> str:
+    return os.environ.get("FUSIONCARE_SCREENSHOT_DIR") or os.path.join(os.path.dirname(__file__), ".screenshots")
+
+
+def page_screenshot(page, area: str, name: str) -> None:
+    """AREA/NAME-WIDTH.png of the whole page under screenshot_dir()."""
+    folder = os.path.join(screenshot_dir(), area)
+    os.makedirs(folder, exist_ok=True)
+    page.screenshot(path=os.path.join(folder, f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+
+
 def fire_together(count: int, attempt) -> list:
     """Run ``attempt(index)`` in ``count`` threads released at the same instant; the results in index order."""
     from concurrent.futures import ThreadPoolExecutor

@@ -396,6 +396,8 @@ def _dates(columns: list[pa.Array]) -> list[tuple[pa.Array, pa.Array]]:
 
 def _taxonomy_facts(key: str) -> tuple[str, str, tuple[str, ...]]:
     parts = key.split("\x1f")
+    if len(parts) != 2 * nppes.TAXONOMY_SLOTS:  # a separator inside a value: build_chunk sends the row the slow way
+        return taxonomies_json(()), list_json(()), ()
     codes, switches = parts[:nppes.TAXONOMY_SLOTS], parts[nppes.TAXONOMY_SLOTS:]
     taxonomies = tuple((code, switch == "Y") for code, switch in zip(codes, switches, strict=True) if code)
     specialties = specialties_of(tuple(code for code, _ in taxonomies))
@@ -446,6 +448,8 @@ def build_chunk(table: pa.Table, lines: list[int], *, all_taxonomies: bool) -> C
     key = pc.binary_join_element_wise(*(col[c] for c in (*nppes.TAXONOMY_COLUMNS, *nppes.PRIMARY_SWITCH_COLUMNS)),
                                       _UNIT)
     key_found, facts, (searchable_codes, taxonomy_jsons, specialty_jsons) = _TAXONOMY_MEMO.indices(key)
+    # The key splits back into its columns only when no value holds the separator (a damaged file may).
+    key_splits = pc.equal(pc.count_substring(key, "\x1f"), 2 * nppes.TAXONOMY_SLOTS - 1)
     in_scope = pa.repeat(_TRUE, n) if all_taxonomies else searchable_codes.take(key_found)
 
     entity = col[nppes.ENTITY_TYPE]
@@ -463,7 +467,7 @@ def build_chunk(table: pa.Table, lines: list[int], *, all_taxonomies: bool) -> C
         fits = ok if fits is None else pc.and_(fits, ok)
 
     fast = npi_ok
-    for condition in (deactivated_ok, reactivated_ok, pc.invert(still_deactivated), in_scope,
+    for condition in (key_splits, deactivated_ok, reactivated_ok, pc.invert(still_deactivated), in_scope,
                       pc.or_(person, pc.equal(entity, _TWO)), named, fits, postal_ok, enumerated_ok, updated_ok):
         fast = pc.and_(fast, condition)
     fast_rows = pc.indices_nonzero(fast)

@@ -55,3 +55,16 @@ def test_a_state_changing_form_without_this_browsers_csrf_token_is_refused(route
 
     assert response.status_code == 403, (route.id, response.status_code)
     assert "Please try again" in response.text
+
+
+@pytest.mark.parametrize(("cookie", "kept"), [
+    ("a" * 19, False), ("a" * 20, True), ("A-b_9" * 20, True), ("a" * 101, False), ("a" * 99 + "!", False),
+    ("a" * 30 + ".~", False),
+])
+def test_a_csrf_cookie_is_kept_only_when_it_is_20_to_100_url_safe_characters(cookie, kept, client):
+    """fusioncare/accounts/csrf.py: the browser's cookie is kept when it is 20 to 100 characters of letters, digits,
+    '-' and '_' (what secrets.token_urlsafe makes); anything else is replaced by a fresh one."""
+    client.cookies.set("fc_csrf", cookie)
+    response = client.get("/account/sign-in", headers=HTML)
+    assert response.status_code == 200
+    assert ("fc_csrf=" in response.headers.get("set-cookie", "")) is not kept

@@ -3,6 +3,7 @@ server evaluate exactly the limit, never more, on SQLite and PostgreSQL, in one 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from fusioncare.accounts import service
 from fusioncare.accounts.models import AuditEvent, User
-from tests.support import ServerProcess, fire_together, sentinel
+from tests.support import LiveServer, ServerProcess, fire_together, sentinel
 
 HTML = {"Accept": "text/html"}
 
@@ -180,3 +181,32 @@ def test_forty_parallel_guesses_across_two_server_processes_evaluate_exactly_fiv
                              [{"email": ann.email, "password": sentinel("password")}] * 40)
     assert sorted(statuses) == [401] * 5 + [429] * 35
     assert _audit_count(db, "sign_in", "failed") == 5
+
+
+def _sign_in_on_the_page(http: httpx.Client, email: str, password: str, forwarded_for: str) -> httpx.Response:
+    page = http.get("/account/sign-in", headers={**HTML, "X-Forwarded-For": forwarded_for})
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text)
+    assert token, "the sign-in form carries a CSRF token"
+    return http.post("/account/sign-in", headers={**HTML, "X-Forwarded-For": forwarded_for}, follow_redirects=False,
+                     data={"csrf_token": token.group(1), "email": email, "password": password})
+
+
+def test_the_sign_in_page_limits_failures_per_client_address_and_only_that_address(settings, clean_engine,
+                                                                                     make_person):
+    """Behind a trusted proxy: 20 failures from 203.0.113.7 spread over 5 accounts (4 each, under the per-account
+    limit of 5) refuse a 6th account's right password from that address, and not from 203.0.113.8."""
+    from fusioncare.main import create_app
+
+    app = create_app(settings.model_copy(update={"trusted_proxies": ["127.0.0.1"]}), engine=clean_engine)
+    people = [make_person(f"addr{i}") for i in range(6)]
+    with LiveServer(app) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        for person in people[:5]:
+            for _ in range(4):
+                wrong = _sign_in_on_the_page(http, person.email, "guess guess guess", "203.0.113.7")
+                assert wrong.status_code == 400
+        refused = _sign_in_on_the_page(http, people[5].email, people[5].password, "203.0.113.7")
+        assert refused.status_code == 429
+        assert "Too many wrong passwords. Please wait a minute and try again." in refused.text
+        assert "fc_session" not in refused.headers.get("set-cookie", "")
+        elsewhere = _sign_in_on_the_page(http, people[5].email, people[5].password, "203.0.113.8")
+        assert elsewhere.status_code == 303, "another client address has its own count"

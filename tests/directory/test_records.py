@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,21 +12,32 @@ from fusioncare.directory.geo import lat_band, zip_table
 from fusioncare.directory.npi import is_valid_npi
 from tests.directory.nppes_files import make_npi
 
+# Generated values, with a few hand-picked edge cases beside them (full-width digits, ligatures, a 9-digit NPI):
+# the generators reach what nobody thought to list, the edge cases make sure the known traps are always tried.
+_ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=260)
+_DIGITS = st.text(alphabet=st.characters(categories=("Nd",)), min_size=1, max_size=12)  # any script's digits
 _NPIS = st.one_of(
     st.integers(0, 99_999_999).map(make_npi),  # valid
-    st.sampled_from(["1234567890", "123456789", "12345678933", "", "abcdefghij", "１２３４５６７８９３",
-                     "1234567893", "0000000000", " 123456789", "12345-7893"]),
-    st.text(alphabet="0123456789", min_size=10, max_size=10),  # mostly a wrong check digit
+    st.integers(0, 9_999_999_999).map(lambda n: f"{n:010d}"),  # ten digits, one in ten has a valid check digit
+    st.integers(0, 10**12).map(str), _DIGITS, _ANY_TEXT,
+    st.sampled_from(["1234567890", "123456789", "12345678933", "", "１２３４５６７８９３", " 123456789", "12345-7893"]),
 )
-_DATES = st.sampled_from(["", "01/15/2010", "02/29/2024", "02/29/2023", "13/01/2020", "00/10/2020", "1/15/2010",
-                          "01/15/0000", "01/15/0999", "12/31/9999", "2020-01-15", "01/1_/2020", "01-15-2010",
-                          "03/01/2025", "04/01/2025", "06/01/2024", "０1/15/2010"])
-_NAMES = st.sampled_from(["", "SMITH", "O'BRIEN-JONES", "MUÑOZ", "JOSÉ", "VAN  DYKE", "  PADDED ", "DR.",
-                          "A" * 250, "É" * 100, "ÅSTRÖM", "X-Y_Z", "1ST CHOICE CLINIC", "ß", "ﬁ"])
-_TAXONOMIES = st.sampled_from(["", "207Q00000X", "2081P2900X", "208VP0014X", "282N00000X", "207X00000X",
-                               "2084N0400X", "261QP2000X", "225100000X", "999999999X", "363L00000X"])
-_POSTALS = st.sampled_from(["", "10001", "100011234", "1000", "10001-1234", "ABCDE", "99999", "00000", "９0210",
-                            "60601", "021081234", "M5V 3L9"])
+_DATES = st.one_of(
+    st.dates().map(lambda d: f"{d.month:02d}/{d.day:02d}/{d.year:04d}"),  # every real date, years 1 to 9999
+    st.dates().map(lambda d: d.isoformat()),  # the wrong format
+    st.from_regex(r"\A[0-9]{1,2}/[0-9]{1,2}/[0-9]{1,4}\Z"),  # impossible days and months, short years
+    _ANY_TEXT, st.sampled_from(["", "02/29/2023", "０1/15/2010", "01/1_/2020"]),
+)
+_NAMES = st.one_of(_ANY_TEXT, st.text(alphabet=st.characters(codec="latin-1"), max_size=250),
+                   st.sampled_from(["", "  PADDED ", "ß", "ﬁ", "É" * 100, "A" * 250]))
+_TAXONOMIES = st.one_of(
+    st.sampled_from(["207Q00000X", "2081P2900X", "208VP0014X", "282N00000X", "207X00000X", "2084N0400X",
+                     "225100000X", "103TC0700X", "111N00000X", "207P00000X"]),  # kept by the default scope
+    st.from_regex(r"\A[0-9]{3}[0-9A-Z]{6}X\Z"),  # well-formed, almost never a kept one
+    _ANY_TEXT,
+)
+_POSTALS = st.one_of(st.from_regex(r"\A[0-9]{5}([0-9]{4})?\Z"), st.from_regex(r"\A[0-9]{5}-[0-9]{4}\Z"),
+                     _DIGITS, _ANY_TEXT, st.sampled_from(["", "10001", "1000", "９0210", "M5V 3L9"]))
 
 
 def _mostly(usual: st.SearchStrategy[str], unusual: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -93,6 +105,21 @@ def test_a_chunk_builds_exactly_as_its_rows_do_one_by_one(chunk, all_taxonomies,
     built = records.build_chunk(as_table(chunk), lines, all_taxonomies=all_taxonomies)
 
     assert built == one_by_one(chunk, lines, all_taxonomies)
+
+
+@pytest.mark.parametrize("all_taxonomies", [False, True])
+def test_a_separator_character_inside_a_taxonomy_value_builds_like_the_rules(all_taxonomies):
+    """Found by the generated strategies: a unit separator (\\x1f) inside a taxonomy code or switch split the
+    column-wise lookup key into too many parts and stopped the whole import with a ValueError."""
+    base = {nppes.NPI: make_npi(7), nppes.ENTITY_TYPE: "1", nppes.LAST_NAME: "SMITH", nppes.POSTAL_CODE: "10001",
+            nppes.TAXONOMY_COLUMNS[0]: "207Q00000X", nppes.PRIMARY_SWITCH_COLUMNS[0]: "Y"}
+    odd = [{**base, nppes.TAXONOMY_COLUMNS[1]: "207Q\x1f0000X"}, {**base, nppes.PRIMARY_SWITCH_COLUMNS[1]: "\x1f"},
+           {**base, nppes.TAXONOMY_COLUMNS[0]: "\x1f", nppes.PRIMARY_SWITCH_COLUMNS[0]: "\x1fY"}, base]
+    chunk = [tuple(row.get(c, "") for c in nppes.USED_COLUMNS) for row in odd]
+    lines = [2, 3, 4, 5]
+
+    assert records.build_chunk(as_table(chunk), lines, all_taxonomies=all_taxonomies) == one_by_one(
+        chunk, lines, all_taxonomies)
 
 
 def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():

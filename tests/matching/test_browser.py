@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -23,13 +22,12 @@ from fusioncare.knowledge.loader import get_pack
 from fusioncare.main import create_app
 from fusioncare.scheduling import demo as scheduling_demo
 from fusioncare.settings import Settings
-from tests.support import LiveServer
+from tests.support import LiveServer, page_screenshot
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
@@ -66,12 +64,7 @@ def axe_problems(page: Page) -> list[str]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """NAME-WIDTH-actual.png every run (ignored by git); FUSIONCARE_UPDATE_SCREENSHOTS=1 refreshes NAME-WIDTH.png."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    stem = f"{name}-{page.viewport_size['width']}"
-    page.screenshot(path=SCREENSHOTS / f"{stem}-actual.png", full_page=True)
-    if os.environ.get("FUSIONCARE_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(path=SCREENSHOTS / f"{stem}.png", full_page=True)
+    page_screenshot(page, "matching", name)
 
 
 def show_result(page: Page, base: str, symptoms: tuple[str, ...] = ()) -> None:

@@ -67,10 +67,6 @@ def test_reasons_are_plain_language(client, directory):
     assert any("not their main one" in r for r in by_npi[directory.pain_secondary]["reasons"])
 
 
-def test_same_inputs_give_the_same_order(client, directory):
-    assert _match(client) == _match(client)
-
-
 def test_insurance_filter_excludes_providers_without_the_plan(client, directory):
     groups = {g["specialty"]["code"]: g for g in _match(client, insurance="cigna")["groups"]}
     assert _npis(groups["pain_medicine"]) == [directory.pain_unconfirmed]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -63,7 +64,8 @@ def test_two_otherwise_equal_providers_are_ordered_by_soonest_opening(client, pa
     opening = sooner["soonest_opening"]
     start = datetime.fromisoformat(opening["start"])
     assert opening["time_zone"] == "America/New_York" and start.utcoffset() == start.astimezone(NEW_YORK).utcoffset()
-    assert opening["label"] == opening_label(start)
+    assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2}, \d{1,2}:\d{2} (am|pm)", opening["label"])
+    assert opening["label"].split(" ")[1] == str(start.day), "the label's day is the opening's, in its own zone"
     assert opening["book_path"] == (f"/doctors/{pain_doctors['sooner']}/book?type={opening['type']}"
                                     f"&start={quote(opening['start'], safe='')}"), "the slot comes chosen"
     assert f"Soonest opening: {opening['label']}" in sooner["reasons"]
@@ -127,3 +129,18 @@ def test_the_soonest_opening_is_for_a_new_patient_visit_when_the_provider_offers
     assert found[sooner].slot.type_code == "new_patient"  # not the shorter follow-up it also offers
     assert found[sooner].slot.end - found[sooner].slot.start == timedelta(minutes=45)
     assert found[secondary].slot.type_code == "follow_up"  # no new-patient visit: any type it offers
+
+
+# Read off a calendar: 3 December 2026 is a Thursday, 1 January 2027 a Friday, 8 March 2026 the Sunday US clocks
+# went forward (2:00 am became 3:00 am in New York), 1 November 2026 the Sunday they go back.
+@pytest.mark.parametrize(("moment", "label"), [
+    (datetime(2026, 12, 3, 9, 0, tzinfo=NEW_YORK), "Thu 3 Dec, 9:00 am"),
+    (datetime(2027, 1, 1, 13, 5, tzinfo=NEW_YORK), "Fri 1 Jan, 1:05 pm"),
+    (datetime(2026, 12, 3, 12, 0, tzinfo=NEW_YORK), "Thu 3 Dec, 12:00 pm"),
+    (datetime(2026, 12, 4, 0, 30, tzinfo=NEW_YORK), "Fri 4 Dec, 12:30 am"),
+    (datetime(2026, 3, 8, 7, 30, tzinfo=UTC).astimezone(NEW_YORK), "Sun 8 Mar, 3:30 am"),
+    (datetime(2026, 11, 1, 14, 45, tzinfo=UTC).astimezone(NEW_YORK), "Sun 1 Nov, 9:45 am"),
+    (datetime(2026, 12, 3, 14, 0, tzinfo=UTC).astimezone(ZoneInfo("America/Los_Angeles")), "Thu 3 Dec, 6:00 am"),
+])
+def test_an_opening_is_labelled_with_the_weekday_date_and_clock_time_of_its_own_zone(moment, label):
+    assert opening_label(moment) == label

@@ -52,7 +52,9 @@ def _reads(share_id: str, entry: str, odi: str) -> list[str]:
 
 def test_the_chosen_provider_reads_the_diary_questionnaires_trends_and_summary(client, patient, record, chosen, db):
     entry, odi = record
+    before = dt.datetime.now(dt.UTC)
     shared = _share(client, patient)
+    after = dt.datetime.now(dt.UTC)
     assert shared.status_code == 201, shared.text
     share_id = shared.json()["id"]
     assert shared.json()["npi"] == NPI and share_id != str(patient[0].id)
@@ -64,8 +66,10 @@ def test_the_chosen_provider_reads_the_diary_questionnaires_trends_and_summary(c
     assert [e["id"] for e in answers[f"/api/v1/provider/shared/{share_id}/entries"].json()] == [entry]
     assert answers[f"/api/v1/provider/shared/{share_id}/summary.pdf"].content.startswith(b"%PDF")
     listed = client.get("/api/v1/provider/shared", headers=chosen).json()
-    assert listed == [{"share_id": share_id, "patient_email": patient[0].email,
-                       "shared_since": listed[0]["shared_since"]}]
+    assert [sorted(item) for item in listed] == [["patient_email", "share_id", "shared_since"]]
+    assert listed[0]["share_id"] == share_id and listed[0]["patient_email"] == patient[0].email
+    since = dt.datetime.fromisoformat(listed[0]["shared_since"])
+    assert before - dt.timedelta(seconds=1) <= since <= after + dt.timedelta(seconds=1), "when the share was made"
     reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "recovery_share.read",
                                                 AuditEvent.outcome == "allowed")).all()
     assert len(reads) == 4, "every read through the share is audited"

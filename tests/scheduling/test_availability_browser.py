@@ -4,18 +4,15 @@ serious."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from fusioncare.scheduling import service
 from tests.matching.test_browser import axe_problems
 from tests.scheduling.builders import PASSWORD, future_day
+from tests.support import page_screenshot
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +22,7 @@ def _one_database_is_enough(db_engine):
 
 
 def _screenshot(page, name: str) -> None:
-    """NAME-WIDTH-actual.png every run (ignored by git); FUSIONCARE_UPDATE_SCREENSHOTS=1 refreshes NAME-WIDTH.png."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    stem = f"{name}-{page.viewport_size['width']}"
-    page.screenshot(path=SCREENSHOTS / f"{stem}-actual.png", full_page=True)
-    if os.environ.get("FUSIONCARE_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(path=SCREENSHOTS / f"{stem}.png", full_page=True)
+    page_screenshot(page, "scheduling", name)
 
 
 @pytest.mark.parametrize("viewport", ["page", "phone_page"])

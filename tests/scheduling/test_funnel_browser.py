@@ -1,7 +1,7 @@
 """In real Chromium on the demo data: from a /doctors result to a booked appointment, counting what the person does
 (browser events, not the test's calls) for a signed-in patient and for a newcomer who signs up on the way, at
 360 px; every button's computed contrast at 360 and 1280 px on the pages of the funnel and the provider's
-dashboard; axe-core on each; screenshots of each (NAME-WIDTH-actual.png, kept out of git)."""
+dashboard; axe-core on each; screenshots of each (tests/support.py's page_screenshot, kept out of git)."""
 
 from __future__ import annotations
 
@@ -28,12 +28,11 @@ from fusioncare.scheduling import demo as scheduling_demo
 from fusioncare.scheduling.models import Appointment
 from fusioncare.settings import Settings
 from tests.matching.test_browser import axe_problems
-from tests.support import LiveServer
+from tests.support import LiveServer, page_screenshot
 
 pytestmark = pytest.mark.browser
 
 HERE = Path(__file__).parent
-SCREENSHOTS = Path(os.environ.get("FUSIONCARE_SCREENSHOT_DIR") or HERE / "screenshots")
 COUNTER = HERE / "interaction_counter.js"
 CONTRAST = (HERE / "contrast.js").read_text(encoding="utf-8")
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
@@ -62,8 +61,7 @@ def demo_server(tmp_path_factory) -> Iterator[tuple[LiveServer, object]]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}-{page.viewport_size['width']}-actual.png", full_page=True)
+    page_screenshot(page, "scheduling", name)
 
 
 def low_contrast(page: Page) -> list[str]:

@@ -136,7 +136,16 @@ def test_send_reminders_command_reports_what_it_sent(settings, monkeypatch, db, 
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli.app, ["send-reminders"])
+        again = CliRunner().invoke(cli.app, ["send-reminders"])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert "Appointment e-mails sent: 6" in result.output, "the six requests; no reminder is due yet"
+    # 3 bookings: a request e-mail to the patient and one to the provider each; the 6 reminders are days away.
+    assert "Appointment e-mails sent: 6; failed (will retry): 0; skipped: 0" in result.output
+    db.expire_all()
+    done = Counter((m.kind, m.recipient, m.outcome) for m in db.scalars(select(OutboxMessage))
+                   if m.done_at is not None)
+    assert done == {(MessageKind.requested, "patient", "sent"): 3, (MessageKind.requested, "provider", "sent"): 3}
+    pending = Counter(m.kind for m in db.scalars(select(OutboxMessage)) if m.done_at is None)
+    assert pending == {MessageKind.reminder_24h: 3, MessageKind.reminder_2h: 3}
+    assert "Appointment e-mails sent: 0; failed (will retry): 0; skipped: 0" in again.output, "each goes out once"

@@ -5,18 +5,16 @@ and screenshots of each page to look at."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from fusioncare.knowledge.loader import get_pack
+from tests.support import page_screenshot
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"viewport": {"width": 360, "height": 740}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["360px", "1280px"])
@@ -28,13 +26,7 @@ MARKERS = [re.compile(r"(?<![\w-])87(?![\w-])"), re.compile(r"(?<![\w-])10016(?!
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Writes NAME-WIDTH-actual.png (ignored by git); FUSIONCARE_UPDATE_SCREENSHOTS=1 also refreshes the
-    committed reference NAME-WIDTH.png that reviewers look at."""
-    SCREENSHOTS.mkdir(exist_ok=True)
-    stem = f"{name}-{page.viewport_size['width']}"
-    page.screenshot(path=SCREENSHOTS / f"{stem}-actual.png", full_page=True)
-    if os.environ.get("FUSIONCARE_UPDATE_SCREENSHOTS") == "1":
-        page.screenshot(path=SCREENSHOTS / f"{stem}.png", full_page=True)
+    page_screenshot(page, "web", name)
 
 
 def watch(page: Page, base_url: str) -> tuple[list[str], list[str]]:
