@@ -217,19 +217,38 @@ def save_entry(db: Session, *, actor: Actor, data: DiaryEntryCreate) -> tuple[Di
         merged = _merged(entry, data)
         _fill(entry, merged, safety_check(db, owner_id=owner_id, data=merged, history=_entries(db, owner_id=owner_id)))
         db.commit()
+    _recheck_later_days(db, owner_id=owner_id, day=data.date)
     audit.record(db, actor=actor, action=f"{DIARY_ENTRY}.{'update' if updated else 'create'}", record_type=DIARY_ENTRY,
                  record_id=entry.id, outcome=Outcome.allowed)
     return entry, updated
 
 
+def _recheck_later_days(db: Session, *, owner_id: int, day: date) -> None:
+    """Re-check the entries whose worsening test looks back at ``day`` (14 to 20 days after it): filling in an
+    earlier day can show that a later one was a meaningful worsening; its new result is listed until read."""
+    first, last = WORSENING_WINDOW_DAYS
+    history = _entries(db, owner_id=owner_id)
+    later = [e for e in history if day + timedelta(days=first) <= e.entry_date <= day + timedelta(days=last)]
+    for entry in later:
+        as_saved = _merged(entry, DiaryEntryCreate(date=entry.entry_date, leg_pain=entry.leg_pain,
+                                                   back_pain=entry.back_pain))
+        _set_safety(entry, safety_check(db, owner_id=owner_id, data=as_saved, history=history))
+    if later:
+        db.commit()
+
+
 def _fill(entry: DiaryEntry, data: DiaryEntryCreate, safety: AssessmentResult | None) -> None:
     for name, value in data.model_dump(exclude={"date"}, mode="json").items():
         setattr(entry, name, value)
+    _set_safety(entry, safety)
+    entry.updated_at = utcnow()
+
+
+def _set_safety(entry: DiaryEntry, safety: AssessmentResult | None) -> None:
     result = safety.model_dump(mode="json") if safety else None
     if result != entry.safety:  # a new or changed result is to be seen again
         entry.safety_seen_at = None
     entry.safety = result
-    entry.updated_at = utcnow()
 
 
 def get_entry(db: Session, *, entry_id: str) -> DiaryEntry | None:

@@ -270,3 +270,19 @@ def test_a_red_flag_symptom_rated_soon_without_a_listed_red_flag_is_kept_and_sho
     page = client.get("/recovery", headers={**HTML, **patient[1]})
     for day in days:
         assert f"Your diary entry for {day:%A} {day.day} {day:%B %Y} reported a symptom to get checked" in page.text
+
+
+def test_filling_in_an_earlier_day_rechecks_the_later_day_it_makes_a_worsening(client, patient, post_entry):
+    """The worsening test of a day looks back 14 to 20 days. Today saved at 8/8 with nothing before it is no
+    worsening; the day 17 days ago then filled in at 2/2 makes today a meaningful worsening (MCID: 2 points), so
+    today's entry must get its re-check result then, listed until read, not only if today is saved again."""
+    today = post_entry(TODAY, 8, 8)
+    assert today.status_code == 201 and today.json()["safety"] is None
+    earlier = post_entry(TODAY - dt.timedelta(days=17), 2, 2)
+    assert earlier.status_code == 201 and earlier.json()["safety"] is None  # nothing before it either
+
+    read = client.get(f"/api/v1/diary/entries/{today.json()['id']}", headers=patient[1]).json()
+    assert read["safety"] is not None and read["safety"]["urgency"] != "routine"
+    page = client.get("/recovery", headers={**HTML, **patient[1]})
+    assert (f"Your diary entry for {TODAY:%A} {TODAY.day} {TODAY:%B %Y} showed your pain getting meaningfully "
+            "worse") in page.text
