@@ -52,7 +52,7 @@ class SearchResult:
 
 
 # A plain distance search counts its matches up to this many; past it the exact number helps no one choosing a
-# doctor and costs a scan of every candidate in a dense city (docs/directory.md, "Search at national scale").
+# doctor and costs a scan of every candidate in a dense city (docs/directory.md, "The spatial index ...").
 COUNT_CAP = 1000
 # Nearest-first pages are looked for in widening circles: this radius first, then each time FOUR times wider, up
 # to the search's own radius. The first circle that holds a full page holds the nearest page, exactly.
