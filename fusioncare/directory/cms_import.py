@@ -13,9 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import queue
 import re
-import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -33,7 +31,14 @@ from sqlalchemy.orm import Session
 
 from fusioncare.directory import cms, imports
 from fusioncare.directory.errors import UnreadableImportFile
-from fusioncare.directory.importer import CHUNK_BYTES, _buffer_of, _bulk_session_settings, _chunks, _is_utf8
+from fusioncare.directory.importer import (
+    CHUNK_BYTES,
+    _buffer_of,
+    _bulk_session_settings,
+    _chunks,
+    _is_utf8,
+    read_ahead,
+)
 from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
 from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
 from fusioncare.knowledge.loader import Pack, get_pack
@@ -260,48 +265,21 @@ def _parse_slowly(data: bytes, first_line: int, header: _Header, wanted: list[st
 
 def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: list[str], report: CmsImportReport,
                    chunk_bytes: int) -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
-    """(columns, lines or None, first line) per chunk, parsed one chunk ahead in a reading thread (pyarrow and the
-    database drivers release the GIL, so parsing the next chunk overlaps writing this one; at most two parsed
-    chunks wait, so memory stays bounded). What the parse finds goes into ``report`` when the stream ends. A
-    damaged zip member is refused as a whole."""
+    """(columns, lines or None, first line) per chunk, parsed one chunk ahead in a reading thread (read_ahead).
+    What the parse finds goes into ``report`` when the stream ends. A damaged zip member is refused as a whole."""
     parsed = CmsImportReport()  # written by the reading thread only
-    prepared: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
 
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                prepared.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def work() -> None:
+    def parsed_chunks() -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
         line = 2
-        try:
-            for chunk in _chunks(stream, chunk_bytes):
-                columns, lines, count = _parse(chunk, line, header, wanted, parsed)
-                if not put((columns, lines, line)):
-                    return
-                line += count
-            put(None)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc}); "
-                                     f"nothing was imported"))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            put(exc)
+        for chunk in _chunks(stream, chunk_bytes):
+            columns, lines, count = _parse(chunk, line, header, wanted, parsed)
+            yield columns, lines, line
+            line += count
 
-    thread = threading.Thread(target=work, name="cms-reader", daemon=True)
-    thread.start()
     try:
-        while (item := prepared.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join()
+        yield from read_ahead(parsed_chunks(), name="cms-reader", file_name=file_name,
+                              damaged_note="; nothing was imported")
+    finally:  # the reading thread has ended: read_ahead joined it
         report.rows += parsed.rows
         report.rejected += parsed.rejected
         report.repaired += parsed.repaired

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -652,19 +652,22 @@ def _write(ctx: _ImportContext, chunk: records.ChunkRecords) -> None:
              "imported_at": ctx.imported_at} for d in to_deactivate])
 
 
-def _prepared_in_background(
-        stream: IO[bytes], file_name: str, parser: _ChunkParser, report: ImportReport, *, all_taxonomies: bool,
-        chunk_bytes: int, cache_dir: Path | None) -> Iterator[tuple[records.ChunkRecords, int]]:
-    """(built chunk, chunk size) per chunk, parsed and built one chunk ahead in a thread.
+T = TypeVar("T")
 
-    pyarrow's kernels and SQLite both release the GIL in their C code, so preparing the next chunk
-    overlaps with writing this one on a second core. At most two prepared chunks wait, so memory stays
-    bounded.
+
+def read_ahead(items: Iterator[T], *, name: str, file_name: str, damaged_note: str = "") -> Iterator[T]:
+    """``items``, produced one step ahead in a thread named ``name``.
+
+    pyarrow's kernels and the database drivers release the GIL in their C code, so producing the next chunk
+    overlaps with writing this one on a second core. At most two produced items wait, so memory stays bounded. A
+    damaged zip member met while reading becomes UnreadableImportFile (``damaged_note`` added to its message);
+    any other exception is re-raised here. When the consumer stops early the producer stops too, and the thread
+    has ended before this generator returns or raises.
     """
     prepared: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
 
-    def put(item) -> bool:
+    def put(item: object) -> bool:
         while not stop.is_set():
             try:
                 prepared.put(item, timeout=0.1)
@@ -675,20 +678,17 @@ def _prepared_in_background(
 
     def work() -> None:
         try:
-            line = 2
-            for chunk in _chunks(stream, chunk_bytes):
-                table, row_lines, lines = parser.parse(chunk, line, report)
-                if not put((records.build_chunk(table, row_lines, all_taxonomies=all_taxonomies), len(chunk))):
+            for item in items:
+                if not put(item):
                     return
-                line += lines
             put(None)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc})"))
+            put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc})"
+                                     f"{damaged_note}"))
         except BaseException as exc:  # handed to the consumer, which re-raises it
             put(exc)
 
-    records.zip_columns(cache_dir)  # before the reader needs it, so the cache is used and kept
-    thread = threading.Thread(target=work, name="nppes-reader", daemon=True)
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     try:
         while (item := prepared.get()) is not None:
@@ -698,6 +698,22 @@ def _prepared_in_background(
     finally:
         stop.set()
         thread.join()
+
+
+def _prepared_in_background(
+        stream: IO[bytes], file_name: str, parser: _ChunkParser, report: ImportReport, *, all_taxonomies: bool,
+        chunk_bytes: int, cache_dir: Path | None) -> Iterator[tuple[records.ChunkRecords, int]]:
+    """(built chunk, chunk size) per chunk, parsed and built one chunk ahead in a reading thread (read_ahead)."""
+
+    def built() -> Iterator[tuple[records.ChunkRecords, int]]:
+        line = 2
+        for chunk in _chunks(stream, chunk_bytes):
+            table, row_lines, lines = parser.parse(chunk, line, report)
+            yield records.build_chunk(table, row_lines, all_taxonomies=all_taxonomies), len(chunk)
+            line += lines
+
+    records.zip_columns(cache_dir)  # before the reader needs it, so the cache is used and kept
+    return read_ahead(built(), name="nppes-reader", file_name=file_name)
 
 
 def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_demo: bool = False,
