@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import math
 import os
 import random
 import time
@@ -122,11 +121,8 @@ def _replaced_search(db, specialty: str, near: str, radius: float, limit: int) -
     from fusioncare.directory.models import SearchIndexEntry as idx
 
     place = service.resolve_place(near=near)
-    lat0 = math.radians(place.lat)
-    cos0 = math.cos(lat0)
     conditions, limit_h = service._circle(specialty, place, radius)
-    h = (func.power(func.sin((func.radians(idx.lat) - lat0) / 2), 2)
-         + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
+    h = service._haversine_term(place)  # the same SQL as today's search
     within = [*conditions, h <= limit_h]
     total = db.scalar(select(func.count()).select_from(idx).where(*within)) or 0
     npis = list(db.scalars(select(idx.npi).where(*within).order_by(h, idx.npi).limit(limit + 1)))[:limit]

@@ -8,7 +8,7 @@ import math
 import weakref
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, and_, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, Connection, and_, func, literal, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -151,8 +151,7 @@ def search_providers(*, db: Session, params: ProviderSearch, count_cap: int = CO
 
     if not _needs_provider_columns(params) and _has_sql_math(db):
         idx = SearchIndexEntry
-        h = (func.power(func.sin((func.radians(idx.lat) - lat0) / 2), 2)
-             + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
+        h = _haversine_term(place)
         capped = select(idx.npi).where(*conditions, h <= limit_h).limit(count_cap + 1).subquery()
         counted = db.scalar(select(func.count()).select_from(capped)) or 0
         total, exact = min(counted, count_cap), counted <= count_cap
@@ -185,6 +184,14 @@ def search_providers(*, db: Session, params: ProviderSearch, count_cap: int = CO
         hits.append(SearchHit(providers[npi], distance))
     return SearchResult(total=total, hits=hits, next_cursor=_encode_cursor(page[-1][0]) if more else None,
                         place=place, total_is_exact=exact)
+
+
+def _haversine_term(place: Place) -> ColumnElement[float]:
+    """h = sin²(Δφ/2) + cos φ₀ cos φ sin²(Δλ/2) of each index row against ``place``, in SQL."""
+    idx = SearchIndexEntry
+    cos0 = math.cos(math.radians(place.lat))
+    return (func.power(func.sin((func.radians(idx.lat) - math.radians(place.lat)) / 2), 2)
+            + cos0 * func.cos(func.radians(idx.lat)) * func.power(func.sin(func.radians(idx.lon - place.lon) / 2), 2))
 
 
 def _circle(specialty: str, place: Place, radius_miles: float) -> tuple[list, float]:
