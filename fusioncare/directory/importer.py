@@ -430,7 +430,7 @@ class _BulkWriter:
                           _SQLITE_ROWS_PER_INSERT, shared=list(self.extra))
 
     def _copied_as_new(self, cursor: Any, columns: list[list], n: int) -> bool:
-        managed = [*([value] * n for value in _NEW_PROVIDER_VALUES.values())]
+        managed = [[value] * n for value in _NEW_PROVIDER_VALUES.values()]
         cursor.execute("SAVEPOINT directory_new_rows")
         try:
             with cursor.copy(f"COPY {Provider.__tablename__} ({', '.join(_REGISTRY_COLUMNS)}, "
