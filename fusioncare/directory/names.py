@@ -16,12 +16,19 @@ def normalise(text: str) -> str:
     return " ".join(_NON_ALNUM.sub(" ", folded).split())
 
 
+# Lower-case inside a name: only words that are never a person's name or initial ("A" may be an initial).
+_JOINING_WORDS = frozenset({"of", "and", "the", "for"})
+
+
 def display_case(text: str) -> str:
     """The registry files names in capitals; show 'MARY O'BRIEN' as 'Mary O'Brien' but keep mixed case as filed."""
     if not text or not text.isupper():
         return text
     words = []
-    for word in text.split(" "):
+    for position, word in enumerate(text.split(" ")):
+        if position and word.lower() in _JOINING_WORDS:  # "University of Michigan", "Pain and Spine Center"
+            words.append(word.lower())
+            continue
         parts = word.split("'")
         words.append("'".join(p[:1].upper() + p[1:].lower() for p in parts))
     return " ".join(w.replace("-", "- ").title().replace("- ", "-") if "-" in w else w for w in words)

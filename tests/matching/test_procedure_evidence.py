@@ -23,7 +23,7 @@ def test_profile_api_gives_procedure_volumes_and_medicare_facts_with_sources(cli
     medicare = body["medicare"]
     assert (medicare["accepts_assignment"], medicare["telehealth"], medicare["graduation_year"]) == (
         "always", True, 2001)
-    assert medicare["medical_school"] == "New York University School Of Medicine"
+    assert medicare["medical_school"] == "New York University School of Medicine"
     assert medicare["practices"] == [
         {"name": "Spine & Pain Associates, LLC", "address": "1 Main St, New York, NY 10001-1234",
          "phone": "2125550100"},
