@@ -65,6 +65,11 @@ class Picker:
     horizon_days: int
     horizon_end: date
 
+    @property
+    def selected_day(self) -> date | None:
+        """The day of the chosen slot, when one is chosen and still open."""
+        return next((day for day, slots in self.days if any(s["value"] == self.selected for s in slots)), None)
+
 
 def _parse_moment(value: str | None) -> datetime | None:
     """A time with its offset within the bounded range (fusioncare.inputs), else None."""

@@ -121,6 +121,11 @@ def test_a_signed_in_patient_books_from_a_search_result_in_three_interactions(br
     book, chosen = _first_bookable_card(page)
     book.tap()
     expect(page.locator("input[name=start]:checked")).to_have_count(1)
+    # The rest of the week is folded away: the name field follows the chosen time's day, not four more days of
+    # buttons (about 1,000 px at 360 px wide).
+    day, name = page.locator("fieldset.slot-day").first.bounding_box(), page.get_by_label("Your full name")
+    gap = name.bounding_box()["y"] - (day["y"] + day["height"])
+    assert 0 < gap < 200, gap
     page.get_by_label("Your full name").tap()
     page.get_by_label("Your full name").fill("Rita Returning")
     page.get_by_role("button", name="Request this time").tap()

@@ -67,6 +67,25 @@ def test_profile_offers_the_soonest_opening_and_the_booking_page_shows_it_chosen
     assert "Create an account and book" in page.text and "Sign in and book" in page.text
 
 
+def test_opened_on_a_chosen_time_the_other_days_fold_so_the_request_button_is_near(client, provider):
+    day = future_day()
+    chosen = _local(day, 9, 45)
+    page = client.get(f"/doctors/{provider}/book?type=new_patient&start={quote(chosen.isoformat())}").text
+    before, _, folded = page.partition('<details class="slot-more">')
+    assert folded, "the other days sit in one closed disclosure"
+    assert re.search(rf'value="{re.escape(chosen.isoformat())}" required checked', before), "the chosen time is shown"
+    shown_days = set(re.findall(r'id="slot-(\d{4}-\d\d-\d\d)-', before))
+    assert shown_days == {day.isoformat()}, "only the chosen time's day is open"
+    folded_days = set(re.findall(r'id="slot-(\d{4}-\d\d-\d\d)-', folded))
+    assert folded_days and day.isoformat() not in folded_days
+    summary = re.search(r"<summary>(.*?)</summary>", folded, re.S).group(1)
+    assert f"({len(folded_days)} more days)" in summary
+
+    every_day = client.get(f"/doctors/{provider}/book?type=new_patient&week={day.isoformat()}").text
+    assert "slot-more" not in every_day, "browsing a week without a chosen time shows every day"
+    assert set(re.findall(r'id="slot-(\d{4}-\d\d-\d\d)-', every_day)) == shown_days | folded_days
+
+
 def test_booking_page_speaks_display_case_12_hour_times_and_the_zone_in_words(client, provider):
     page = client.get(f"/doctors/{provider}/book?week={future_day().isoformat()}").text
     assert "Jane Smith" in page and "JANE SMITH" not in page
