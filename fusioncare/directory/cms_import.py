@@ -301,6 +301,11 @@ def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: l
             report.encoding = parsed.encoding
 
 
+def _as_parsed(columns: list[pa.Array], lines: list[int] | None, first: int,
+               report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    return columns, lines, first
+
+
 def _line_at(lines: list[int] | None, first: int, index: int) -> int:
     return first + index if lines is None else lines[index]
 
@@ -392,8 +397,11 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
             db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
             earlier = _EarlierRows()
             shared = {"data_year": year, "source_file": file_name[:255], "is_demo": is_demo}
-            for rows in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report, chunk_bytes,
-                                       partial(_utilization_rows, names=names, codes=codes)):
+            # Checked in this thread, not the reading one: about one row in ten is written, so here the checks
+            # overlap with the parse of the next chunk.
+            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
+                                                        chunk_bytes, _as_parsed):
+                rows = _utilization_rows(columns, lines, first, report, names=names, codes=codes)
                 if rows is None:
                     continue
                 table, keys, lines = rows
@@ -472,12 +480,15 @@ class _EarlierRows:
     when the database refuses a chunk for a key it already holds: a row repeating an earlier chunk's."""
 
     def __init__(self) -> None:
-        self.keys: list[pa.Array] = []
-        self.lines: list[pa.Array] = []
+        self.keys: list[pa.Array | pa.ChunkedArray] = []
+        self.lines: list[pa.Array | pa.ChunkedArray] = []
 
     def add(self, keys: pa.Array, lines: pa.Array) -> None:
         self.keys.append(keys)
         self.lines.append(pc.cast(lines, pa.int64()))
+        if len(self.keys) >= 32:  # a lookup over hundreds of small arrays took 20 times as long as over one
+            self.keys = [pa.chunked_array(self.keys, pa.int64()).combine_chunks()]
+            self.lines = [pa.chunked_array(self.lines, pa.int64()).combine_chunks()]
 
     def lines_of(self, keys: pa.Array) -> dict[int, int]:
         """key -> the line of the earlier row, for those of ``keys`` an earlier chunk stored."""
