@@ -383,6 +383,10 @@ def _run_cms_import(kind: str, file: Path, year: int | None, demo: bool, as_json
         session.close()
     if report.encoding != "utf-8":
         err_console.print("note: the file is not UTF-8; it was read as Windows-1252 (cp1252)", highlight=False)
+    if report.directory_providers == 0:
+        err_console.print("note: the directory holds no providers, so no clinician's rows were kept (only the "
+                          "directory's clinicians are); run `fusioncare import-nppes` first, then this import again",
+                          highlight=False)
     if as_json:
         console.file.write(json.dumps(report.as_dict()) + "\n")
         return
@@ -418,7 +422,9 @@ def import_cms_clinicians(
     demo: Annotated[bool, typer.Option("--demo", help="Mark the facts as demo data (generated files).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the import report as JSON on stdout.")] = False,
 ) -> None:
-    """Import the Doctors and Clinicians file: practices, phones, telehealth, Medicare assignment; replaces the last."""
+    """Import the Doctors and Clinicians file for the directory's providers: practices, phones, telehealth, Medicare
+    assignment; replaces the last. Import NPPES first (import-nppes): rows of NPIs not in the directory are counted,
+    not kept."""
     _run_cms_import("clinicians", file, year, demo, as_json)
 
 

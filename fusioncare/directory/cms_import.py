@@ -14,18 +14,21 @@ import csv
 import io
 import math
 import re
+import sqlite3
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from psycopg import errors as psycopg_errors
 from sqlalchemy import Index, Table, delete, text
 from sqlalchemy.orm import Session
 
@@ -37,7 +40,9 @@ from fusioncare.directory.importer import (
     _bulk_session_settings,
     _chunks,
     _is_utf8,
+    _row_major,
     read_ahead,
+    sqlite_many,
 )
 from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
 from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
@@ -45,6 +50,7 @@ from fusioncare.knowledge.loader import Pack, get_pack
 
 MAX_REPORTED_ERRORS = 10_000  # "rejected" stays exact beyond this
 FIRST_DATA_YEAR = 2012
+MAX_COUNT = 2**31 - 1  # the largest patients or services figure stored (PostgreSQL's integer)
 
 
 @dataclass
@@ -66,6 +72,7 @@ class CmsImportReport:
     rejected: int = 0
     repaired: int = 0
     errors: list[RowError] = field(default_factory=list)
+    directory_providers: int | None = None  # clinicians: the directory's active providers when the import began
     encoding: str = "utf-8"  # "cp1252" once any part of the file had to be read as Windows-1252
 
     def reject(self, line: int, reason: str) -> None:
@@ -263,17 +270,23 @@ def _parse_slowly(data: bytes, first_line: int, header: _Header, wanted: list[st
     return [pa.array(v, pa.string()) for v in values], lines, len(raw_lines)
 
 
+T = TypeVar("T")
+
+
 def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: list[str], report: CmsImportReport,
-                   chunk_bytes: int) -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
-    """(columns, lines or None, first line) per chunk, parsed one chunk ahead in a reading thread (read_ahead).
-    What the parse finds goes into ``report`` when the stream ends. A damaged zip member is refused as a whole."""
+                   chunk_bytes: int, prepare: Callable[[list[pa.Array], list[int] | None, int, CmsImportReport], T],
+                   ) -> Iterator[T]:
+    """Per chunk, ``prepare(columns, lines or None, first line, report)``: parsed and prepared one chunk ahead in a
+    reading thread (read_ahead), so that the checks column by column overlap with the writing of the chunk before.
+    What the parse and ``prepare`` find goes into ``report`` when the stream ends. A damaged zip member is refused
+    as a whole."""
     parsed = CmsImportReport()  # written by the reading thread only
 
-    def parsed_chunks() -> Iterator[tuple[list[pa.Array], list[int] | None, int]]:
+    def parsed_chunks() -> Iterator[T]:
         line = 2
         for chunk in _chunks(stream, chunk_bytes):
             columns, lines, count = _parse(chunk, line, header, wanted, parsed)
-            yield columns, lines, line
+            yield prepare(columns, lines, line, parsed)
             line += count
 
     try:
@@ -286,6 +299,11 @@ def _stream_chunks(stream: IO[bytes], file_name: str, header: _Header, wanted: l
         report.errors.extend(parsed.errors[:MAX_REPORTED_ERRORS - len(report.errors)])
         if parsed.encoding != "utf-8":
             report.encoding = parsed.encoding
+
+
+def _as_parsed(columns: list[pa.Array], lines: list[int] | None, first: int,
+               report: CmsImportReport) -> tuple[list[pa.Array], list[int] | None, int]:
+    return columns, lines, first
 
 
 def _line_at(lines: list[int] | None, first: int, index: int) -> int:
@@ -340,8 +358,6 @@ def _check_year(year: int, *, latest: int) -> int:
 
 # -- Medicare procedure volumes ----------------------------------------------------------------------------------
 
-_VOLUME_COLUMNS = ("npi", "hcpcs_code", "place_of_service", "data_year", "patients", "services", "source_file",
-                   "is_demo")
 _WANTED_UTILIZATION = ["npi", "code", "place", "patients", "services"]
 
 
@@ -379,14 +395,19 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
                                   "fusioncare import-cms-utilization")
             names = header.file_names
             db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
-            postgresql = db.get_bind().dialect.name == "postgresql"
-            if postgresql:
-                _start_volume_batch(db)
+            earlier = _EarlierRows()
+            shared = {"data_year": year, "source_file": file_name[:255], "is_demo": is_demo}
+            # Checked in this thread, not the reading one: about one row in ten is written, so here the checks
+            # overlap with the parse of the next chunk.
             for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
-                                                        chunk_bytes):
-                _utilization_chunk(db, columns, lines, first, names, codes, report, year, file_name, is_demo)
-            if postgresql:
-                _move_volume_batch(db)
+                                                        chunk_bytes, _as_parsed):
+                rows = _utilization_rows(columns, lines, first, report, names=names, codes=codes)
+                if rows is None:
+                    continue
+                table, keys, lines = rows
+                stored, keys, lines = _store_volumes(db, table, keys, lines, shared, earlier, report)
+                earlier.add(keys, lines)
+                report.kept += stored
             report.matched_providers, report.unmatched_npis = _matched(
                 db, f"SELECT DISTINCT npi FROM {ProcedureVolume.__tablename__} WHERE data_year = :year",
                 {"year": year})
@@ -394,11 +415,11 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
     return _recorded("cms_utilization", db, path, run, report)
 
 
-def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | None, first: int,
-                       names: dict[str, str], codes: pa.Array, report: CmsImportReport, year: int, file_name: str,
-                       is_demo: bool) -> None:
-    """Validate and store one chunk. Column-wise: rows whose values are all in the plain form CMS writes pass in
-    bulk; only the others are looked at one by one (to say why, or to read '1,234' or '12.0')."""
+def _utilization_rows(columns: list[pa.Array], lines: list[int] | None, first: int, report: CmsImportReport, *,
+                      names: dict[str, str], codes: pa.Array) -> tuple[pa.Table, pa.Array, pa.Array] | None:
+    """The chunk's rows to store (cms_procedure_volumes columns but the shared ones), each row's key
+    (_volume_keys) and line; None if it has none. Column-wise: rows whose values are all in the plain form CMS
+    writes pass in bulk; only the others are looked at one by one (to say why, or to read '1,234' or '12.0')."""
     npi, code, place, patients, services = columns
     odd = pc.indices_nonzero(pc.invert(pc.match_substring_regex(code, cms.HCPCS_PATTERN)))
     if len(odd):
@@ -412,13 +433,13 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
         code = pa.array(trimmed, pa.string())
     keep = pc.indices_nonzero(pc.is_in(code, value_set=codes))
     if not len(keep):
-        return
+        return None
     npi, code = pc.utf8_trim_whitespace(npi.take(keep)), code.take(keep)
     place = pc.utf8_upper(pc.utf8_trim_whitespace(place.take(keep)))
     patients, services = patients.take(keep), services.take(keep)
     plain = pc.and_(pc.and_(_valid_npis(npi), pc.is_in(place, value_set=_PLACES)),
                     pc.and_(pc.match_substring_regex(patients, r"^[0-9]{1,9}$"),
-                            pc.match_substring_regex(services, r"^[0-9]{1,12}(\.[0-9]+)?$")))
+                            pc.match_substring_regex(services, r"^[0-9]{1,9}(\.[0-9]+)?$")))
     counts = pc.cast(pc.if_else(plain, patients, "0"), pa.int64())
     plain = pc.and_(plain, pc.greater_equal(counts, 11))
     # Rows out of the plain form: a reason, or (rarely) a value in another form we can still read.
@@ -431,7 +452,7 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
         else:
             extra.append((j, n, code[j].as_py(), p, int(_count(b) or 0), float(_count(v) or 0.0)))
     chosen = pc.indices_nonzero(plain)
-    table = pa.table({"index": chosen, "npi": npi.take(chosen), "hcpcs_code": code.take(chosen),
+    table = pa.table({"index": pc.cast(chosen, pa.int64()), "npi": npi.take(chosen), "hcpcs_code": code.take(chosen),
                       "place_of_service": place.take(chosen), "patients": counts.take(chosen),
                       "services": pc.cast(services.take(chosen), pa.float64())})
     if extra:
@@ -441,35 +462,76 @@ def _utilization_chunk(db: Session, columns: list[pa.Array], lines: list[int] | 
             "patients": pa.array([e[4] for e in extra], pa.int64()),
             "services": pa.array([e[5] for e in extra], pa.float64())})]).sort_by("index")
     table = _first_of_each_key(table, keep, lines, first, report)
-    report.kept += table.num_rows
-    n_rows = table.num_rows
-    table = table.drop_columns(["index"]).append_column("data_year", pa.array([year] * n_rows, pa.int16()))
-    table = table.append_column("source_file", pa.array([file_name[:255]] * n_rows, pa.string()))
-    table = table.append_column("is_demo", pa.array([is_demo] * n_rows, pa.bool_())).select(list(_VOLUME_COLUMNS))
-    if db.get_bind().dialect.name == "postgresql":
-        _copy_table(db, _VOLUME_BATCH, table)  # moved into the table once, at the end (_move_volume_batch)
-        return
-    _insert_table(db, ProcedureVolume.__tablename__, table, suffix=_VOLUME_UPSERT)
+    at = keep.take(table["index"])  # each row's place in the chunk
+    row_lines = pc.add(pc.cast(at, pa.int64()), first) if lines is None else pa.array(lines, pa.int64()).take(at)
+    return table.drop_columns(["index"]), _volume_keys(table, codes), row_lines
 
 
-# PostgreSQL: every chunk is COPied into this scratch table (rows numbered in file order), and one INSERT moves
-# them at the end, the last row of a repeated key winning as on SQLite: one bulk statement instead of an upsert
-# per chunk.
-_VOLUME_BATCH = "cms_volume_batch"
+def _volume_keys(table: pa.Table, codes: pa.Array) -> pa.Array:
+    """One integer per NPI, procedure code and place of service (the kept codes are the pack's few dozen)."""
+    npi = pc.cast(table["npi"], pa.int64())
+    code = pc.cast(pc.index_in(table["hcpcs_code"], value_set=codes), pa.int64())
+    office = pc.cast(pc.equal(table["place_of_service"], "O"), pa.int64())
+    return pc.add(pc.multiply(npi, 2 * len(codes)), pc.add(pc.multiply(code, 2), office))
 
 
-def _start_volume_batch(db: Session) -> None:
-    db.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_VOLUME_BATCH} (seq bigserial, "
-                    f"npi varchar(10), hcpcs_code varchar(5), place_of_service varchar(1), data_year smallint, "
-                    f"patients integer, services double precision, source_file varchar(255), is_demo boolean) "
-                    f"ON COMMIT DROP"))
+class _EarlierRows:
+    """The key and line of every row stored by the earlier chunks of this import (16 bytes a row). Looked at only
+    when the database refuses a chunk for a key it already holds: a row repeating an earlier chunk's."""
+
+    def __init__(self) -> None:
+        self.keys: list[pa.Array | pa.ChunkedArray] = []
+        self.lines: list[pa.Array | pa.ChunkedArray] = []
+
+    def add(self, keys: pa.Array, lines: pa.Array) -> None:
+        self.keys.append(keys)
+        self.lines.append(pc.cast(lines, pa.int64()))
+        if len(self.keys) >= 32:  # a lookup over hundreds of small arrays took 20 times as long as over one
+            self.keys = [pa.chunked_array(self.keys, pa.int64()).combine_chunks()]
+            self.lines = [pa.chunked_array(self.lines, pa.int64()).combine_chunks()]
+
+    def lines_of(self, keys: pa.Array) -> dict[int, int]:
+        """key -> the line of the earlier row, for those of ``keys`` an earlier chunk stored."""
+        if not self.keys:
+            return {}
+        stored = pa.chunked_array(self.keys, pa.int64())
+        found = pc.is_in(stored, value_set=keys)
+        return dict(zip(stored.filter(found).to_pylist(),
+                        pa.chunked_array(self.lines, pa.int64()).filter(found).to_pylist(), strict=True))
 
 
-def _move_volume_batch(db: Session) -> None:
-    columns = ", ".join(_VOLUME_COLUMNS)
-    db.execute(text(f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}) "
-                    f"SELECT DISTINCT ON (npi, hcpcs_code, place_of_service) {columns} FROM {_VOLUME_BATCH} "
-                    f"ORDER BY npi, hcpcs_code, place_of_service, seq DESC {_VOLUME_UPSERT}"))
+_VOLUMES_SAVEPOINT = "cms_volumes_chunk"
+
+
+def _store_volumes(db: Session, table: pa.Table, keys: pa.Array, lines: pa.Array, shared: dict[str, Any],
+                   earlier: _EarlierRows, report: CmsImportReport) -> tuple[int, pa.Array, pa.Array]:
+    """Insert the chunk's rows (no two with the same key). A row repeating an earlier chunk's NPI, code and place
+    of service is refused by the primary key: then the chunk is undone, its repeats are rejected naming the earlier
+    row's line (the first row stays, as within a chunk), and the rest is inserted. Returns the number of rows
+    stored, their keys and their lines."""
+    cursor = _driver_cursor(db)
+    try:
+        cursor.execute(f"SAVEPOINT {_VOLUMES_SAVEPOINT}")
+        try:
+            _insert_rows(db, ProcedureVolume.__tablename__, table, shared)
+        except (sqlite3.IntegrityError, psycopg_errors.UniqueViolation):
+            cursor.execute(f"ROLLBACK TO SAVEPOINT {_VOLUMES_SAVEPOINT}")
+            earlier_lines = earlier.lines_of(keys)
+            if not earlier_lines:
+                raise  # not a repeated key: a real failure
+            fresh: list[bool] = []
+            for key, line in zip(keys.to_pylist(), lines.to_pylist(), strict=True):
+                fresh.append(key not in earlier_lines)
+                if not fresh[-1]:
+                    report.reject(line, f"repeats the NPI, procedure code and place of service of line "
+                                        f"{earlier_lines[key]}")
+            mask = pa.array(fresh, pa.bool_())
+            table, keys, lines = table.filter(mask), keys.filter(mask), lines.filter(mask)
+            _insert_rows(db, ProcedureVolume.__tablename__, table, shared)
+        cursor.execute(f"RELEASE SAVEPOINT {_VOLUMES_SAVEPOINT}")
+    finally:
+        cursor.close()
+    return table.num_rows, keys, lines
 
 
 _PLACES = pa.array(["F", "O"], pa.string())
@@ -495,19 +557,22 @@ def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None,
     return table.filter(pa.array(keep_row, pa.bool_()))
 
 
+_DOUBLED = pa.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], pa.int64())  # a digit doubled, its digits summed (npi.py)
+
+
 def _valid_npis(npi: pa.Array) -> pa.Array:
-    """Column-wise NPI check: ten digits whose last is the Luhn check digit over the 80840 prefix (npi.py)."""
+    """Column-wise NPI check: ten digits whose last is the Luhn check digit over the 80840 prefix (npi.py), in
+    integer arithmetic on the NPI as a number."""
     shape = pc.match_substring_regex(npi, r"^[0-9]{10}$")
-    safe = pc.if_else(shape, npi, "0000000000")
-    digits = [pc.cast(pc.utf8_slice_codeunits(safe, i, i + 1), pa.int16()) for i in range(10)]
-    total: Any = pa.scalar(PREFIX_SUM, pa.int16())
-    for position in range(9):
-        d = digits[position]
-        if position % 2 == 0:  # positions 0, 2, 4, 6, 8 are doubled (npi.check_digit)
-            d = pc.subtract(pc.multiply(d, 2), pc.if_else(pc.greater(d, 4), 9, 0))
-        total = pc.add(total, d)
+    number = pc.cast(pc.if_else(shape, npi, "0000000000"), pa.int64())
+    total: Any = pa.scalar(PREFIX_SUM, pa.int64())
+    rest = pc.divide(number, 10)  # the first nine digits
+    for position in range(8, -1, -1):  # right to left; positions 0, 2, 4, 6, 8 are doubled (npi.check_digit)
+        digit = pc.subtract(rest, pc.multiply(pc.divide(rest, 10), 10))
+        rest = pc.divide(rest, 10)
+        total = pc.add(total, pc.take(_DOUBLED, digit) if position % 2 == 0 else digit)
     check = pc.remainder(pc.subtract(10, pc.remainder(total, 10)), 10)
-    return pc.and_(shape, pc.equal(check, digits[9]))
+    return pc.and_(shape, pc.equal(check, pc.remainder(number, 10)))
 
 
 def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
@@ -524,22 +589,41 @@ def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
         cursor.close()
 
 
-def _insert_table(db: Session, table_name: str, table: pa.Table, *, suffix: str = "") -> None:
-    """SQLite: executemany over the table's rows (its loop runs in C)."""
+_SQLITE_ROWS_PER_INSERT = 100
+_ROWS_PER_BATCH = 50_000
+
+
+@lru_cache(maxsize=32)
+def _sqlite_insert_sql(table_name: str, varying: tuple[str, ...], shared: tuple[str, ...], rows: int) -> str:
+    """INSERT of ``rows`` rows: the shared values bound once as ?1..?k, then each row's own values."""
+    k, width = len(shared), len(varying)
+    marks = ", ".join("(" + ", ".join([f"?{k + 1 + r * width + j}" for j in range(width)]
+                                      + [f"?{i + 1}" for i in range(k)]) + ")" for r in range(rows))
+    return f"INSERT INTO {table_name} ({', '.join(varying + shared)}) VALUES {marks}"
+
+
+def _insert_rows(db: Session, table_name: str, table: pa.Table, shared: dict[str, Any] | None = None) -> None:
+    """Insert the table's rows, each with the ``shared`` column values: COPY on PostgreSQL, multi-row INSERTs on
+    SQLite (importer.sqlite_many)."""
+    if table.num_rows > _ROWS_PER_BATCH:  # bounded memory: one slice's values at a time
+        for start in range(0, table.num_rows, _ROWS_PER_BATCH):
+            _insert_rows(db, table_name, table.slice(start, _ROWS_PER_BATCH), shared)
+        return
     if not table.num_rows:
         return
+    shared = shared or {}
+    if db.get_bind().dialect.name == "postgresql":
+        for name, value in shared.items():
+            table = table.append_column(name, pa.repeat(value, table.num_rows))
+        _copy_table(db, table_name, table)
+        return
+    statement = partial(_sqlite_insert_sql, table_name, tuple(table.column_names), tuple(shared))
     cursor = _driver_cursor(db)
     try:
-        cursor.executemany(f"INSERT INTO {table_name} ({', '.join(table.column_names)}) "
-                           f"VALUES ({', '.join('?' * table.num_columns)}) {suffix}",
-                           zip(*(column.to_pylist() for column in table.columns), strict=True))
+        sqlite_many(cursor, statement, _row_major([column.to_pylist() for column in table.columns]),
+                    table.num_columns, _SQLITE_ROWS_PER_INSERT, shared=list(shared.values()))
     finally:
         cursor.close()
-
-
-_VOLUME_UPSERT = ("ON CONFLICT (npi, hcpcs_code, place_of_service, data_year) DO UPDATE SET "
-                  "patients = excluded.patients, services = excluded.services, source_file = excluded.source_file, "
-                  "is_demo = excluded.is_demo")
 
 
 def _utilization_problem(npi: str, place: str, patients: str, services: str, names: dict[str, str]) -> str | None:
@@ -556,9 +640,13 @@ def _utilization_problem(npi: str, place: str, patients: str, services: str, nam
     if count < 11:
         return (f"{names['patients']} is {int(count)}: CMS publishes only counts of 11 or more, so this row is not as "
                 f"CMS published it")
+    if count > MAX_COUNT:
+        return f"{names['patients']} {patients.strip()} is more than {MAX_COUNT}, beyond any real count"
     served = _count(services)
     if served is None or served < 0:
         return f"{names['services']} {services!r} is not a number of services"
+    if served > MAX_COUNT:
+        return f"{names['services']} {services.strip()} is more than {MAX_COUNT}, beyond any real count"
     return None
 
 
@@ -570,9 +658,10 @@ _DIGITS = re.compile(r"^\d+$")
 
 def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
                       chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
-    """Import the Doctors and Clinicians file: every row as a practice of its clinician, then the facts per NPI.
-    Replaces the previous file's data (it is a monthly snapshot). ``year`` is the release's year (default: this
-    year)."""
+    """Import the Doctors and Clinicians file for the clinicians the directory holds (active providers; import
+    NPPES first): each of their rows as a practice, and the facts per NPI. Rows of other NPIs are read, checked
+    and counted (``unmatched_npis``) but not stored. Replaces the previous file's data (it is a monthly snapshot).
+    ``year`` is the release's year (default: this year)."""
     this_year = datetime.now(UTC).year
     report = CmsImportReport(year=_check_year(year if year is not None else this_year, latest=this_year))
 
@@ -582,31 +671,63 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
                                   "the Doctors and Clinicians National Downloadable File",
                                   "fusioncare import-cms-clinicians")
             has_telehealth = "telehealth" in header.positions
-            postgresql = db.get_bind().dialect.name == "postgresql"
             db.execute(delete(ClinicianFacts))
             db.execute(delete(ClinicianPractice))
+            directory = _directory_npis(db)
+            report.directory_providers = len(directory)
             # Built once after the rows are in (one sort) rather than updated row by row; in the same
             # transaction, so a failed import leaves it as it was.
             by_npi = _practices_npi_index()
             by_npi.drop(db.connection(), checkfirst=True)
-            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report,
-                                                        chunk_bytes):
-                table = _clinician_table(columns, lines, first, header.file_names, report, has_telehealth,
-                                         this_year)
+            # The distinct valid NPIs of each chunk, and those of them the directory holds (from the reading thread).
+            file_npis: list[pa.Array] = []
+            ours: list[pa.Array] = []
+            facts: list[pa.Table] = []  # per chunk, the facts of its NPIs over its rows (_partial_facts)
+            schools, specialties = _Vocabulary(), _Vocabulary()
+
+            def prepare(columns: list[pa.Array], lines: list[int] | None, first: int,
+                        parsed: CmsImportReport) -> tuple[pa.Table, pa.Table] | None:
+                rows = _clinician_table(columns, lines, first, header.file_names, parsed, has_telehealth,
+                                        this_year, directory, file_npis, ours)
+                return None if rows is None else (rows[0], _partial_facts(*rows, schools, specialties))
+
+            for prepared in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report, chunk_bytes,
+                                           prepare):
+                if prepared is None:
+                    continue
+                table, chunk_facts = prepared
                 report.kept += table.num_rows
-                if postgresql:
-                    _copy_table(db, ClinicianPractice.__tablename__, table)
-                else:
-                    _insert_table(db, ClinicianPractice.__tablename__, table)
-            # SQLite would walk the NPI index and fetch every row at random (measured 8x slower than a scan and
-            # a sort on 300,000 rows), so it is told to scan; PostgreSQL picks a hash or a sort itself.
-            facts = _FACTS_SQL.replace("{scan}", " NOT INDEXED" if not postgresql else "")
-            db.execute(text(facts), {"source_file": file_name[:255], "year": report.year, "demo": is_demo})
+                facts.append(chunk_facts)
+                _insert_rows(db, ClinicianPractice.__tablename__, table)
+            _insert_rows(db, ClinicianFacts.__tablename__, _facts(facts, schools, specialties),
+                         {"source_file": file_name[:255], "data_year": report.year, "is_demo": is_demo})
             by_npi.create(db.connection())
-            report.matched_providers, report.unmatched_npis = _matched(
-                db, f"SELECT npi FROM {ClinicianFacts.__tablename__}", {})
+            report.matched_providers = _distinct_count(ours)
+            report.unmatched_npis = _distinct_count(file_npis) - report.matched_providers
 
     return _recorded("cms_clinicians", db, path, run, report)
+
+
+def _directory_npis(db: Session) -> pa.Array:
+    """The NPIs of the directory's active providers, as integers, in one query (one text value)."""
+    concat = "string_agg(npi, chr(10))" if db.get_bind().dialect.name == "postgresql" else "group_concat(npi, char(10))"
+    joined = db.execute(text(f"SELECT {concat} FROM {Provider.__tablename__} WHERE is_active = :active"),
+                        {"active": True}).scalar_one()
+    if not joined:
+        return pa.array([], pa.int64())
+    return pc.cast(pc.split_pattern(pa.array([joined], pa.large_string()), "\n").flatten(), pa.int64())
+
+
+def _distinct_count(arrays: list[pa.Array]) -> int:
+    """How many distinct integers in all of these arrays: by sorting (a hash of millions took six times the
+    memory)."""
+    if not arrays:
+        return 0
+    values = pa.chunked_array(arrays, pa.int64())
+    ordered = values.take(pc.sort_indices(values)).combine_chunks()
+    if len(ordered) < 2:
+        return len(ordered)
+    return int(pc.sum(pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()) + 1
 
 
 def _practices_npi_index() -> Index:
@@ -615,36 +736,102 @@ def _practices_npi_index() -> Index:
     return next(i for i in table.indexes if i.name == "ix_cms_clinician_practices_npi")
 
 
-# Per NPI over its rows: "always" when every row says Y (accepts the Medicare-approved amount as payment in full),
-# "sometimes" when any says Y or M (may accept); telehealth when any row says so (unknown if the layout has none);
-# the school when one is named (CMS writes OTHER for a school not on its list).
-_FACTS_SQL = f"""
-INSERT INTO {ClinicianFacts.__tablename__}
-    (npi, accepts_assignment, telehealth, medical_school, graduation_year, specialty, source_file, data_year, is_demo)
-SELECT npi,
-       CASE WHEN MIN(COALESCE(individual_assignment, '')) = 'Y' THEN 'always'
-            WHEN MAX(CASE WHEN individual_assignment IN ('Y', 'M') THEN 1 ELSE 0 END) = 1 THEN 'sometimes' END,
-       CASE WHEN COUNT(telehealth) = 0 THEN NULL
-            WHEN MAX(CASE WHEN telehealth THEN 1 ELSE 0 END) = 1 THEN TRUE ELSE FALSE END,
-       MAX(CASE WHEN medical_school <> 'OTHER' THEN medical_school END), MAX(graduation_year), MAX(specialty),
-       :source_file, :year, :demo
-FROM {ClinicianPractice.__tablename__}{{scan}} GROUP BY npi
-"""
+_ANY = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)  # null when every value is null
+# Per NPI: whether every row says Y, whether any says Y or M, telehealth when any row says so (null when the layout
+# has no such column), the latest graduation year, and the school and specialty of the first row that names one.
+_FACT_AGGREGATES = [("always", "all", _ANY), ("may", "any", _ANY), ("telehealth", "any", _ANY),
+                    ("medical_school", "min", None), ("graduation_year", "max", None), ("specialty", "min", None)]
+_CODE_BITS = 24  # a value's code in the low bits, its row's line above them: min() is the first row naming one
+
+
+class _Vocabulary:
+    """The distinct values of a text column seen so far (a few hundred schools or specialties), each with a code:
+    facts are aggregated over integers, which takes a fraction of the time and memory of aggregating text."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.values = pa.array([], pa.string())
+
+    def first_named(self, values: pa.Array, lines: pa.Array) -> pa.Array:
+        """Per row, its line and its value's code in one integer (null where the value is)."""
+        new = [v for v in pc.unique(values).to_pylist() if v is not None and v not in self.codes]
+        if new:
+            self.codes.update((v, len(self.codes) + i) for i, v in enumerate(new))
+            self.values = pa.concat_arrays([self.values, pa.array(new, pa.string())])
+            if len(self.codes) >= 2**_CODE_BITS:
+                raise UnreadableImportFile(f"more than {2**_CODE_BITS} distinct values in one column; nothing was "
+                                           f"imported")
+        codes = pc.cast(pc.index_in(values, value_set=self.values), pa.int64())
+        return pc.add(pc.multiply(pc.cast(lines, pa.int64()), 2**_CODE_BITS), codes)
+
+    def decode(self, first_named: pa.Array) -> pa.Array:
+        return self.values.take(pc.bit_wise_and(first_named, 2**_CODE_BITS - 1))
+
+
+def _partial_facts(practices: pa.Table, lines: pa.Array, schools: _Vocabulary,
+                   specialties: _Vocabulary) -> pa.Table:
+    """The facts per NPI (as an integer) over these practice rows (_FACT_AGGREGATES). Accepting the
+    Medicare-approved amount as payment in full is Y, may accept is M; CMS writes OTHER for a school not on its
+    list. Partial facts of several chunks combine the same way (_facts)."""
+    assignment = practices["individual_assignment"]
+    school = practices["medical_school"]
+    return _facts_by_npi(pa.table({
+        "npi": pc.cast(practices["npi"], pa.int64()), "always": pc.fill_null(pc.equal(assignment, "Y"), False),
+        "may": pc.is_in(assignment, value_set=pa.array(["Y", "M"])), "telehealth": practices["telehealth"],
+        "medical_school": schools.first_named(
+            pc.if_else(pc.equal(school, "OTHER"), pa.scalar(None, pa.string()), school), lines),
+        "graduation_year": practices["graduation_year"],
+        "specialty": specialties.first_named(practices["specialty"], lines)}))
+
+
+def _facts_by_npi(table: pa.Table) -> pa.Table:
+    grouped = table.group_by("npi", use_threads=False).aggregate(_FACT_AGGREGATES)
+    return pa.table({"npi": grouped["npi"], **{name: grouped[f"{name}_{how}"] for name, how, _ in _FACT_AGGREGATES}})
+
+
+def _facts(partials: list[pa.Table], schools: _Vocabulary, specialties: _Vocabulary) -> pa.Table:
+    """cms_clinicians rows (without the provenance columns) from the chunks' partial facts, in NPI order (the
+    primary key's B-tree is then filled in order): "always" when every row of the NPI says Y, "sometimes" when
+    any says Y or M."""
+    if not partials:
+        return pa.table({"npi": pa.array([], pa.string())})
+    facts = _facts_by_npi(pa.concat_tables(partials))
+    facts = facts.take(pc.sort_indices(facts["npi"]))
+    accepts = pc.if_else(facts["always"], pa.scalar("always"),
+                         pc.if_else(facts["may"], pa.scalar("sometimes"), pa.scalar(None, pa.string())))
+    return pa.table({"npi": pc.utf8_lpad(pc.cast(facts["npi"], pa.string()), 10, "0"),
+                     "accepts_assignment": accepts, "telehealth": facts["telehealth"],
+                     "medical_school": schools.decode(facts["medical_school"]),
+                     "graduation_year": facts["graduation_year"],
+                     "specialty": specialties.decode(facts["specialty"])})
 
 
 def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
-                     report: CmsImportReport, has_telehealth: bool, this_year: int) -> pa.Table:
-    """The chunk's rows as cms_clinician_practices columns. Column-wise; only values out of the form CMS writes are
-    looked at one by one (refused with their reason, or repaired or left out, and reported)."""
-    col = {name: pc.utf8_trim_whitespace(c) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
-    valid = _valid_npis(col["npi"])
+                     report: CmsImportReport, has_telehealth: bool, this_year: int, directory: pa.Array,
+                     file_npis: list[pa.Array], ours: list[pa.Array]) -> tuple[pa.Table, pa.Array] | None:
+    """The chunk's rows of the directory's NPIs as cms_clinician_practices columns, and their lines (None if it
+    has none); the chunk's distinct valid NPIs go into ``file_npis``, those the directory holds into ``ours``.
+    Column-wise; only values out of the form CMS writes are looked at one by one (refused with their reason, or
+    repaired or left out, and reported)."""
+    all_npis = pc.utf8_trim_whitespace(columns[0])
+    valid = _valid_npis(all_npis)
     for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
-        npi = col["npi"][i].as_py()
+        npi = all_npis[i].as_py()
         report.reject(_line_at(lines, first, i), f"{names['npi']} {npi} fails the NPI check digit"
                       if len(npi) == 10 and npi.isascii() and npi.isdigit()
                       else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
-    keep = pc.indices_nonzero(valid)
-    col = {name: c.take(keep) for name, c in col.items()}
+    valid_at = pc.indices_nonzero(valid)
+    npis = pc.cast(all_npis.take(valid_at), pa.int64())
+    distinct = pc.unique(npis)
+    file_npis.append(distinct)
+    # The directory's NPIs that this chunk names: the directory is probed with the chunk's few distinct NPIs
+    # (a hash of those), then the chunk with that handful; cheaper than hashing the whole directory per chunk.
+    found = directory.filter(pc.is_in(directory, value_set=distinct))
+    if not len(found):
+        return None
+    ours.append(found)
+    keep = valid_at.filter(pc.is_in(npis, value_set=found))
+    col = {name: pc.utf8_trim_whitespace(c.take(keep)) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
 
     def line_of(j: int) -> int:
         return _line_at(lines, first, keep[j].as_py())
@@ -683,12 +870,13 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
     n = len(keep)
     telehealth = (pc.equal(pc.utf8_upper(col["telehealth"]), "Y") if has_telehealth
                   else pa.nulls(n, pa.bool_()))
+    row_lines = pc.add(pc.cast(keep, pa.int64()), first) if lines is None else pa.array(lines, pa.int64()).take(keep)
     return pa.table({
         "npi": col["npi"], "name": _text(col["name"], 200), "org_pac_id": org,
         "address_line1": _text(col["address_line1"], 200), "address_line2": _text(col["address_line2"], 200),
         "city": _text(col["city"], 100), "state": state, "zip_code": zip_code, "phone": phone,
         "telehealth": telehealth, "individual_assignment": assignment, "medical_school": _text(col["school"], 200),
-        "graduation_year": years, "specialty": _text(col["specialty"], 100)})
+        "graduation_year": years, "specialty": _text(col["specialty"], 100)}), row_lines
 
 
 def _blank_is_null(values: pa.Array) -> pa.Array:

@@ -458,23 +458,28 @@ class _BulkWriter:
 
     def _sqlite_many(self, statement: Callable[[int], str], flat: list, width: int, per_statement: int,
                      shared: list | None = None) -> None:
-        """Many rows per statement (``shared`` first, then ``width`` values per row): sqlite3 releases the GIL
-        around every step, and with the reading thread busy in Python each re-acquisition can wait a whole
-        switch interval, so executemany's step per row costs far more inside the import than alone. Only a
-        few statement shapes (per_statement, a tenth of it, ..., 1), since sqlite3 keeps every distinct
-        statement it has compiled."""
         cursor = self._driver_cursor()
-        rows = len(flat) // width
-        shared = shared or []
         try:
-            start, size = 0, per_statement
-            while start < rows:
-                while rows - start < size:
-                    size = max(1, size // 10)
-                cursor.execute(statement(size), shared + flat[start * width:(start + size) * width])
-                start += size
+            sqlite_many(cursor, statement, flat, width, per_statement, shared)
         finally:
             cursor.close()
+
+
+def sqlite_many(cursor: Any, statement: Callable[[int], str], flat: list, width: int, per_statement: int,
+                shared: list | None = None) -> None:
+    """Many rows per statement (``shared`` first, then ``width`` values per row): sqlite3 releases the GIL
+    around every step, and with the reading thread busy in Python each re-acquisition can wait a whole
+    switch interval, so executemany's step per row costs far more inside the import than alone. Only a
+    few statement shapes (per_statement, a tenth of it, ..., 1), since sqlite3 keeps every distinct
+    statement it has compiled. Each statement is atomic: one that fails leaves none of its rows."""
+    rows = len(flat) // width
+    shared = shared or []
+    start, size = 0, per_statement
+    while start < rows:
+        while rows - start < size:
+            size = max(1, size // 10)
+        cursor.execute(statement(size), shared + flat[start * width:(start + size) * width])
+        start += size
 
 
 def _row_major(columns: list[list]) -> list:

@@ -154,8 +154,8 @@ class ProcedureVolume(Base):
 
 
 class ClinicianPractice(Base):
-    """One row of CMS's Doctors and Clinicians file: a clinician at a group practice and address where they see
-    Medicare patients, with the clinician's facts as filed on that row."""
+    """One row of CMS's Doctors and Clinicians file for a clinician the directory holds: a group practice and
+    address where they see Medicare patients, with the clinician's facts as filed on that row."""
 
     __tablename__ = "cms_clinician_practices"
     __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
@@ -178,8 +178,8 @@ class ClinicianPractice(Base):
 
 
 class ClinicianFacts(Base):
-    """Per NPI, what the Doctors and Clinicians file says across all of the clinician's rows (built from
-    cms_clinician_practices at the end of each import, which replaces the previous file's facts)."""
+    """Per NPI, what the Doctors and Clinicians file says across all of the clinician's rows (aggregated while
+    the import reads them, for the directory's providers only; each import replaces the previous file's facts)."""
 
     __tablename__ = "cms_clinicians"
     __table_args__ = (

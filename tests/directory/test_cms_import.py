@@ -3,6 +3,7 @@ layouts, zip, encodings, bad rows reported and skipped, the wrong file refused, 
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import zipfile
@@ -19,8 +20,8 @@ from fusioncare.directory.cms_import import import_clinicians, import_utilizatio
 from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ImportRun, ProcedureVolume
 from fusioncare.settings import get_settings
-from tests.directory.cms_files import utilization_text, volume, write_utilization
-from tests.directory.nppes_files import make_npi, provider_row
+from tests.directory.cms_files import clinician, utilization_text, volume, write_clinicians, write_utilization
+from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
 
 # Real rows of the 2019-2022 layout with spreadsheet damage (tests/directory/data/README.md says where from).
 SAMPLE = Path(__file__).parent / "data" / "dac-2019-2022-layout-sample.csv"
@@ -177,14 +178,22 @@ def test_generated_utilization_file_imports_completely(db, tmp_path):
 
 # -- Doctors and Clinicians -------------------------------------------------------------------------------------
 
-def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_row(db, tmp_path):
+def file_npis(path: Path) -> list[str]:
+    """The distinct NPIs of a CMS file's first column, in file order."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(dict.fromkeys(row[0].strip() for row in list(csv.reader(f))[1:]))
+
+
+def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_row(db, tmp_path, nppes_file,
+                                                                                    run_import):
     path = tmp_path / "DAC_NationalDownloadableFile.csv"
     shutil.copy(SAMPLE, path)
+    run_import(nppes_file([provider_row(npi) for npi in file_npis(path)]))  # the directory holds them all
 
     report = import_clinicians(db=db, path=path, year=2022).as_dict()
 
     assert (report["rows"], report["kept"], report["rejected"], report["year"]) == (386, 386, 0, 2022)
-    assert report["matched_providers"] == 0 and report["unmatched_npis"] == 371  # 13 NPIs have several rows
+    assert report["matched_providers"] == 371 and report["unmatched_npis"] == 0  # 13 NPIs have several rows
     reasons = {e["line"]: e["reason"] for e in report["errors"]}
     assert reasons[7] == "repaired: zip 64844660 lost its leading zero (spreadsheet damage); read as 064844660"
     assert reasons[43] == ("phn_numbr '2.12689E+12' is not a phone number as CMS writes it (10 digits; spreadsheet "
@@ -199,10 +208,11 @@ def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_r
         "always", None, 1981, "INTERNAL MEDICINE")  # that layout has no telehealth column: unknown, not "no"
 
 
-def test_current_layout_with_tab_padded_names_gives_telehealth_and_assignment(db, tmp_path):
+def test_current_layout_with_tab_padded_names_gives_telehealth_and_assignment(db, tmp_path, nppes_file, run_import):
     path = tmp_path / "DAC_NationalDownloadableFile.csv"
     generate_clinicians(path, rows=400, seed=2)
     assert b"Telehlth\t" in path.read_bytes().split(b"\n")[0]
+    run_import(nppes_file([provider_row(npi) for npi in file_npis(path)]))
 
     report = import_clinicians(db=db, path=path)
 
@@ -212,8 +222,9 @@ def test_current_layout_with_tab_padded_names_gives_telehealth_and_assignment(db
     assert set(db.scalars(select(ClinicianFacts.accepts_assignment).distinct())) <= {"always", "sometimes"}
 
 
-def test_clinicians_bad_npis_are_refused_and_a_new_file_replaces_the_old(db, tmp_path):
+def test_clinicians_bad_npis_are_refused_and_a_new_file_replaces_the_old(db, tmp_path, nppes_file, run_import):
     good = make_npi(11)
+    run_import(nppes_file([provider_row(good)]))
     header = ",".join(cms.CLINICIANS_HEADER)
 
     def row(npi: str, city: str) -> str:
@@ -235,6 +246,63 @@ def test_clinicians_bad_npis_are_refused_and_a_new_file_replaces_the_old(db, tmp
     assert [p.city for p in db.scalars(select(ClinicianPractice))] == ["BROOKLYN"]
     facts = db.get(ClinicianFacts, good)
     assert facts is not None and (facts.telehealth, facts.accepts_assignment) == (True, "always")
+
+
+def test_only_the_directorys_clinicians_are_kept_and_every_npi_of_the_file_is_counted(db, tmp_path, nppes_file,
+                                                                                      run_import):
+    ours, gone, theirs = make_npi(20), make_npi(21), make_npi(22)
+    run_import(nppes_file([provider_row(ours), provider_row(gone)]))
+    run_import(nppes_file([deactivation_row(gone)]))  # no longer active: not shown, so not kept
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [
+        clinician(ours, zip_code="64844660"),             # line 2: repaired (a kept row)
+        clinician(theirs, zip_code="64844660"),           # line 3: not in the directory: counted, not looked at
+        clinician(gone),                                  # line 4
+        clinician("1234567890"),                          # line 5: a bad check digit is refused all the same
+        clinician(theirs, group="", line1="9 PARK AVE"),  # line 6
+        clinician(ours, group="", line1="9 PARK AVE"),    # line 7
+    ])
+
+    report = import_clinicians(db=db, path=path).as_dict()
+
+    assert (report["rows"], report["kept"], report["rejected"]) == (6, 2, 1)
+    assert (report["matched_providers"], report["unmatched_npis"]) == (1, 2)
+    assert report["errors"] == [
+        {"line": 2, "reason": "repaired: ZIP Code 64844660 lost its leading zero (spreadsheet damage); read as "
+                              "064844660"},
+        {"line": 5, "reason": "NPI 1234567890 fails the NPI check digit"},
+    ]
+    assert sorted(p.address_line1 for p in db.scalars(select(ClinicianPractice))) == ["1 MAIN ST", "9 PARK AVE"]
+    assert {p.npi for p in db.scalars(select(ClinicianPractice))} == {ours}
+    assert list(db.scalars(select(ClinicianFacts.npi))) == [ours]
+    run = db.scalars(select(ImportRun).where(ImportRun.source == "cms_clinicians")).one()
+    assert (run.rows, run.imported, run.rejected, run.skipped) == (6, 2, 1, 3)
+
+
+def test_a_clinicians_facts_combine_all_their_rows_across_chunks(db, tmp_path, nppes_file, run_import):
+    mixed, always, silent = make_npi(23), make_npi(24), make_npi(25)
+    others = [make_npi(400 + i) for i in range(60)]
+    run_import(nppes_file([provider_row(n) for n in (mixed, always, silent, *others)]))
+    rows = [clinician(mixed, assignment="Y", school="OTHER", graduated="1990", specialty="CHIROPRACTIC"),
+            clinician(always, assignment="Y"), clinician(silent, assignment="", telehealth="")]
+    rows += [clinician(n) for n in others]
+    rows += [clinician(mixed, assignment="M", telehealth="Y", school="BAYLOR COLLEGE OF MEDICINE", graduated="",
+                       specialty="CHIROPRACTIC"),
+             clinician(always, assignment="Y", school="OTHER"), clinician(silent, assignment="", telehealth="")]
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", rows)
+    assert len(path.read_bytes()) > 3 * 2048  # each NPI's rows are chunks apart
+
+    report = import_clinicians(db=db, path=path, year=2026, chunk_bytes=2048)
+
+    assert (report.kept, report.rejected, report.matched_providers) == (66, 0, 63)
+    facts = {f.npi: (f.accepts_assignment, f.telehealth, f.medical_school, f.graduation_year, f.specialty)
+             for f in db.scalars(select(ClinicianFacts).where(ClinicianFacts.npi.in_([mixed, always, silent])))}
+    assert facts == {
+        mixed: ("sometimes", True, "BAYLOR COLLEGE OF MEDICINE", 1990, "CHIROPRACTIC"),
+        always: ("always", False, None, 2001, "INTERVENTIONAL PAIN MANAGEMENT"),
+        silent: (None, False, None, 2001, "INTERVENTIONAL PAIN MANAGEMENT"),
+    }
+    assert db.scalar(select(func.count()).select_from(ClinicianFacts)) == 63
+    assert {f.data_year for f in db.scalars(select(ClinicianFacts))} == {2026}
 
 
 def test_a_utilization_file_given_to_the_clinicians_import_is_refused(db, tmp_path):
@@ -279,9 +347,15 @@ def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path)
     assert volumes.read_text(encoding="utf-8").split("\n")[0] == ",".join(cms.UTILIZATION_HEADER)
 
     used = json.loads(cli("import-cms-utilization", str(volumes), "--demo", "--json").stdout)
-    listed = json.loads(cli("import-cms-clinicians", str(clinicians), "--demo", "--json").stdout)
     assert (used["rows"], used["rejected"], used["year"]) == (500, 0, 2024) and used["kept"] > 0
-    assert (listed["rows"], listed["kept"], listed["rejected"]) == (200, 200, 0)
+
+    # The clinicians file is kept for the directory's providers only: into an empty directory nothing is stored,
+    # and the command says why and what to do.
+    empty = cli("import-cms-clinicians", str(clinicians), "--demo", "--json")
+    listed = json.loads(empty.stdout)
+    assert (listed["rows"], listed["kept"], listed["rejected"]) == (200, 0, 0)
+    assert listed["matched_providers"] == 0 and listed["unmatched_npis"] == len(file_npis(clinicians))
+    assert "the directory holds no providers" in empty.stderr and "fusioncare import-nppes" in empty.stderr
 
 
 def test_generating_for_the_demo_providers_needs_them_first(cli, tmp_path):
@@ -298,13 +372,67 @@ def test_a_code_padded_with_spaces_is_read_as_the_code(db, tmp_path):
     assert volumes(db) == {(npi, "64483", "O", 2024): (212, 250.0)}
 
 
-def test_a_row_repeated_in_a_later_chunk_replaces_the_earlier_one_on_both_databases(db, tmp_path):
-    npi = make_npi(16)
-    rows = [volume(npi, "64483", patients="20")] + [volume(make_npi(200 + i), "97110") for i in range(30)]
-    path = write_utilization(tmp_path / CURRENT_NAME, [*rows, volume(npi, "64483", patients="99")])
+def test_a_row_repeated_in_a_later_chunk_is_rejected_as_within_a_chunk(db, tmp_path):
+    npi, other = make_npi(16), make_npi(17)
+    rows = [volume(npi, "64483", patients="20"), volume(other, "64635", "F", patients="30")]  # lines 2, 3
+    rows += [volume(make_npi(200 + i), "97110") for i in range(30)]  # lines 4-33
+    path = write_utilization(tmp_path / CURRENT_NAME, [
+        *rows,
+        volume(npi, "64483", patients="99"),   # line 34: repeats line 2, many chunks later
+        volume(npi, "64483", "F", "44"),       # line 35: another place of service, a key of its own
+        volume(other, "64635", "F", "55"),     # line 36: repeats line 3
+    ])
+    assert len(path.read_bytes()) > 3 * 2048  # lines 2 and 34 are chunks apart
 
     report = import_utilization(db=db, path=path, chunk_bytes=2048)  # many small chunks
 
-    assert (report.rows, report.kept, report.rejected) == (32, 32, 0)  # 31 keys; the repeat is counted as kept
-    assert volumes(db)[(npi, "64483", "O", 2024)] == (99, 250.0)
-    assert len(volumes(db)) == 31
+    assert (report.rows, report.kept, report.rejected) == (35, 33, 2)
+    assert report.as_dict()["errors"] == [
+        {"line": 34, "reason": "repeats the NPI, procedure code and place of service of line 2"},
+        {"line": 36, "reason": "repeats the NPI, procedure code and place of service of line 3"},
+    ]
+    stored = volumes(db)
+    assert len(stored) == 33  # kept is exactly what is stored
+    assert stored[(npi, "64483", "O", 2024)] == (20, 250.0)  # the first row stays, as within a chunk
+    assert stored[(npi, "64483", "F", 2024)] == (44, 250.0)
+    assert stored[(other, "64635", "F", 2024)] == (30, 250.0)
+
+
+def test_a_repeat_within_one_chunk_and_across_chunks_gives_the_same_report(db, tmp_path):
+    npi = make_npi(18)
+    rows = [volume(npi, "64483", patients="20"), *(volume(make_npi(300 + i), "97110") for i in range(30)),
+            volume(npi, "64483", patients="99")]  # line 33 repeats line 2
+    path = write_utilization(tmp_path / CURRENT_NAME, rows)
+
+    whole = import_utilization(db=db, path=path).as_dict()  # one chunk
+    pieces = import_utilization(db=db, path=path, chunk_bytes=2048).as_dict()  # the year replaced, many chunks
+
+    assert whole == pieces
+    assert (whole["kept"], whole["rejected"]) == (31, 1)
+    assert whole["errors"] == [{"line": 33, "reason": "repeats the NPI, procedure code and place of service of "
+                                                      "line 2"}]
+    assert volumes(db)[(npi, "64483", "O", 2024)] == (20, 250.0)
+
+
+def test_a_count_over_the_largest_integer_is_a_rejected_row_and_the_rest_is_imported(db, tmp_path):
+    npi = make_npi(19)
+    path = write_utilization(tmp_path / CURRENT_NAME, [
+        volume(npi, "64483", patients="2147483648"),          # line 2: one more than PostgreSQL's integer holds
+        volume(npi, "64484", patients="2,147,483,648"),       # line 3: the same with thousands commas
+        volume(npi, "62323", services="3000000000"),          # line 4
+        volume(npi, "62323", "F", services="2147483647.5"),   # line 5
+        volume(npi, "64493", patients="2147483647", services="2147483647"),  # line 6: the largest, stored
+        volume(npi, "97110", patients="11", services="12.5"),                # line 7
+    ])
+
+    report = import_utilization(db=db, path=path).as_dict()
+
+    assert (report["rows"], report["kept"], report["rejected"]) == (6, 2, 4)
+    assert report["errors"] == [
+        {"line": 2, "reason": "Tot_Benes 2147483648 is more than 2147483647, beyond any real count"},
+        {"line": 3, "reason": "Tot_Benes 2,147,483,648 is more than 2147483647, beyond any real count"},
+        {"line": 4, "reason": "Tot_Srvcs 3000000000 is more than 2147483647, beyond any real count"},
+        {"line": 5, "reason": "Tot_Srvcs 2147483647.5 is more than 2147483647, beyond any real count"},
+    ]
+    assert volumes(db) == {(npi, "64493", "O", 2024): (2147483647, 2147483647.0),
+                           (npi, "97110", "O", 2024): (11, 12.5)}
