@@ -201,6 +201,50 @@ def test_duplicate_rule_ids_are_rejected(pack_copy):
         load_pack(pack_copy)
 
 
+def test_a_duplicate_rule_id_is_named_with_its_place_even_across_the_two_rule_files(pack_copy):
+    first_red_flag = yaml.safe_load((pack_copy / "red_flags.yaml").read_text(encoding="utf-8"))["rules"][0]["id"]
+    edit(pack_copy, "triage_rules.yaml", lambda d: d["rules"][2].update(id=first_red_flag))
+    with pytest.raises(PackError) as refused:
+        load_pack(pack_copy)
+    assert refused.value.file == "triage_rules.yaml"
+    assert refused.value.problems == [f"at rules[2].id: rule id {first_red_flag} is used twice"]
+
+
+def _move_rule(folder: Path, source: str, index: int, target: str) -> int:
+    """Move one rule from one rule file to the end of the other, as a slip of copy and paste would; its new index."""
+    moved: list = []
+    edit(folder, source, lambda d: moved.append(d["rules"].pop(index)))
+    edit(folder, target, lambda d: d["rules"].append(moved[0]))
+    return len(yaml.safe_load((folder / target).read_text(encoding="utf-8"))["rules"]) - 1
+
+
+def test_a_red_flag_rule_pasted_into_triage_rules_yaml_is_refused(pack_copy):
+    # The two files are reviewed apart ("the red flags" and "the rest"): a red-flag rule must be where a reviewer
+    # of the red flags looks for it.
+    at = _move_rule(pack_copy, "red_flags.yaml", 0, "triage_rules.yaml")
+    with pytest.raises(PackError) as refused:
+        load_pack(pack_copy)
+    assert refused.value.file == "triage_rules.yaml"
+    assert refused.value.problems == [f"at rules[{at}].red_flag: triage_rules.yaml holds no red-flag rules"]
+
+
+def test_a_timeline_rule_pasted_into_red_flags_yaml_is_refused(pack_copy):
+    at = _move_rule(pack_copy, "triage_rules.yaml", 0, "red_flags.yaml")
+    with pytest.raises(PackError) as refused:
+        load_pack(pack_copy)
+    assert refused.value.file == "red_flags.yaml"
+    assert refused.value.problems == [f"at rules[{at}].red_flag: red_flags.yaml holds only red-flag rules"]
+
+
+def test_an_unknown_source_is_named_with_its_place_and_the_known_ones(pack_copy):
+    edit(pack_copy, "triage_rules.yaml",
+         lambda d: d["rules"][1].update(sources=[d["rules"][1]["sources"][0], "my_blog"]))
+    known = [s["id"] for s in yaml.safe_load((pack_copy / "sources.yaml").read_text(encoding="utf-8"))["sources"]]
+    with pytest.raises(PackError) as refused:
+        load_pack(pack_copy)
+    assert refused.value.problems == [f"at rules[1].sources[1]: unknown source 'my_blog'; known: {', '.join(known)}"]
+
+
 def test_a_broken_pack_stops_app_start_up(pack_copy, tmp_path):
     edit(pack_copy, "pack.yaml", lambda d: d.pop("disclaimer"))
     settings = Settings(env="test", database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}", knowledge_pack_dir=pack_copy)
@@ -274,3 +318,94 @@ def test_an_unknown_risk_factor_in_a_rule_is_refused_with_its_path(pack_copy):
     edit(pack_copy, "red_flags.yaml", lambda d: d["rules"][0]["when"].update(risk_factors_any=["obesity"]))
     with pytest.raises(PackError, match=r"at rules\[0\]\.when\.risk_factors_any\[0\]"):
         load_pack(pack_copy)
+
+
+# Every consistency check of load_pack, each broken once in a copy of the pack; the expected problems are written
+# from what a pack author must be told: the file, the place in it, and what is wrong.
+
+def _refusal(folder: Path) -> PackError:
+    with pytest.raises(PackError) as refused:
+        load_pack(folder)
+    return refused.value
+
+
+def test_a_symptom_in_a_question_step_that_does_not_exist_is_refused(pack_copy):
+    edit(pack_copy, "symptoms.yaml", lambda d: d["symptoms"][2].update(question_group="feet"))
+    groups = sorted(g["code"] for g in yaml.safe_load((pack_copy / "pack.yaml").read_text())["question_groups"])
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (
+        "symptoms.yaml", [f"at symptoms[2].question_group: 'feet' is not one of {', '.join(groups)}"])
+
+
+def test_a_symptom_described_twice_is_refused_with_both_places_counted(pack_copy):
+    symptoms = yaml.safe_load((pack_copy / "symptoms.yaml").read_text())["symptoms"]
+    edit(pack_copy, "symptoms.yaml", lambda d: d["symptoms"].append(dict(d["symptoms"][0])))
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (
+        "symptoms.yaml", [f"at symptoms[{len(symptoms)}].code: {symptoms[0]['code']} is listed twice"])
+
+
+@pytest.mark.parametrize(("file", "change", "problem"), [
+    ("contributors.yaml", lambda d: d["contributors"][1].update(source="my_blog"),
+     "at contributors[1].source: unknown source 'my_blog'"),
+    ("management.yaml", lambda d: d["strategies"][0].update(source="my_blog"),
+     "at strategies[0].source: unknown source 'my_blog'"),
+    ("treatments.yaml", lambda d: d["treatments"][0]["sources"].append("my_blog"),
+     "at treatments[0].sources: unknown source 'my_blog'"),
+    ("treatments.yaml", lambda d: d["treatments"][2]["not_offered_when"][1]["sources"].append("my_blog"),
+     "at treatments[2].not_offered_when[1].sources: unknown source 'my_blog'"),
+    ("warning_signs.yaml", lambda d: d["warning_signs"][1]["sources"].append("my_blog"),
+     "at warning_signs[1].sources: unknown source 'my_blog'"),
+])
+def test_every_citation_outside_the_rules_must_name_a_known_source(pack_copy, file, change, problem):
+    edit(pack_copy, file, change)
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (file, [problem])
+
+
+def test_a_glossary_word_listed_twice_is_refused(pack_copy):
+    edit(pack_copy, "glossary.yaml", lambda d: d["terms"][3]["variants"].append("Sciatic"))
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("glossary.yaml", ["at terms: sciatic listed twice"])
+
+
+def test_without_a_glossary_the_pack_still_loads_with_none(pack_copy):
+    (pack_copy / "glossary.yaml").unlink()
+    assert load_pack(pack_copy).glossary == []
+    assert len(load_pack().glossary) >= 5
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d["default_rule"].update(urgency="soon"),
+    lambda d: d["default_rule"].update(when={"months_below": 6}),
+])
+def test_the_default_rule_must_be_routine_and_unconditional(pack_copy, change):
+    edit(pack_copy, "pack.yaml", change)
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (
+        "pack.yaml", ["at default_rule: the default rule must be routine and have no conditions"])
+
+
+def test_a_missing_pack_file_is_named(pack_copy):
+    (pack_copy / "risk_factors.yaml").unlink()
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("risk_factors.yaml", ["the file is missing"])
+    assert str(refused) == "knowledge pack file risk_factors.yaml: the file is missing"
+
+
+def test_a_file_with_nothing_in_it_is_refused_at_the_top_level(pack_copy):
+    (pack_copy / "sources.yaml").write_text("# emptied by mistake\n", encoding="utf-8")
+    refused = _refusal(pack_copy)
+    assert refused.file == "sources.yaml"
+    assert refused.problems and all(p.startswith("at (top level): ") for p in refused.problems), refused.problems
+
+
+def test_a_broken_pack_names_every_problem_of_the_file_at_once(pack_copy):
+    edit(pack_copy, "triage_rules.yaml", lambda d: [d["rules"][1].update(sources=["my_blog"]),
+                                                    d["rules"][4].update(id=d["rules"][0]["id"])])
+    refused = _refusal(pack_copy)
+    first_id = yaml.safe_load((pack_copy / "triage_rules.yaml").read_text())["rules"][0]["id"]
+    assert refused.file == "triage_rules.yaml"
+    assert [p.split(":")[0] for p in refused.problems] == ["at rules[1].sources[0]", "at rules[4].id"]
+    assert refused.problems[1] == f"at rules[4].id: rule id {first_id} is used twice"
+    assert str(refused) == "knowledge pack file triage_rules.yaml: " + "; ".join(refused.problems)
