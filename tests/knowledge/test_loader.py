@@ -409,3 +409,43 @@ def test_a_broken_pack_names_every_problem_of_the_file_at_once(pack_copy):
     assert [p.split(":")[0] for p in refused.problems] == ["at rules[1].sources[0]", "at rules[4].id"]
     assert refused.problems[1] == f"at rules[4].id: rule id {first_id} is used twice"
     assert str(refused) == "knowledge pack file triage_rules.yaml: " + "; ".join(refused.problems)
+
+
+def test_several_codes_missing_from_the_pack_are_named_together(pack_copy):
+    edit(pack_copy, "symptoms.yaml",
+         lambda d: d.update(symptoms=[s for s in d["symptoms"] if s["code"] not in ("foot_drop", "fever")]))
+    refused = _refusal(pack_copy)
+    assert refused.file == "symptoms.yaml"
+    # In the contract's order (foot_drop comes before fever in the symptom table).
+    assert refused.problems == ["at symptoms: these contract codes are not described: foot_drop, fever"]
+
+
+def test_a_result_names_its_sources_as_citations_in_the_order_given():
+    pack = load_pack()
+    assert pack.source_names(["nice_ng59", "nhs_sciatica"]) == (
+        "NICE NG59: Low back pain and sciatica in over 16s: assessment and management (2016, updated 2020); "
+        "NHS: Sciatica")
+    assert pack.source_names(["nhs_sciatica"]) == "NHS: Sciatica"
+
+
+@pytest.mark.parametrize(("file", "key", "section"), [
+    ("symptoms.yaml", "symptoms", "symptoms"), ("contributors.yaml", "contributors", "contributors"),
+    ("treatments.yaml", "treatments", "treatments"), ("specialties.yaml", "specialties", "specialties"),
+    ("risk_factors.yaml", "risk_factors", "risk_factors"),
+])
+def test_each_described_list_must_cover_the_contract_naming_its_own_file(pack_copy, file, key, section):
+    first = yaml.safe_load((pack_copy / file).read_text(encoding="utf-8"))[key][0]["code"]
+    edit(pack_copy, file, lambda d: d[key].pop(0))
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (
+        file, [f"at {section}: these contract codes are not described: {first}"])
+
+
+def test_the_urgency_levels_must_be_the_contract_s_four_each_once(pack_copy):
+    pack = yaml.safe_load((pack_copy / "pack.yaml").read_text(encoding="utf-8"))
+    levels = [u["code"] for u in pack["urgency_levels"]]
+    edit(pack_copy, "pack.yaml", lambda d: d["urgency_levels"].__setitem__(0, dict(d["urgency_levels"][1])))
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("pack.yaml", [
+        f"at urgency_levels[1].code: {levels[1]} is listed twice",
+        f"at urgency_levels: these contract codes are not described: {levels[0]}"])
