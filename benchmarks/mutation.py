@@ -44,7 +44,10 @@ MODULES: dict[str, Module] = {
     # surviving mutant costs about 40 s, too slow for 2 cores; the vignettes and contract cases run.
     "triage_engine": Module("fusioncare/triage/service.py", ("tests/triage/test_service.py",
                                                             "tests/triage/test_conditions.py")),
-    "rule_loader": Module("fusioncare/knowledge/loader.py", ("tests/knowledge/test_loader.py",), warmup="none"),
+    # With the pack's own checks' tests; the fork server collects them first (collecting loads the pack, but the
+    # tests load their broken copies with load_pack, which runs the mutant).
+    "rule_loader": Module("fusioncare/knowledge/loader.py", ("tests/knowledge/test_loader.py",
+                                                           "tests/knowledge/test_procedure_codes.py")),
     "csrf": Module("fusioncare/accounts/csrf.py", ("tests/accounts/test_csrf_every_form.py",)),
     "rate_limiter": Module("fusioncare/accounts/ratelimit.py", ("tests/accounts/test_rate_limits.py",)),
     "permissions": Module("fusioncare/accounts/permissions.py", ("tests/accounts/test_audit_and_permissions.py",
@@ -71,6 +74,16 @@ EQUIVALENT: dict[str, str] = {
         "which the 1e-9 tolerance exists to absorb (a change of exactly min_points is tested and stays meaningful)",
     "fusioncare.recovery.scoring.x_is_meaningful__mutmut_19":
         "the same for min_percent - 1e-9 (exactly 30 % is tested and stays meaningful)",
+    "fusioncare.knowledge.loader.x__read__mutmut_5":
+        "read_text(encoding=None) instead of 'utf-8': the same wherever the locale's encoding is UTF-8 or the C "
+        "locale (coerced to UTF-8, PEP 538 and 540), as on this machine, in CI and in deploy/'s image; it differs "
+        "only on a host with a non-UTF-8 locale installed, which no test here can set up (the explicit utf-8 is "
+        "kept for such hosts)",
+    "fusioncare.knowledge.loader.x__read__mutmut_7":
+        "'UTF-8' instead of 'utf-8': codec names are case-insensitive, the same codec",
+    "fusioncare.knowledge.loader.x__read__mutmut_29":
+        "exc.errors(include_url=True): adds a 'url' key to each error, and the message is built from 'loc' and "
+        "'msg' only",
     "fusioncare.recovery.scoring.x_judge__mutmut_10":
         "current <= baseline instead of <: judge only gets there for a meaningful change, and is_meaningful is False "
         "when current equals baseline",

@@ -68,3 +68,14 @@ def test_a_broken_procedure_code_file_stops_loading_naming_the_place(pack_copy, 
         load_pack(pack_copy)
     assert caught.value.file == "procedure_codes.yaml"
     assert message in str(caught.value)
+
+
+def test_both_datasets_must_be_described_once_and_cite_known_sources(pack_copy):
+    # Utilization described twice (so clinicians not at all), and one source no one has heard of.
+    edit(pack_copy, lambda d: [d["datasets"].__setitem__(1, dict(d["datasets"][0])),
+                               d["datasets"][0].update(sources=[*d["datasets"][0]["sources"], "made_up"])])
+    with pytest.raises(PackError) as caught:
+        load_pack(pack_copy)
+    assert (caught.value.file, caught.value.problems) == ("procedure_codes.yaml", [
+        "at datasets: describe utilization and clinicians once each",
+        "at datasets[0].sources[2]: unknown source 'made_up'"])
