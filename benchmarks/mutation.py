@@ -14,6 +14,7 @@ goes to benchmarks/out/mutation.json; a module already in the report is kept unl
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import shutil
@@ -45,7 +46,10 @@ MODULES: dict[str, Module] = {
     "triage_engine": Module("fusioncare/triage/service.py", ("tests/triage/test_service.py",
                                                             "tests/triage/test_conditions.py")),
     "rule_loader": Module("fusioncare/knowledge/loader.py", ("tests/knowledge/test_loader.py",), warmup="none"),
-    "csrf": Module("fusioncare/accounts/csrf.py", ("tests/accounts/test_csrf_every_form.py",)),
+    # install_template_globals runs when the page modules are imported: with a fork server that imported them
+    # (collect), its mutants would never run, so each mutant imports the app afresh.
+    "csrf": Module("fusioncare/accounts/csrf.py", ("tests/accounts/test_csrf_cookie.py",
+                                                   "tests/accounts/test_csrf_every_form.py"), warmup="none"),
     "rate_limiter": Module("fusioncare/accounts/ratelimit.py", ("tests/accounts/test_rate_limits.py",)),
     "permissions": Module("fusioncare/accounts/permissions.py", ("tests/accounts/test_audit_and_permissions.py",
                                                                  "tests/accounts/test_idor_matrix.py")),
@@ -64,6 +68,8 @@ MODULES: dict[str, Module] = {
 # Surviving mutants that change no behaviour, with the reason; they leave the score's denominator. Names are
 # mutmut's (function and mutant number): re-check them when the module changes.
 EQUIVALENT: dict[str, str] = {
+    "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
+        "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
         "check_digit(value[:10]) instead of value[:9]: check_digit reads only the first nine digits, so the same digit",
     "fusioncare.recovery.scoring.x_is_meaningful__mutmut_7":
@@ -155,6 +161,41 @@ def recount(result: dict) -> dict:
     return result
 
 
+def show(names: list[str]) -> None:
+    """Print the diff of each named mutant, or of every surviving mutant of a named module, from a fresh mutation of
+    today's source (mutmut numbers the mutants of a function in a stable order, so the names match the report's)."""
+    report = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {"modules": {}}
+    wanted: list[str] = []
+    for name in names:
+        if name in MODULES:
+            wanted += report["modules"].get(name, {}).get("surviving_mutants", [])
+        else:
+            wanted.append(name)
+    with tempfile.TemporaryDirectory(prefix="fusioncare-mutation-show-") as scratch:
+        # mutmut reads its configuration from the working directory when it mutates.
+        Path(scratch, "pyproject.toml").write_text('[tool.mutmut]\nsource_paths = ["fusioncare"]\n', encoding="utf-8")
+        here = os.getcwd()
+        os.chdir(scratch)
+        try:
+            from mutmut.mutation.diff_apply import get_diff_for_mutant
+            from mutmut.mutation.file_mutation import mutate_file_contents
+
+            mutated: dict[str, str] = {}
+            for key in wanted:
+                module = next((m for m in MODULES.values()
+                               if key.startswith(m.source.removesuffix(".py").replace("/", ".") + ".")), None)
+                if module is None:
+                    print(f"# {key}: not a mutant of any module in MODULES")
+                    continue
+                if module.source not in mutated:
+                    source = (ROOT / module.source).read_text(encoding="utf-8")
+                    mutated[module.source] = mutate_file_contents(module.source, source).code
+                print(f"# {key}" + (f" (equivalent: {EQUIVALENT[key]})" if key in EQUIVALENT else ""))
+                print(get_diff_for_mutant(key, source=mutated[module.source], path=module.source), flush=True)
+        finally:
+            os.chdir(here)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="*", choices=[[], *MODULES], help="default: all")
@@ -162,7 +203,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch copies (to show surviving diffs)")
     parser.add_argument("--recount", action="store_true",
                         help="only re-apply the EQUIVALENT list to the stored report, running nothing")
+    parser.add_argument("--show", nargs="+", metavar="NAME",
+                        help="print the diffs of these mutants (or of a module's surviving ones), running nothing")
     args = parser.parse_args()
+    if args.show:
+        show(args.show)
+        return
     if args.recount:
         report = json.loads(OUT.read_text(encoding="utf-8"))
         for result in report["modules"].values():
@@ -173,9 +219,7 @@ def main() -> None:
     names = args.modules or list(MODULES)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {"tool": "", "modules": {}}
-    version = subprocess.run([str(Path(sys.executable).with_name("mutmut")), "--version"], capture_output=True,
-                             text=True).stdout.strip()
-    report["tool"] = version or "mutmut"
+    report["tool"] = f"mutmut {importlib.metadata.version('mutmut')}"
     report["target"] = TARGET
     for name in names:
         result = run_module(name, MODULES[name], args.max_children)
