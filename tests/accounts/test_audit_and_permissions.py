@@ -56,7 +56,7 @@ def test_authorize_lets_a_provider_the_owner_shared_with_read_and_nothing_more(d
     authorize(db, actor=BOOKED_PROVIDER, action=Action.read, record_type="diary_entry", record_id=7, owner_id=1,
               shared_with_npis=shared)
     for action in (Action.update, Action.delete):
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match="^There is no diary entry with this id.$"):
             authorize(db, actor=BOOKED_PROVIDER, action=action, record_type="diary_entry", record_id=7, owner_id=1,
                       shared_with_npis=shared)
     with pytest.raises(NotFound):
