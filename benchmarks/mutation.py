@@ -14,6 +14,7 @@ goes to benchmarks/out/mutation.json; a module already in the report is kept unl
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib.metadata
 import json
 import os
@@ -37,6 +38,9 @@ class Module:
     # What the fork server loads before forking each mutant: "collect" (pytest --collect-only: fast) unless
     # collecting the tests already runs the module (the knowledge pack is loaded while tests are collected).
     warmup: str = "collect"
+    # Mutant-name globs (mutmut's, e.g. "fusioncare.scheduling.service.x_book*") when only some functions of the
+    # file are mutated; empty: all of them. The report counts only the mutants they select.
+    mutants: tuple[str, ...] = ()
 
 
 MODULES: dict[str, Module] = {
@@ -120,12 +124,14 @@ def run_module(name: str, module: Module, max_children: int) -> dict:
     env["PYTHONPATH"] = str(work)
     mutmut = Path(sys.executable).with_name("mutmut")
     started = time.monotonic()
-    run = subprocess.run([str(mutmut), "run", "--max-children", str(max_children)], cwd=work, env=env,
+    run = subprocess.run([str(mutmut), "run", "--max-children", str(max_children), *module.mutants], cwd=work, env=env,
                          capture_output=True, text=True)
     seconds = time.monotonic() - started
     if run.returncode != 0 and not (work / "mutants" / (module.source + ".meta")).exists():
         raise SystemExit(f"mutmut failed on {name}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
     by_key = _results(work, module.source)
+    if module.mutants:
+        by_key = {k: v for k, v in by_key.items() if any(fnmatch.fnmatchcase(k, glob) for glob in module.mutants)}
     counts = {"killed": 0, "survived": 0, "timeout": 0, "no_tests": 0, "skipped": 0, "other": 0}
     survivors, equivalent = [], {}
     for key, code in sorted(by_key.items()):
@@ -139,7 +145,8 @@ def run_module(name: str, module: Module, max_children: int) -> dict:
     mutants = len(by_key)
     scored = counts["killed"] + counts["timeout"]  # a mutant that hangs the tests is caught by their timeout
     judged = mutants - len(equivalent)
-    report = {"module": module.source, "tests": list(module.tests), "mutants": mutants, "killed": counts["killed"],
+    report = {"module": module.source, "tests": list(module.tests), "mutants": mutants,
+              **({"mutated_functions": list(module.mutants)} if module.mutants else {}), "killed": counts["killed"],
               "survived": counts["survived"], "timeouts": counts["timeout"], "no_tests": counts["no_tests"],
               "other": counts["other"] + counts["skipped"], "equivalent": equivalent,
               "score": round(scored / judged, 4) if judged else None,
