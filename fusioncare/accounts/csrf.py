@@ -7,7 +7,7 @@ HMAC, so it cannot forge the field. For page routers::
     router = APIRouter(dependencies=[Depends(csrf_protect)])    # checks every POST/PUT/PATCH/DELETE
     <form method="post">{{ csrf_input() }} ...</form>              # in the template
 
-JavaScript that posts forms may send the same value in an ``X-CSRF-Token`` header (``{{ csrf_token() }}``).
+JavaScript that posts a form may send the same value (its hidden field's) in an ``X-CSRF-Token`` header.
 """
 
 from __future__ import annotations
@@ -85,11 +85,6 @@ def csrf_input_global(context) -> Markup:
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
 
 
-@pass_context
-def csrf_token_global(context) -> str:
-    return csrf_token(context["request"])
-
-
 async def csrf_protect(request: Request) -> None:
     """Dependency: refuse a state-changing request whose token does not match the browser's cookie."""
     if request.method in SAFE_METHODS:
@@ -108,4 +103,3 @@ async def csrf_protect(request: Request) -> None:
 
 def install_template_globals(templates) -> None:
     templates.env.globals["csrf_input"] = csrf_input_global
-    templates.env.globals["csrf_token"] = csrf_token_global
