@@ -84,6 +84,46 @@ MODULES: dict[str, Module] = {
 # Surviving mutants that change no behaviour, with the reason; they leave the score's denominator. Names are
 # mutmut's (function and mutant number): re-check them when the module changes.
 EQUIVALENT: dict[str, str] = {
+    "fusioncare.accounts.csrf.x__valid_cookie__mutmut_17":
+        'replace("-", "XXXX") instead of replace("-", ""): the check is isalnum(), and XXXX is as alphanumeric as '
+        "nothing, so '-' is accepted either way",
+    "fusioncare.accounts.csrf.x__valid_cookie__mutmut_19": 'the same for replace("_", "XXXX")',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_27":
+        'decode("LATIN-1"): Python looks codec names up without regard to case',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_33":
+        'a missing Cookie header read as "XXXX" instead of "": neither holds an fc_csrf cookie',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_39":
+        'scope.setdefault("state", None): both servers the app runs under (uvicorn, Starlette\'s TestClient) put a '
+        "state dict in every HTTP scope, so the default is never used",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_41": 'the same for scope.setdefault("state")',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_55":
+        "secrets.token_urlsafe(None): None means secrets.DEFAULT_ENTROPY, 32 bytes, the number it replaces",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_56":
+        "token_urlsafe(33): not the same cookie (44 characters, 264 random bits, instead of 43 and 256), but no "
+        "requirement tells them apart: both are far above the 128 bits a CSRF secret needs and inside the 20 to 100 "
+        "characters a kept cookie may have",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_65":
+        '"; secure" for "; Secure": cookie attribute names are case-insensitive (RFC 6265 section 5.2), so browsers '
+        "read the same Secure cookie",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_66": 'the same for "; SECURE"',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_73":
+        'message.setdefault(None, []) instead of ("headers", []): every response start the app sends (Starlette\'s '
+        "responses, static files included) carries its headers list, so the default is never used and the next line "
+        "reads the real list",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_74": 'the same for setdefault("headers", None)',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_76": 'the same for setdefault("headers")',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_77": 'the same for setdefault("XXheadersXX", [])',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_78": 'the same for setdefault("HEADERS", [])',
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_85":
+        'b"SET-COOKIE" for b"set-cookie": HTTP header names are case-insensitive (RFC 9110 section 5.1); uvicorn '
+        "and the test client deliver the same Set-Cookie header",
+    "fusioncare.accounts.csrf.xǁCsrfCookieMiddlewareǁ__call____mutmut_88":
+        'encode("LATIN-1"): Python looks codec names up without regard to case',
+    "fusioncare.accounts.csrf.x_csrf_protect__mutmut_14":
+        'headers.get("CONTENT-TYPE"): Starlette\'s request headers are looked up without regard to case',
+    "fusioncare.accounts.csrf.x_csrf_protect__mutmut_15":
+        'headers.get("content-type", "XXXX"): without a Content-Type neither default starts with a form type, so no '
+        "form is read either way",
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
