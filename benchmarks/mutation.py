@@ -132,6 +132,31 @@ EQUIVALENT: dict[str, str] = {
         "happens; not equivalent on PostgreSQL, where it does not compile (AttributeError: 'OnConflictDoNothing' "
         "object has no attribute 'constraint_target'), so every reservation fails and the rate-limit tests fail "
         "when run with FUSIONCARE_TEST_DATABASE_URL",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_3": "sqlite.insert on every database: the same as _lock__mutmut_1",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_4":
+        "postgresql.insert on every database: SQLite's compiler renders it as the same INSERT ... ON CONFLICT DO "
+        "NOTHING (checked), and PostgreSQL gets the insert it gets today",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_5":
+        "the two inserts swapped: SQLite renders PostgreSQL's as the same statement; PostgreSQL gets SQLite's, which "
+        "does not compile there (as _lock__mutmut_1), caught only by a PostgreSQL run",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_6":
+        'dialect == "XXpostgresqlXX": never true, so sqlite.insert everywhere, as _lock__mutmut_1',
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_7": 'dialect == "POSTGRESQL": the same',
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_9":
+        "six tries instead of five to find the bucket row after inserting it: on SQLite the INSERT takes the "
+        "database's one write lock, so nothing can delete the row before the UPDATE and the first try always "
+        "succeeds; the bound matters only on PostgreSQL, when a purge wins the race five times in a row",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_14":
+        "a new bucket inserted with the column default (utcnow()) instead of now: the UPDATE right after sets "
+        "touched_at = now in the same transaction",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_25":
+        "the message of the RuntimeError after five tries, which SQLite never reaches (_lock__mutmut_9)",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_26": "the same",
+    "fusioncare.accounts.ratelimit.x__lock__mutmut_27": "the same",
+    "fusioncare.accounts.ratelimit.x_reserve__mutmut_5":
+        "sorted by the whole (bucket, limit) pair instead of the bucket: bucket names are unique in the set (they "
+        "start with the limit's name), so the order is the same and the limits are never compared",
+    "fusioncare.accounts.ratelimit.x_reserve__mutmut_7": "the same (sorted without a key)",
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
