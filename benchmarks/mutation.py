@@ -168,6 +168,10 @@ EQUIVALENT: dict[str, str] = {
     "fusioncare.accounts.ratelimit.x__purge__mutmut_5":
         "FOR UPDATE without SKIP LOCKED: SQLite, where the mutation run happens, has no row locks and ignores "
         "FOR UPDATE; the difference (a purge waiting for a reservation instead of skipping its rows) is PostgreSQL's",
+    "fusioncare.accounts.ratelimit.x__purge__mutmut_9":
+        "skip_locked=False for the old events: the same as x__purge__mutmut_5",
+    "fusioncare.accounts.ratelimit.x__purge__mutmut_11": "skip_locked=None for the old buckets: the same",
+    "fusioncare.accounts.ratelimit.x__purge__mutmut_15": "skip_locked=False for the old buckets: the same",
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":
