@@ -172,6 +172,12 @@ EQUIVALENT: dict[str, str] = {
         "skip_locked=False for the old events: the same as x__purge__mutmut_5",
     "fusioncare.accounts.ratelimit.x__purge__mutmut_11": "skip_locked=None for the old buckets: the same",
     "fusioncare.accounts.ratelimit.x__purge__mutmut_15": "skip_locked=False for the old buckets: the same",
+    "fusioncare.directory.records.x_in_default_scope__mutmut_4":
+        "any taxonomy NOT of the specialty map lets a row in: in_default_scope only spares the row-by-row reader "
+        "work; a row it lets in wrongly is skipped, and counted as skipped, by build_record's own scope check",
+    "fusioncare.directory.records.x__iso_date__mutmut_3":
+        "parse_date(value, None): the column name is only for the Rejected message, which _iso_date discards",
+    "fusioncare.directory.records.x__iso_date__mutmut_6": 'the same for parse_date(value, "XXXX")',
     "fusioncare.accounts.tokens.x_new_secret__mutmut_1":
         "secrets.token_urlsafe(None) instead of (32): None means secrets.DEFAULT_ENTROPY, which is 32 bytes",
     "fusioncare.directory.npi.x_is_valid_npi__mutmut_7":

@@ -459,3 +459,30 @@ def test_new_rows_copied_straight_in_fall_back_to_the_upsert_when_another_writer
     assert "FROMFILE" in db.get(Provider, A).display_name  # the file's record, upserted over the other writer's
     assert db.scalar(select(func.count()).select_from(Provider)) == 21
     assert {npi for (npi,) in db.execute(select(SearchIndexEntry.npi))} == {A, *others}
+
+
+def test_a_chunk_read_row_by_row_keeps_the_same_rows_as_a_clean_one(db, nppes_file, run_import):
+    """One line that is not UTF-8 sends its whole chunk through the row-by-row reader: a deactivation for a
+    provider we hold still applies, a row with no taxonomy of the specialty map is still skipped."""
+    run_import(nppes_file([provider_row(A), provider_row(B)]))
+    path = nppes_file([deactivation_row(A), provider_row(C, taxonomies=[("363L00000X", True)]), provider_row(D)])
+    raw = path.read_bytes().splitlines(keepends=True)
+    raw.insert(2, b'"\xff\xfe broken","1"\n')  # line 3
+    path.write_bytes(b"".join(raw))
+
+    report = run_import(path)
+
+    assert (report.rows, report.imported, report.deactivated, report.skipped, report.rejected) == (4, 1, 1, 1, 1)
+    assert active_npis(db) == {B, D}
+
+
+def test_dates_that_are_not_dates_are_refused_naming_their_column(db, nppes_file, run_import):
+    report = run_import(nppes_file([provider_row(A, deactivated="2025-03-01"),
+                                    provider_row(B, deactivated="01/01/2015", reactivated="13/01/2015"),
+                                    provider_row(C, updated="06/31/2024")]))
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "NPI Deactivation Date '2025-03-01' is not a date in MM/DD/YYYY form"),
+        (3, "NPI Reactivation Date '13/01/2015' is not a date in MM/DD/YYYY form"),
+        (4, "Last Update Date '06/31/2024' is not a date in MM/DD/YYYY form"),
+    ]
