@@ -486,3 +486,37 @@ def test_dates_that_are_not_dates_are_refused_naming_their_column(db, nppes_file
         (3, "NPI Reactivation Date '13/01/2015' is not a date in MM/DD/YYYY form"),
         (4, "Last Update Date '06/31/2024' is not a date in MM/DD/YYYY form"),
     ]
+
+
+def test_a_deactivation_keeps_its_dates_and_a_reactivation_must_come_after_it(db, nppes_file, run_import):
+    """A reactivation on or before the deactivation date does not undo it (the registry's later event wins)."""
+    from datetime import date
+
+    run_import(nppes_file([provider_row(A), provider_row(B)]))
+
+    report = run_import(nppes_file([provider_row(A, deactivated="10/15/2025", reactivated="10/15/2025"),
+                                    provider_row(B, deactivated="10/15/2025", reactivated="06/01/2015")]))
+
+    assert report.deactivated == 2
+    db.expire_all()
+    a, b = db.get(Provider, A), db.get(Provider, B)
+    assert (a.is_active, a.deactivation_date, a.reactivation_date) == (False, date(2025, 10, 15), date(2025, 10, 15))
+    assert (b.is_active, b.deactivation_date, b.reactivation_date) == (False, date(2025, 10, 15), date(2015, 6, 1))
+
+
+def test_a_reactivated_provider_outside_the_specialty_map_is_skipped_unless_all_taxonomies(db, nppes_file,
+                                                                                             run_import):
+    rows = [provider_row(A, taxonomies=[("363L00000X", True)], deactivated="01/01/2015", reactivated="06/01/2015")]
+
+    assert (run_import(nppes_file(rows)).skipped, active_npis(db)) == (1, set())
+    assert run_import(nppes_file(rows), all_taxonomies=True).imported == 1
+    assert active_npis(db) == {A}
+
+
+def test_an_unknown_entity_type_is_refused_naming_it(db, nppes_file, run_import):
+    row = provider_row(A) | {nppes.ENTITY_TYPE: "3"}
+
+    report = run_import(nppes_file([row]))
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "Entity Type Code '3' is not 1 (individual) or 2 (organization)")]
