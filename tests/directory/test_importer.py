@@ -513,10 +513,11 @@ def test_a_reactivated_provider_outside_the_specialty_map_is_skipped_unless_all_
     assert active_npis(db) == {A}
 
 
-def test_an_unknown_entity_type_is_refused_naming_it(db, nppes_file, run_import):
+def test_an_unknown_entity_type_and_an_empty_last_name_are_refused_naming_them(db, nppes_file, run_import):
     row = provider_row(A) | {nppes.ENTITY_TYPE: "3"}
 
-    report = run_import(nppes_file([row]))
+    report = run_import(nppes_file([row, provider_row(B, last="")]))
 
     assert [(e.line, e.reason) for e in report.errors] == [
-        (2, "Entity Type Code '3' is not 1 (individual) or 2 (organization)")]
+        (2, "Entity Type Code '3' is not 1 (individual) or 2 (organization)"),
+        (3, "Provider Last Name (Legal Name) is empty")]
