@@ -7,7 +7,7 @@ HMAC, so it cannot forge the field. For page routers::
     router = APIRouter(dependencies=[Depends(csrf_protect)])    # checks every POST/PUT/PATCH/DELETE
     <form method="post">{{ csrf_input() }} ...</form>              # in the template
 
-JavaScript that posts forms may send the same value in an ``X-CSRF-Token`` header (``{{ csrf_token() }}``).
+JavaScript that posts a form may send the same value (its hidden field's) in an ``X-CSRF-Token`` header.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from http.cookies import SimpleCookie
 from typing import TypeGuard
 
 from fastapi import Request
 from jinja2 import pass_context
 from markupsafe import Markup, escape
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncare.accounts.errors import CsrfFailed
@@ -51,13 +51,11 @@ class CsrfCookieMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(("/api/", "/static/")):
             await self.app(scope, receive, send)
             return
+        # Read as csrf_protect reads it (Starlette's request.cookies), leniently as browsers write it: SimpleCookie
+        # refuses a whole header for one cookie name it dislikes (another app's "ui/theme=dark"), which replaced
+        # this browser's cookie on every page view and broke the forms open in its other tabs.
         cookie_header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"cookie"), "")
-        jar = SimpleCookie()
-        try:
-            jar.load(cookie_header)
-        except Exception:  # a malformed Cookie header is the client's problem; treat it as absent
-            jar = SimpleCookie()
-        existing = jar[CSRF_COOKIE].value if CSRF_COOKIE in jar else None
+        existing = cookie_parser(cookie_header).get(CSRF_COOKIE)
         state = scope.setdefault("state", {})
         if _valid_cookie(existing):
             state["csrf_cookie"] = existing
@@ -87,11 +85,6 @@ def csrf_input_global(context) -> Markup:
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
 
 
-@pass_context
-def csrf_token_global(context) -> str:
-    return csrf_token(context["request"])
-
-
 async def csrf_protect(request: Request) -> None:
     """Dependency: refuse a state-changing request whose token does not match the browser's cookie."""
     if request.method in SAFE_METHODS:
@@ -110,4 +103,3 @@ async def csrf_protect(request: Request) -> None:
 
 def install_template_globals(templates) -> None:
     templates.env.globals["csrf_input"] = csrf_input_global
-    templates.env.globals["csrf_token"] = csrf_token_global

@@ -139,6 +139,22 @@ def test_tokens_are_stored_hashed(client, make_person, bearer, db):
     assert secret not in stored and len(stored) == 64
 
 
+def test_a_bearer_token_is_256_random_bits_and_the_database_holds_only_its_sha256(client, make_person, bearer, db):
+    """fusioncare/accounts/tokens.py promises 256 random bits, URL-safe, and only their SHA-256 stored."""
+    import base64
+    import hashlib
+
+    ann = make_person("ann")
+    secrets_issued = [bearer(ann)["Authorization"].removeprefix("Bearer ") for _ in range(3)]
+
+    for secret in secrets_issued:
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", secret), secret
+        assert len(base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))) == 32, "256 bits, no more, no less"
+    assert len(set(secrets_issued)) == 3
+    stored = set(db.scalars(select(AccessToken.token_hash)))
+    assert stored == {hashlib.sha256(secret.encode()).hexdigest() for secret in secrets_issued}
+
+
 def test_password_change_revokes_every_token_and_the_new_password_works(client, make_person, bearer):
     ann = make_person("ann")
     headers, other = bearer(ann), bearer(ann)

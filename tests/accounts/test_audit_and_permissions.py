@@ -51,6 +51,25 @@ def test_authorize_records_who_what_when_where_and_outcome(db):
     assert all(e.occurred_at.tzinfo is not None for e in events)
 
 
+def test_authorize_lets_a_provider_the_owner_shared_with_read_and_nothing_more(db):
+    shared = ("1234567893",)
+    authorize(db, actor=BOOKED_PROVIDER, action=Action.read, record_type="diary_entry", record_id=7, owner_id=1,
+              shared_with_npis=shared)
+    for action in (Action.update, Action.delete):
+        with pytest.raises(NotFound, match="^There is no diary entry with this id.$"):
+            authorize(db, actor=BOOKED_PROVIDER, action=action, record_type="diary_entry", record_id=7, owner_id=1,
+                      shared_with_npis=shared)
+    with pytest.raises(NotFound):
+        authorize(db, actor=BOOKED_PROVIDER, action=Action.read, record_type="diary_entry", record_id=8, owner_id=1)
+    events = db.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.actor_user_id, e.action, e.record_id, e.outcome) for e in events] == [
+        (2, "diary_entry.read", "7", "allowed"),
+        (2, "diary_entry.update", "7", "denied"),
+        (2, "diary_entry.delete", "7", "denied"),
+        (2, "diary_entry.read", "8", "denied"),
+    ]
+
+
 def test_audit_event_survives_the_callers_rollback(db):
     with pytest.raises(NotFound):
         authorize(db, actor=ANONYMOUS, action=Action.delete, record_type="saved_assessment", record_id="x",

@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from fusioncare.accounts import service
-from fusioncare.accounts.models import AuditEvent, User
+from fusioncare.accounts import ratelimit, service
+from fusioncare.accounts.models import AuditEvent, RateLimitBucket, RateLimitEvent, User
+from fusioncare.errors import RateLimited
 from tests.support import LiveServer, ServerProcess, fire_together, sentinel
 
 HTML = {"Accept": "text/html"}
@@ -210,3 +212,113 @@ def test_the_sign_in_page_limits_failures_per_client_address_and_only_that_addre
         assert "fc_session" not in refused.headers.get("set-cookie", "")
         elsewhere = _sign_in_on_the_page(http, people[5].email, people[5].password, "203.0.113.8")
         assert elsewhere.status_code == 303, "another client address has its own count"
+
+
+# ---- the counting rule itself, on a clock the test sets (fusioncare/accounts/ratelimit.py) --------------------------
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+TWO_PER_MINUTE = ratelimit.Limit("test:two_per_minute", 2, 60, "Two a minute, please.")
+THREE_PER_HOUR = ratelimit.Limit("test:three_per_hour", 3, 3600, "Three an hour, please.")
+
+
+def _at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def _refused(db, attempts, seconds: float) -> RateLimited:
+    with pytest.raises(RateLimited) as refused:
+        ratelimit.reserve(db, attempts=attempts, now=_at(seconds))
+    return refused.value
+
+
+def test_a_limit_refuses_the_attempt_past_it_until_the_oldest_leaves_the_window(db):
+    one = [(TWO_PER_MINUTE, "ann@example.org")]
+    ratelimit.reserve(db, attempts=one, now=_at(0))
+    ratelimit.reserve(db, attempts=one, now=_at(10))
+
+    refused = _refused(db, one, 20)
+    assert str(refused) == "Two a minute, please."
+    assert 40 <= refused.retry_after_seconds <= 41, "the first attempt leaves the minute 40 s later"
+    _refused(db, one, 59.9)
+
+    ratelimit.reserve(db, attempts=one, now=_at(60))  # a minute after the first, it no longer counts
+    _refused(db, one, 65)
+    later = _refused(db, one, 69)
+    assert 1 <= later.retry_after_seconds <= 2, "the second leaves the window at 70 s"
+    assert _refused(db, one, 69.5).retry_after_seconds == 1, "half a second to wait: Retry-After counts whole seconds"
+
+
+def test_a_refused_attempt_counts_under_no_limit(db):
+    """Both limits or neither: a reservation refused by one limit leaves the other's count as it was."""
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org")] * 2, now=_at(0))
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org")], now=_at(1))
+    both = [(THREE_PER_HOUR, "10.0.0.1"), (TWO_PER_MINUTE, "ann@example.org")]
+
+    for second in (2, 3, 4, 5):
+        _refused(db, both, second)
+
+    for second in (6, 7, 8):
+        ratelimit.reserve(db, attempts=[(THREE_PER_HOUR, "10.0.0.1")], now=_at(second))
+    _refused(db, [(THREE_PER_HOUR, "10.0.0.1")], 9)
+
+
+def test_the_same_attempt_twice_in_one_reservation_counts_once(db):
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org")] * 2, now=_at(0))
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org")], now=_at(1))
+    _refused(db, [(TWO_PER_MINUTE, "ann@example.org")], 2)
+
+
+def test_keys_count_together_whatever_their_case_and_spaces_and_apart_from_other_keys_and_limits(db):
+    for second, key in enumerate(["Ann@Example.org", " ann@example.org "]):
+        ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, key)], now=_at(second))
+    _refused(db, [(TWO_PER_MINUTE, "ANN@EXAMPLE.ORG")], 2)
+
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "bob@example.org")], now=_at(3))
+    ratelimit.reserve(db, attempts=[(THREE_PER_HOUR, "ann@example.org")], now=_at(4))
+
+
+def test_addresses_that_differ_in_more_than_case_are_counted_apart(db):
+    """straße@ and strasse@ are two mailboxes: only an upper-casing key ("STRASSE" for both) would merge them."""
+    for second in (0, 1):
+        ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "straße@example.org")], now=_at(second))
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "strasse@example.org")], now=_at(2))
+    _refused(db, [(TWO_PER_MINUTE, "STRAßE@example.org")], 3)
+
+
+def test_buckets_hold_a_digest_of_the_key_never_the_e_mail_or_address(db):
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "ann@example.org"), (THREE_PER_HOUR, "203.0.113.7")],
+                      now=_at(0))
+
+    stored = list(db.scalars(select(RateLimitEvent.bucket))) + list(db.scalars(select(RateLimitBucket.bucket)))
+    assert len(stored) == 4
+    assert not any("ann" in b or "example" in b or "203.0.113" in b for b in stored), stored
+    assert {b.rsplit(":", 1)[0] for b in stored} == {"test:two_per_minute", "test:three_per_hour"}
+
+
+def test_a_released_attempt_no_longer_counts(db):
+    one = [(TWO_PER_MINUTE, "ann@example.org")]
+    ratelimit.reserve(db, attempts=one, now=_at(0))
+    given_back = ratelimit.reserve(db, attempts=one, now=_at(1))
+    assert len(given_back) == 1
+
+    ratelimit.release(db, event_ids=given_back)
+
+    ratelimit.reserve(db, attempts=one, now=_at(2))
+    _refused(db, one, 3)
+
+
+def test_events_and_buckets_older_than_the_longest_window_are_purged_and_newer_ones_kept(db):
+    """The longest window of the app's own limits is an hour (sign-up and reset): anything older counts for no
+    limit and is dropped by the next reservation."""
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "old@example.org")], now=_at(0))
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "recent@example.org")], now=_at(1800))
+
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "now@example.org")], now=_at(3600))
+
+    db.expire_all()
+    assert sorted(db.scalars(select(RateLimitEvent.created_at))) == [_at(1800), _at(3600)]
+    assert len(db.scalars(select(RateLimitBucket.bucket)).all()) == 2
+
+    ratelimit.reserve(db, attempts=[(TWO_PER_MINUTE, "now@example.org")], now=_at(3601 + 1800))
+    db.expire_all()
+    assert sorted(db.scalars(select(RateLimitEvent.created_at))) == [_at(3600), _at(5401)]

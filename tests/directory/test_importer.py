@@ -459,3 +459,65 @@ def test_new_rows_copied_straight_in_fall_back_to_the_upsert_when_another_writer
     assert "FROMFILE" in db.get(Provider, A).display_name  # the file's record, upserted over the other writer's
     assert db.scalar(select(func.count()).select_from(Provider)) == 21
     assert {npi for (npi,) in db.execute(select(SearchIndexEntry.npi))} == {A, *others}
+
+
+def test_a_chunk_read_row_by_row_keeps_the_same_rows_as_a_clean_one(db, nppes_file, run_import):
+    """One line that is not UTF-8 sends its whole chunk through the row-by-row reader: a deactivation for a
+    provider we hold still applies, a row with no taxonomy of the specialty map is still skipped."""
+    run_import(nppes_file([provider_row(A), provider_row(B)]))
+    path = nppes_file([deactivation_row(A), provider_row(C, taxonomies=[("363L00000X", True)]), provider_row(D)])
+    raw = path.read_bytes().splitlines(keepends=True)
+    raw.insert(2, b'"\xff\xfe broken","1"\n')  # line 3
+    path.write_bytes(b"".join(raw))
+
+    report = run_import(path)
+
+    assert (report.rows, report.imported, report.deactivated, report.skipped, report.rejected) == (4, 1, 1, 1, 1)
+    assert active_npis(db) == {B, D}
+
+
+def test_dates_that_are_not_dates_are_refused_naming_their_column(db, nppes_file, run_import):
+    report = run_import(nppes_file([provider_row(A, deactivated="2025-03-01"),
+                                    provider_row(B, deactivated="01/01/2015", reactivated="13/01/2015"),
+                                    provider_row(C, updated="06/31/2024")]))
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "NPI Deactivation Date '2025-03-01' is not a date in MM/DD/YYYY form"),
+        (3, "NPI Reactivation Date '13/01/2015' is not a date in MM/DD/YYYY form"),
+        (4, "Last Update Date '06/31/2024' is not a date in MM/DD/YYYY form"),
+    ]
+
+
+def test_a_deactivation_keeps_its_dates_and_a_reactivation_must_come_after_it(db, nppes_file, run_import):
+    """A reactivation on or before the deactivation date does not undo it (the registry's later event wins)."""
+    from datetime import date
+
+    run_import(nppes_file([provider_row(A), provider_row(B)]))
+
+    report = run_import(nppes_file([provider_row(A, deactivated="10/15/2025", reactivated="10/15/2025"),
+                                    provider_row(B, deactivated="10/15/2025", reactivated="06/01/2015")]))
+
+    assert report.deactivated == 2
+    db.expire_all()
+    a, b = db.get(Provider, A), db.get(Provider, B)
+    assert (a.is_active, a.deactivation_date, a.reactivation_date) == (False, date(2025, 10, 15), date(2025, 10, 15))
+    assert (b.is_active, b.deactivation_date, b.reactivation_date) == (False, date(2025, 10, 15), date(2015, 6, 1))
+
+
+def test_a_reactivated_provider_outside_the_specialty_map_is_skipped_unless_all_taxonomies(db, nppes_file,
+                                                                                             run_import):
+    rows = [provider_row(A, taxonomies=[("363L00000X", True)], deactivated="01/01/2015", reactivated="06/01/2015")]
+
+    assert (run_import(nppes_file(rows)).skipped, active_npis(db)) == (1, set())
+    assert run_import(nppes_file(rows), all_taxonomies=True).imported == 1
+    assert active_npis(db) == {A}
+
+
+def test_an_unknown_entity_type_and_an_empty_last_name_are_refused_naming_them(db, nppes_file, run_import):
+    row = provider_row(A) | {nppes.ENTITY_TYPE: "3"}
+
+    report = run_import(nppes_file([row, provider_row(B, last="")]))
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "Entity Type Code '3' is not 1 (individual) or 2 (organization)"),
+        (3, "Provider Last Name (Legal Name) is empty")]

@@ -64,3 +64,20 @@ def test_lower_is_better_for_every_measure():
     assert judge(_measure("leg_pain"), baseline=7, current=5) is Change.improved
     assert judge(_measure("leg_pain"), baseline=5, current=7) is Change.worsened
     assert judge(_measure("leg_pain"), baseline=5, current=5) is Change.no_meaningful_change
+
+
+def test_odi_bands_come_from_the_measures_pack_it_is_given():
+    """score_odi(answers, measures=pack) names the band from that pack's bands, not the installed pack's."""
+    from fusioncare.recovery.measures import OdiBand
+    from fusioncare.recovery.scoring import score_odi
+
+    halves = [OdiBand(up_to=50, band="lower_half", meaning="half or less"),
+              OdiBand(up_to=100, band="upper_half", meaning="over half")]
+    pack = get_measures().model_copy(update={"odi_bands": halves})
+    answers = [2, 1, 2, 1, 2, 1, 2, 1, 2, 2]  # 16 of 50 points: 32 %
+
+    result = score_odi(answers, measures=pack)
+
+    assert (result.score, result.band) == (32, "lower_half")
+    assert result.interpretation == "32% disability (lower half): half or less"
+    assert score_odi([5] * 10, measures=pack).band == "upper_half"
