@@ -191,8 +191,11 @@ def test_an_emergency_rule_must_send_people_to_the_emergency_department_first(pa
 
 def test_a_specialty_map_that_differs_from_the_contract_is_rejected(pack_copy):
     edit(pack_copy, "specialties.yaml", lambda d: d["specialties"][1].update(taxonomy_codes=["207XS0117X"]))
-    with pytest.raises(PackError, match=r"specialties\.yaml: at specialties\[1\]"):
+    with pytest.raises(PackError, match=r"specialties\.yaml: at specialties\[1\]") as refused:
         load_pack(pack_copy)
+    second = yaml.safe_load((pack_copy / "specialties.yaml").read_text(encoding="utf-8"))["specialties"][1]["code"]
+    assert refused.value.problems == [f"at specialties[1]: name and taxonomy codes must be exactly "
+                                      f"{CONTRACT_SPECIALTIES[Specialty(second)]} (the contract table)"]
 
 
 def test_duplicate_rule_ids_are_rejected(pack_copy):
