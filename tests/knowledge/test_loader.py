@@ -281,6 +281,19 @@ def test_new_symptoms_any_is_refused_for_a_symptom_that_must_count_whether_old_o
         load_pack(pack_copy)
 
 
+def test_new_symptoms_any_is_checked_in_the_timeline_rules_too(pack_copy):
+    # Only a symptom that may be long-standing may be counted "only if new": a fever counts whenever it is there.
+    edit(pack_copy, "triage_rules.yaml",
+         lambda d: next(r for r in d["rules"] if r["when"].get("new_symptoms_any"))["when"].update(
+             new_symptoms_any=["fever"]))
+    at = next(i for i, r in enumerate(yaml.safe_load((pack_copy / "triage_rules.yaml").read_text())["rules"])
+              if r["when"].get("new_symptoms_any") == ["fever"])
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("triage_rules.yaml", [
+        f"at rules[{at}].when: new_symptoms_any names fever, which symptoms.yaml does not mark "
+        f"may_be_long_standing; use symptoms_any (it counts whether old or new)"])
+
+
 def test_a_lowering_condition_in_a_red_flag_rule_is_refused_even_inside_any_of(pack_copy):
     edit(
         pack_copy,
@@ -313,8 +326,9 @@ def test_warning_signs_must_include_one_for_everyone(pack_copy):
         "warning_signs.yaml",
         lambda d: [w.update(when={"months_below": 600}) for w in d["warning_signs"] if "when" not in w],
     )
-    with pytest.raises(PackError, match="at least one sign must apply always"):
-        load_pack(pack_copy)
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("warning_signs.yaml", [
+        "at warning_signs: at least one sign must apply always (no conditions), so every result has safety-netting"])
 
 
 def test_an_unknown_risk_factor_in_a_rule_is_refused_with_its_path(pack_copy):
@@ -452,3 +466,17 @@ def test_the_urgency_levels_must_be_the_contract_s_four_each_once(pack_copy):
     assert (refused.file, refused.problems) == ("pack.yaml", [
         f"at urgency_levels[1].code: {levels[1]} is listed twice",
         f"at urgency_levels: these contract codes are not described: {levels[0]}"])
+
+
+def test_two_glossary_words_listed_twice_are_named_together(pack_copy):
+    edit(pack_copy, "glossary.yaml", lambda d: [d["terms"][3]["variants"].append("Sciatic"),
+                                                d["terms"][4]["variants"].append("fusion")])
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == ("glossary.yaml", ["at terms: fusion, sciatic listed twice"])
+
+
+def test_without_procedure_codes_the_pack_loads_with_no_medicare_evidence(pack_copy):
+    (pack_copy / "procedure_codes.yaml").unlink()
+    pack = load_pack(pack_copy)
+    assert pack.procedure_evidence == [] and pack.medicare_datasets == {} and pack.procedure_codes == {}
+    assert load_pack().medicare_datasets.keys() == {"utilization", "clinicians"}
