@@ -213,6 +213,12 @@ def test_a_duplicate_rule_id_is_named_with_its_place_even_across_the_two_rule_fi
     assert refused.value.problems == [f"at rules[2].id: rule id {first_red_flag} is used twice"]
 
 
+def _refusal(folder: Path) -> PackError:
+    with pytest.raises(PackError) as refused:
+        load_pack(folder)
+    return refused.value
+
+
 def _move_rule(folder: Path, source: str, index: int, target: str) -> int:
     """Move one rule from one rule file to the end of the other, as a slip of copy and paste would; its new index."""
     moved: list = []
@@ -221,22 +227,16 @@ def _move_rule(folder: Path, source: str, index: int, target: str) -> int:
     return len(yaml.safe_load((folder / target).read_text(encoding="utf-8"))["rules"]) - 1
 
 
-def test_a_red_flag_rule_pasted_into_triage_rules_yaml_is_refused(pack_copy):
+@pytest.mark.parametrize(("source", "target", "problem"), [
     # The two files are reviewed apart ("the red flags" and "the rest"): a red-flag rule must be where a reviewer
-    # of the red flags looks for it.
-    at = _move_rule(pack_copy, "red_flags.yaml", 0, "triage_rules.yaml")
-    with pytest.raises(PackError) as refused:
-        load_pack(pack_copy)
-    assert refused.value.file == "triage_rules.yaml"
-    assert refused.value.problems == [f"at rules[{at}].red_flag: triage_rules.yaml holds no red-flag rules"]
-
-
-def test_a_timeline_rule_pasted_into_red_flags_yaml_is_refused(pack_copy):
-    at = _move_rule(pack_copy, "triage_rules.yaml", 0, "red_flags.yaml")
-    with pytest.raises(PackError) as refused:
-        load_pack(pack_copy)
-    assert refused.value.file == "red_flags.yaml"
-    assert refused.value.problems == [f"at rules[{at}].red_flag: red_flags.yaml holds only red-flag rules"]
+    # of the red flags looks for it, and nothing else may be there.
+    ("red_flags.yaml", "triage_rules.yaml", "triage_rules.yaml holds no red-flag rules"),
+    ("triage_rules.yaml", "red_flags.yaml", "red_flags.yaml holds only red-flag rules"),
+])
+def test_a_rule_pasted_into_the_other_rule_file_is_refused(pack_copy, source, target, problem):
+    at = _move_rule(pack_copy, source, 0, target)
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (target, [f"at rules[{at}].red_flag: {problem}"])
 
 
 def test_an_unknown_source_is_named_with_its_place_and_the_known_ones(pack_copy):
@@ -339,12 +339,6 @@ def test_an_unknown_risk_factor_in_a_rule_is_refused_with_its_path(pack_copy):
 
 # Every consistency check of load_pack, each broken once in a copy of the pack; the expected problems are written
 # from what a pack author must be told: the file, the place in it, and what is wrong.
-
-def _refusal(folder: Path) -> PackError:
-    with pytest.raises(PackError) as refused:
-        load_pack(folder)
-    return refused.value
-
 
 def test_a_symptom_in_a_question_step_that_does_not_exist_is_refused(pack_copy):
     edit(pack_copy, "symptoms.yaml", lambda d: d["symptoms"][2].update(question_group="feet"))
