@@ -474,3 +474,11 @@ def test_without_procedure_codes_the_pack_loads_with_no_medicare_evidence(pack_c
     pack = load_pack(pack_copy)
     assert pack.procedure_evidence == [] and pack.medicare_datasets == {} and pack.procedure_codes == {}
     assert load_pack().medicare_datasets.keys() == {"utilization", "clinicians"}
+
+
+def test_the_default_rule_must_cite_known_sources_too(pack_copy):
+    edit(pack_copy, "pack.yaml", lambda d: d["default_rule"].update(sources=["my_blog"]))
+    known = [s["id"] for s in yaml.safe_load((pack_copy / "sources.yaml").read_text(encoding="utf-8"))["sources"]]
+    refused = _refusal(pack_copy)
+    assert (refused.file, refused.problems) == (
+        "pack.yaml", [f"at default_rule[0].sources[0]: unknown source 'my_blog'; known: {', '.join(known)}"])
