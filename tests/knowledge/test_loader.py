@@ -482,3 +482,14 @@ def test_the_default_rule_must_cite_known_sources_too(pack_copy):
     refused = _refusal(pack_copy)
     assert (refused.file, refused.problems) == (
         "pack.yaml", [f"at default_rule[0].sources[0]: unknown source 'my_blog'; known: {', '.join(known)}"])
+
+
+def test_the_loaded_pack_indexes_every_list_by_code_and_knows_its_folder(pack_copy):
+    pack = load_pack(pack_copy)
+    assert pack.directory == pack_copy
+    assert pack.symptom_by_code[Symptom.foot_drop].code is Symptom.foot_drop
+    assert pack.contributor_by_code[Contributor.adjacent_segment_disease].code is Contributor.adjacent_segment_disease
+    assert pack.specialty_by_code[Specialty.spine_surgeon].name == CONTRACT_SPECIALTIES[Specialty.spine_surgeon][0]
+    assert [w.code for w in pack.warning_signs][:2] == ["cauda_equina", "nerve_signs"]
+    filed = yaml.safe_load((pack_copy / "risk_factors.yaml").read_text(encoding="utf-8"))["risk_factors"]
+    assert [r.code for r in pack.risk_factors] == [r["code"] for r in filed]
