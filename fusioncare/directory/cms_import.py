@@ -310,6 +310,11 @@ def _line_at(lines: list[int] | None, first: int, index: int) -> int:
     return first + index if lines is None else lines[index]
 
 
+def _lines_at(lines: list[int] | None, first: int, indices: pa.Array) -> pa.Array:
+    """_line_at for many rows of the chunk at once."""
+    return pc.add(pc.cast(indices, pa.int64()), first) if lines is None else pa.array(lines, pa.int64()).take(indices)
+
+
 # -- writing ---------------------------------------------------------------------------------------------------
 
 def _driver_cursor(db: Session) -> Any:
@@ -463,7 +468,7 @@ def _utilization_rows(columns: list[pa.Array], lines: list[int] | None, first: i
             "services": pa.array([e[5] for e in extra], pa.float64())})]).sort_by("index")
     table = _first_of_each_key(table, keep, lines, first, report)
     at = keep.take(table["index"])  # each row's place in the chunk
-    row_lines = pc.add(pc.cast(at, pa.int64()), first) if lines is None else pa.array(lines, pa.int64()).take(at)
+    row_lines = _lines_at(lines, first, at)
     return table.drop_columns(["index"]), _volume_keys(table, codes), row_lines
 
 
@@ -870,7 +875,7 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
     n = len(keep)
     telehealth = (pc.equal(pc.utf8_upper(col["telehealth"]), "Y") if has_telehealth
                   else pa.nulls(n, pa.bool_()))
-    row_lines = pc.add(pc.cast(keep, pa.int64()), first) if lines is None else pa.array(lines, pa.int64()).take(keep)
+    row_lines = _lines_at(lines, first, keep)
     return pa.table({
         "npi": col["npi"], "name": _text(col["name"], 200), "org_pac_id": org,
         "address_line1": _text(col["address_line1"], 200), "address_line2": _text(col["address_line2"], 200),
