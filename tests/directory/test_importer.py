@@ -513,6 +513,26 @@ def test_a_reactivated_provider_outside_the_specialty_map_is_skipped_unless_all_
     assert active_npis(db) == {A}
 
 
+def test_a_nameless_organization_a_bad_us_zip_and_misplaced_date_slashes_are_refused_naming_them(
+        db, nppes_file, run_import):
+    """These rows leave the column-wise path for the one-row rules, whose reasons the report gives word for word."""
+    rows = [provider_row(A, entity_type=2) | {nppes.ORGANIZATION_NAME: ""},
+            provider_row(B, postal="1234567"),  # digits, but neither 5 nor 9 of them
+            provider_row(C, postal="1000A"),  # five characters, not all digits
+            provider_row(D, enumerated="12-31/2020"), provider_row(E, enumerated="12/31-2020"),
+            provider_row(F, postal="10001")]
+
+    report = run_import(nppes_file(rows))
+
+    assert [(e.line, e.reason) for e in report.errors] == [
+        (2, "Provider Organization Name (Legal Business Name) is empty"),
+        (3, "practice ZIP '1234567' is not 5 or 9 digits"),
+        (4, "practice ZIP '1000A' is not 5 or 9 digits"),
+        (5, "Provider Enumeration Date '12-31/2020' is not a date in MM/DD/YYYY form"),
+        (6, "Provider Enumeration Date '12/31-2020' is not a date in MM/DD/YYYY form")]
+    assert active_npis(db) == {F}
+
+
 def test_an_unknown_entity_type_and_an_empty_last_name_are_refused_naming_them(db, nppes_file, run_import):
     row = provider_row(A) | {nppes.ENTITY_TYPE: "3"}
 

@@ -131,7 +131,16 @@ def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
     # Names at the edges: a display name over its 200 characters, and accents folded for search.
     long_name = {nppes.FIRST_NAME: "B" * 100, nppes.MIDDLE_NAME: "É" * 60, nppes.LAST_NAME: "C" * 100}
     accented = {nppes.FIRST_NAME: "JOSÉ", nppes.LAST_NAME: "MUÑOZ"}
-    for i, names in ((1, long_name), (2, accented)):
+    # Each of these passes the column-wise checks too: an organization; a practice abroad (no ZIP, no place); a
+    # searchable name over its 300 characters (the other organization name joins an individual's); a sex code and
+    # a country code longer than their columns.
+    organization = {nppes.ENTITY_TYPE: "2", nppes.LAST_NAME: "", nppes.FIRST_NAME: "",
+                    nppes.ORGANIZATION_NAME: "MERCY GENERAL HOSPITAL"}
+    abroad = {nppes.COUNTRY_CODE: "CA", nppes.POSTAL_CODE: "M5V 3L9"}
+    long_searchable = long_name | {nppes.ORGANIZATION_NAME: "D" * 50}
+    long_codes = {nppes.SEX: "FX", nppes.COUNTRY_CODE: "USA"}
+    for i, names in ((1, long_name), (2, accented), (3, organization), (4, abroad), (5, long_searchable),
+                     (6, long_codes)):
         good[i] = tuple(names.get(column, value) for column, value in zip(nppes.USED_COLUMNS, good[i], strict=True))
     table = as_table(good)
     lines = list(range(2, 52))
@@ -145,6 +154,14 @@ def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
     assert fast.rows()[0][records.RECORD_COLUMNS.index("zip_code")] == "10001"
     assert fast.rows()[0][records.RECORD_COLUMNS.index("enumeration_date")] == "2010-01-15"
     assert fast.lat_bands[0] == lat_band(zip_table()["10001"].lat)
+    column = {name: records.RECORD_COLUMNS.index(name)
+              for name in ("organization_name", "zip_code", "lat", "lon", "time_zone", "country_code", "sex")}
+    rows = fast.rows()
+    assert rows[3][1:5] == (2, "MERCY GENERAL HOSPITAL", "mercy general hospital", "MERCY GENERAL HOSPITAL")
+    assert [rows[4][column[c]] for c in ("zip_code", "lat", "lon", "time_zone", "country_code")] == [
+        None, None, None, None, "CA"]
+    assert len(rows[5][3]) == 300 and rows[5][3].endswith(" " + "d" * 37)  # 100 + 1 + 60 + 1 + 100 + 1 + 37
+    assert (rows[6][column["sex"]], rows[6][column["country_code"]]) == ("F", "US")
 
 
 @settings(max_examples=500, deadline=None)
