@@ -72,8 +72,13 @@ def _rival_commits_during_the_checks(db: Session, book: Callable[[Session], obje
     event.listen(db, "do_orm_execute", rival)
 
 
-def _slot_taken_answer(exc: SlotTaken) -> tuple[str, list[dict]]:
-    return str(exc), exc.extra["next_free_slots"]
+def _assert_slot_taken(exc: SlotTaken, day, type_code: str, starts: list[tuple[int, int]]) -> None:
+    """The answer word for word, with the next free slots: back to back from ``starts`` (local hour, minute; each
+    ends where the next begins), in New York time with their offsets."""
+    assert str(exc) == TAKEN
+    assert exc.extra["next_free_slots"] == [
+        {"start": _local(day, *start).isoformat(), "end": _local(day, *end).isoformat(), "type": type_code}
+        for start, end in zip(starts, starts[1:], strict=False)]
 
 
 def test_a_slot_taken_between_the_check_and_the_write_answers_with_the_next_slots_of_that_type(db, provider,
@@ -85,12 +90,8 @@ def test_a_slot_taken_between_the_check_and_the_write_answers_with_the_next_slot
     with pytest.raises(SlotTaken) as refused:
         service.book(db=db, actor=_actor(ann), npi=provider, start=_local(day, 9), type_code="new_patient")
 
-    message, next_free = _slot_taken_answer(refused.value)
-    assert message == TAKEN
     # Bob holds 9:00-9:45; the provider's 45-minute new-patient grid runs from 9:00, in New York time.
-    starts = [(9, 45), (10, 30), (11, 15), (12, 0), (12, 45), (13, 30)]
-    assert next_free == [{"start": _local(day, *start).isoformat(), "end": _local(day, *end).isoformat(),
-                          "type": "new_patient"} for start, end in zip(starts, starts[1:], strict=False)]
+    _assert_slot_taken(refused.value, day, "new_patient", [(9, 45), (10, 30), (11, 15), (12, 0), (12, 45), (13, 30)])
     db.expire_all()
     assert [(a.patient_id, a.starts_at) for a in db.scalars(select(Appointment))] == [(bob.user.id, _local(day, 9))]
     assert db.scalars(select(PatientHold.appointment_id).distinct()).all() == \
@@ -111,12 +112,8 @@ def test_a_move_that_loses_its_new_slot_keeps_the_old_time_and_says_slot_taken_n
         service.reschedule(db=db, actor=_actor(ann), appointment_id=mine.id, start=_local(day, 9, 30),
                            type_code="telehealth")
 
-    message, next_free = _slot_taken_answer(refused.value)
-    assert message == TAKEN
     # Ann still holds 9:00-9:45 and Bob 9:45-10:30: the 30-minute telehealth grid's next slots start at 10:30.
-    starts = [(10, 30), (11, 0), (11, 30), (12, 0), (12, 30), (13, 0)]
-    assert next_free == [{"start": _local(day, *start).isoformat(), "end": _local(day, *end).isoformat(),
-                          "type": "telehealth"} for start, end in zip(starts, starts[1:], strict=False)]
+    _assert_slot_taken(refused.value, day, "telehealth", [(10, 30), (11, 0), (11, 30), (12, 0), (12, 30), (13, 0)])
     db.expire_all()
     kept = db.get(Appointment, mine.id)
     assert kept is not None
@@ -126,12 +123,18 @@ def test_a_move_that_loses_its_new_slot_keeps_the_old_time_and_says_slot_taken_n
                           _local(day, 9, minute) for minute in range(0, 45, 5)]
 
 
-def test_an_overlap_names_the_other_appointment_its_provider_and_its_local_time(db, provider, tmp_path,
-                                                                                 make_person):
+def _ann_at_nine_with_a_second_provider(db: Session, tmp_path, make_person):
+    """Ann, and her 9:00-9:45 new-patient visit with a second provider, on the usual future day."""
     bookable_provider(db, tmp_path, SECOND_NPI, postal="10002")
     day = future_day()
     ann = make_person("ann")
     first, _ = service.book(db=db, actor=_actor(ann), npi=SECOND_NPI, start=_local(day, 9), type_code="new_patient")
+    return ann, first, day
+
+
+def test_an_overlap_names_the_other_appointment_its_provider_and_its_local_time(db, provider, tmp_path,
+                                                                                 make_person):
+    ann, first, day = _ann_at_nine_with_a_second_provider(db, tmp_path, make_person)
 
     with pytest.raises(AppointmentOverlaps) as refused:
         service.book(db=db, actor=_actor(ann), npi=provider, start=_local(day, 9, 20), type_code="follow_up")
@@ -147,10 +150,7 @@ def test_an_overlap_names_the_other_appointment_its_provider_and_its_local_time(
 
 def test_an_overlap_with_a_provider_no_longer_in_the_directory_names_their_npi(db, provider, tmp_path,
                                                                                make_person):
-    bookable_provider(db, tmp_path, SECOND_NPI, postal="10002")
-    day = future_day()
-    ann = make_person("ann")
-    first, _ = service.book(db=db, actor=_actor(ann), npi=SECOND_NPI, start=_local(day, 9), type_code="new_patient")
+    ann, first, day = _ann_at_nine_with_a_second_provider(db, tmp_path, make_person)
     import_nppes(db=db, path=write_nppes(tmp_path / "deactivated.csv", [deactivation_row(SECOND_NPI, "01/02/2026")]))
 
     with pytest.raises(AppointmentOverlaps) as refused:
