@@ -155,7 +155,7 @@ def test_the_fast_path_carries_most_rows_and_builds_them_like_the_rules():
     assert fast.rows()[0][records.RECORD_COLUMNS.index("enumeration_date")] == "2010-01-15"
     assert fast.lat_bands[0] == lat_band(zip_table()["10001"].lat)
     column = {name: records.RECORD_COLUMNS.index(name)
-              for name in ("organization_name", "zip_code", "lat", "lon", "time_zone", "country_code", "sex")}
+              for name in ("zip_code", "lat", "lon", "time_zone", "country_code", "sex")}
     rows = fast.rows()
     assert rows[3][1:5] == (2, "MERCY GENERAL HOSPITAL", "mercy general hospital", "MERCY GENERAL HOSPITAL")
     assert [rows[4][column[c]] for c in ("zip_code", "lat", "lon", "time_zone", "country_code")] == [
