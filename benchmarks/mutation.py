@@ -71,7 +71,8 @@ MODULES: dict[str, Module] = {
     # lost-race answer (357 mutants).
     "slot_holds_and_booking": Module("fusioncare/scheduling/service.py", ("tests/scheduling/test_booking_rules.py",
                                                                           "tests/scheduling/test_race.py",
-                                                                          "tests/scheduling/test_routes.py"),
+                                                                          "tests/scheduling/test_routes.py",
+                                                                          "tests/scheduling/test_conflict_answers.py"),
                                      mutants=tuple(f"fusioncare.scheduling.service.{f}__mutmut_*" for f in (
                                          "x__floor_cell", "x__cells", "x__hold", "x__release", "x__slot_taken",
                                          "x_overlapping_appointment", "x__overlaps", "x_book", "x__lost_race"))),
@@ -178,6 +179,46 @@ EQUIVALENT: dict[str, str] = {
     "fusioncare.directory.records.x_in_default_scope__mutmut_4":
         "any taxonomy NOT of the specialty map lets a row in: in_default_scope only spares the row-by-row reader "
         "work; a row it lets in wrongly is skipped, and counted as skipped, by build_record's own scope check",
+    "fusioncare.scheduling.service.x_book__mutmut_10":
+        'the request digest\'s key "XXnpiXX" for "npi": the digest is only ever compared with digests the same code '
+        "made, and renaming a key keeps every value in it, so the same requests match",
+    "fusioncare.scheduling.service.x_book__mutmut_11": "the same for the digest key 'NPI'",
+    "fusioncare.scheduling.service.x_book__mutmut_12": "the same for the digest key 'XXstartXX'",
+    "fusioncare.scheduling.service.x_book__mutmut_13": "the same for the digest key 'START'",
+    "fusioncare.scheduling.service.x_book__mutmut_15": "the same for the digest key 'XXtypeXX'",
+    "fusioncare.scheduling.service.x_book__mutmut_16": "the same for the digest key 'TYPE'",
+    "fusioncare.scheduling.service.x_book__mutmut_17": "the same for the digest key 'XXendXX'",
+    "fusioncare.scheduling.service.x_book__mutmut_18": "the same for the digest key 'END'",
+    "fusioncare.scheduling.service.x_book__mutmut_22": "the same for the digest key 'XXshare_latest_assessmentXX'",
+    "fusioncare.scheduling.service.x_book__mutmut_23": "the same for the digest key 'SHARE_LATEST_ASSESSMENT'",
+    "fusioncare.scheduling.service.x_book__mutmut_37":
+        "no early Idempotency-Key lookup (replayed = None): a shortcut; without it a retry still ends in the same "
+        "_replay, from the except branch when its slot or time is taken (by its own first booking) or from the "
+        "IntegrityError branch when the key's primary key refuses the second insert, with the same answer",
+    "fusioncare.scheduling.service.x_book__mutmut_39": "the same: the early lookup with patient_id=None finds nothing",
+    "fusioncare.scheduling.service.x_book__mutmut_40": "the same: the early lookup with key=None finds nothing",
+    "fusioncare.scheduling.service.x_book__mutmut_82":
+        "the refused request's replay lookup made without an Idempotency-Key too: it looks up (patient, None), "
+        "which no stored key has (the key is part of the primary key), so None, as the guard gives",
+    "fusioncare.scheduling.service.x_book__mutmut_62":
+        "starts_at = start.astimezone(None): the same instant in the host's zone; every use of it compares or "
+        "stores instants (UtcDateTime converts to UTC, the cells are counted from the UTC epoch)",
+    "fusioncare.scheduling.service.x_book__mutmut_68":
+        "the read check for the patient's overlapping appointment with patient_id=None finds nothing; the patient "
+        "holds (backfilled for older appointments by migration 0010) refuse the write instead, and _lost_race names "
+        "the same appointment with the same answer",
+    "fusioncare.scheduling.service.x_book__mutmut_107":
+        "status=None: the column's default is requested, and the ORM applies it to a None it inserts",
+    "fusioncare.scheduling.service.x_book__mutmut_120": "status left out: the same default",
+    "fusioncare.scheduling.service.x_book__mutmut_111":
+        "sequence=None: the column's default is 0, the value it replaces",
+    "fusioncare.scheduling.service.x_book__mutmut_124": "sequence left out: the same default",
+    "fusioncare.scheduling.service.x_overlapping_appointment__mutmut_20":
+        "limit(None) instead of limit(1) before .first(): the same first row",
+    "fusioncare.scheduling.service.x_overlapping_appointment__mutmut_22": "limit(2): the same first row",
+    "fusioncare.directory.records.x_valid_npis__mutmut_20":
+        "range(11) instead of range(10) digits peeled off the NPI: the eleventh (always 0, of a number of at most "
+        "ten digits) is never read; the check uses digits[0] to digits[9]",
     "fusioncare.directory.records.x__iso_date__mutmut_3":
         "parse_date(value, None): the column name is only for the Rejected message, which _iso_date discards",
     "fusioncare.directory.records.x__iso_date__mutmut_6": 'the same for parse_date(value, "XXXX")',
