@@ -47,15 +47,19 @@ def _actor(person) -> Actor:
     return Actor.of(person.user, "test")
 
 
-def _rival_books_after_the_checks(db: Session, person, npi: str, start: datetime, type_code: str) -> None:
+def _rival_commits_after_the_checks(db: Session, book: Callable[[Session], object]) -> None:
     """The race window made certain without touching the code under test: the booking's read phase ends with a
-    commit, and right then another patient's booking commits from a session of its own."""
+    commit, and right then another request's booking commits from a session of its own."""
 
     def rival(_session: Session) -> None:
         with Session(db.get_bind()) as other:
-            service.book(db=other, actor=_actor(person), npi=npi, start=start, type_code=type_code)
+            book(other)
 
     event.listen(db, "after_commit", rival, once=True)
+
+
+def _bob_books(bob, npi: str, start: datetime, type_code: str) -> Callable[[Session], object]:
+    return lambda session: service.book(db=session, actor=_actor(bob), npi=npi, start=start, type_code=type_code)
 
 
 def _rival_commits_during_the_checks(db: Session, book: Callable[[Session], object]) -> None:
@@ -85,7 +89,7 @@ def test_a_slot_taken_between_the_check_and_the_write_answers_with_the_next_slot
                                                                                               make_person):
     day = future_day()
     ann, bob = make_person("ann"), make_person("bob")
-    _rival_books_after_the_checks(db, bob, provider, _local(day, 9), "new_patient")
+    _rival_commits_after_the_checks(db, _bob_books(bob, provider, _local(day, 9), "new_patient"))
 
     with pytest.raises(SlotTaken) as refused:
         service.book(db=db, actor=_actor(ann), npi=provider, start=_local(day, 9), type_code="new_patient")
@@ -106,7 +110,7 @@ def test_a_move_that_loses_its_new_slot_keeps_the_old_time_and_says_slot_taken_n
     day = future_day()
     ann, bob = make_person("ann"), make_person("bob")
     mine, _ = service.book(db=db, actor=_actor(ann), npi=provider, start=_local(day, 9), type_code="new_patient")
-    _rival_books_after_the_checks(db, bob, provider, _local(day, 9, 45), "new_patient")
+    _rival_commits_after_the_checks(db, _bob_books(bob, provider, _local(day, 9, 45), "new_patient"))
 
     with pytest.raises(SlotTaken) as refused:
         service.reschedule(db=db, actor=_actor(ann), appointment_id=mine.id, start=_local(day, 9, 30),
@@ -293,14 +297,8 @@ def test_a_retry_whose_first_attempt_commits_in_between_answers_with_that_bookin
     def first_attempt(session: Session) -> None:
         first.append(service.book(db=session, actor=_actor(ann), **wanted)[0].id)
 
-    def first_attempt_apart(_session: Session) -> None:
-        with Session(db.get_bind()) as other:
-            first_attempt(other)
-
-    if when == "during the checks":
-        _rival_commits_during_the_checks(db, first_attempt)
-    else:
-        event.listen(db, "after_commit", first_attempt_apart, once=True)
+    rival = _rival_commits_during_the_checks if when == "during the checks" else _rival_commits_after_the_checks
+    rival(db, first_attempt)
 
     appointment, created = service.book(db=db, actor=_actor(ann), **wanted)
 
