@@ -286,16 +286,17 @@ def validate(
 
 
 def _fail_on_bad_input(exc: Exception) -> NoReturn:
-    """Bad input: the message on stderr, exit 2 (no traceback reaches the user)."""
+    """Bad input: the message on stderr, exit 2 (no traceback reaches the user). Not wrapped at the terminal's
+    width: a file path broken across lines can't be copied."""
     from pydantic import ValidationError
 
     from fusioncare.validation import problems_from
 
     if isinstance(exc, ValidationError):
         for problem in problems_from(exc):
-            err_console.print(f"[red]error[/red] {problem}", highlight=False, markup=True)
+            err_console.print(f"[red]error[/red] {problem}", highlight=False, markup=True, soft_wrap=True)
     else:
-        err_console.print(f"[red]error[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

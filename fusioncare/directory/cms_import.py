@@ -14,7 +14,6 @@ import csv
 import io
 import math
 import re
-import sqlite3
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -28,7 +27,6 @@ from typing import IO, Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from psycopg import errors as psycopg_errors
 from sqlalchemy import Index, Table, delete, text
 from sqlalchemy.orm import Session
 
@@ -400,19 +398,20 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
                                   "fusioncare import-cms-utilization")
             names = header.file_names
             db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
-            earlier = _EarlierRows()
+            earlier: dict[int, int] = {}  # key -> line of each row kept so far
             shared = {"data_year": year, "source_file": file_name[:255], "is_demo": is_demo}
-            # Checked in this thread, not the reading one: about one row in ten is written, so here the checks
-            # overlap with the parse of the next chunk.
-            for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
-                                                        chunk_bytes, _as_parsed):
-                rows = _utilization_rows(columns, lines, first, report, names=names, codes=codes)
-                if rows is None:
-                    continue
-                table, keys, lines = rows
-                stored, keys, lines = _store_volumes(db, table, keys, lines, shared, earlier, report)
-                earlier.add(keys, lines)
-                report.kept += stored
+
+            # Checked in this thread while the reading thread parses the next chunk; the rows wait unindexed
+            # (_volumes_in_key_order), so writing them costs less than the checks.
+            with _volumes_in_key_order(db, shared) as store:
+                for columns, lines, first in _stream_chunks(stream, file_name, header, _WANTED_UTILIZATION, report,
+                                                            chunk_bytes, _as_parsed):
+                    rows = _utilization_rows(columns, lines, first, report, names=names, codes=codes)
+                    if rows is None:
+                        continue
+                    table = _without_repeats(*rows, earlier, report)
+                    store(table)
+                    report.kept += table.num_rows
             report.matched_providers, report.unmatched_npis = _matched(
                 db, f"SELECT DISTINCT npi FROM {ProcedureVolume.__tablename__} WHERE data_year = :year",
                 {"year": year})
@@ -480,63 +479,49 @@ def _volume_keys(table: pa.Table, codes: pa.Array) -> pa.Array:
     return pc.add(pc.multiply(npi, 2 * len(codes)), pc.add(pc.multiply(code, 2), office))
 
 
-class _EarlierRows:
-    """The key and line of every row stored by the earlier chunks of this import (16 bytes a row). Looked at only
-    when the database refuses a chunk for a key it already holds: a row repeating an earlier chunk's."""
-
-    def __init__(self) -> None:
-        self.keys: list[pa.Array | pa.ChunkedArray] = []
-        self.lines: list[pa.Array | pa.ChunkedArray] = []
-
-    def add(self, keys: pa.Array, lines: pa.Array) -> None:
-        self.keys.append(keys)
-        self.lines.append(pc.cast(lines, pa.int64()))
-        if len(self.keys) >= 32:  # a lookup over hundreds of small arrays took 20 times as long as over one
-            self.keys = [pa.chunked_array(self.keys, pa.int64()).combine_chunks()]
-            self.lines = [pa.chunked_array(self.lines, pa.int64()).combine_chunks()]
-
-    def lines_of(self, keys: pa.Array) -> dict[int, int]:
-        """key -> the line of the earlier row, for those of ``keys`` an earlier chunk stored."""
-        if not self.keys:
-            return {}
-        stored = pa.chunked_array(self.keys, pa.int64())
-        found = pc.is_in(stored, value_set=keys)
-        return dict(zip(stored.filter(found).to_pylist(),
-                        pa.chunked_array(self.lines, pa.int64()).filter(found).to_pylist(), strict=True))
+_STAGED_VOLUMES = "cms_volumes_import"
 
 
-_VOLUMES_SAVEPOINT = "cms_volumes_chunk"
+@contextmanager
+def _volumes_in_key_order(db: Session, shared: dict[str, Any]) -> Iterator[Callable[[pa.Table], None]]:
+    """A function that stores a chunk's volumes (with the ``shared`` values). On SQLite the rows wait in an
+    unindexed temporary table and go into cms_procedure_volumes in primary-key order when the block ends: a file in
+    any other order would otherwise insert each row at a random place of the key's B-tree, which with the import's
+    page cache cost six times the rest of the insert (a real CMS file is in NPI order; a generated one is not).
+    PostgreSQL COPYs each chunk straight in."""
+    if db.get_bind().dialect.name != "sqlite":
+        yield partial(_insert_rows, db, ProcedureVolume.__tablename__, shared=shared)
+        return
+    connection = db.connection()
+    columns = "npi, hcpcs_code, place_of_service, patients, services"
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGED_VOLUMES}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_VOLUMES} (npi TEXT, hcpcs_code TEXT, "
+                               f"place_of_service TEXT, patients INTEGER, services REAL)")
+    yield partial(_insert_rows, db, _STAGED_VOLUMES)
+    db.connection().exec_driver_sql(
+        f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}, {', '.join(shared)}) "
+        f"SELECT {columns}, {', '.join('?' * len(shared))} FROM {_STAGED_VOLUMES} "
+        f"ORDER BY npi, hcpcs_code, place_of_service", tuple(shared.values()))
+    db.connection().exec_driver_sql(f"DROP TABLE temp.{_STAGED_VOLUMES}")
 
 
-def _store_volumes(db: Session, table: pa.Table, keys: pa.Array, lines: pa.Array, shared: dict[str, Any],
-                   earlier: _EarlierRows, report: CmsImportReport) -> tuple[int, pa.Array, pa.Array]:
-    """Insert the chunk's rows (no two with the same key). A row repeating an earlier chunk's NPI, code and place
-    of service is refused by the primary key: then the chunk is undone, its repeats are rejected naming the earlier
-    row's line (the first row stays, as within a chunk), and the rest is inserted. Returns the number of rows
-    stored, their keys and their lines."""
-    cursor = _driver_cursor(db)
-    try:
-        cursor.execute(f"SAVEPOINT {_VOLUMES_SAVEPOINT}")
-        try:
-            _insert_rows(db, ProcedureVolume.__tablename__, table, shared)
-        except (sqlite3.IntegrityError, psycopg_errors.UniqueViolation):
-            cursor.execute(f"ROLLBACK TO SAVEPOINT {_VOLUMES_SAVEPOINT}")
-            earlier_lines = earlier.lines_of(keys)
-            if not earlier_lines:
-                raise  # not a repeated key: a real failure
-            fresh: list[bool] = []
-            for key, line in zip(keys.to_pylist(), lines.to_pylist(), strict=True):
-                fresh.append(key not in earlier_lines)
-                if not fresh[-1]:
-                    report.reject(line, f"repeats the NPI, procedure code and place of service of line "
-                                        f"{earlier_lines[key]}")
-            mask = pa.array(fresh, pa.bool_())
-            table, keys, lines = table.filter(mask), keys.filter(mask), lines.filter(mask)
-            _insert_rows(db, ProcedureVolume.__tablename__, table, shared)
-        cursor.execute(f"RELEASE SAVEPOINT {_VOLUMES_SAVEPOINT}")
-    finally:
-        cursor.close()
-    return table.num_rows, keys, lines
+def _without_repeats(table: pa.Table, keys: pa.Array, lines: pa.Array, earlier: dict[int, int],
+                     report: CmsImportReport) -> pa.Table:
+    """The chunk's rows (no two with the same key) but those repeating a row of an earlier chunk (``earlier``:
+    the key and line of every row kept so far, about 100 bytes a row): each of those is rejected naming the
+    earlier row's line (the first row stays, as within a chunk). Found here, before the insert, the database never
+    refuses a chunk for a repeated key."""
+    key_list, line_list = keys.to_pylist(), lines.to_pylist()
+    if not earlier.keys().isdisjoint(key_list):
+        fresh = [key not in earlier for key in key_list]
+        for key, line, is_fresh in zip(key_list, line_list, fresh, strict=True):
+            if not is_fresh:
+                report.reject(line, f"repeats the NPI, procedure code and place of service of line {earlier[key]}")
+        table = table.filter(pa.array(fresh, pa.bool_()))
+        key_list = [key for key, is_fresh in zip(key_list, fresh, strict=True) if is_fresh]
+        line_list = [line for line, is_fresh in zip(line_list, fresh, strict=True) if is_fresh]
+    earlier.update(zip(key_list, line_list, strict=True))
+    return table
 
 
 _PLACES = pa.array(["F", "O"], pa.string())

@@ -22,6 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fusioncare.db import Base
 
 
+def _code(length: int) -> String:
+    """An ASCII code (NPI, procedure code) compared byte by byte: the "C" collation on PostgreSQL, where the
+    database's locale collation would cost a libc strcoll per comparison in the key's B-tree (migration 0014)."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
 class Provider(Base):
     """One NPPES record (practitioner or organization) plus the fields the provider manages."""
 
@@ -140,12 +146,11 @@ class ProcedureVolume(Base):
     __table_args__ = (
         CheckConstraint("place_of_service IN ('F', 'O')", name="place_known"),
         CheckConstraint("patients >= 11", name="published_count"),
-        Index("ix_cms_procedure_volumes_data_year", "data_year"),
     )
 
-    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
-    hcpcs_code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    place_of_service: Mapped[str] = mapped_column(String(1), primary_key=True)  # F facility, O office
+    npi: Mapped[str] = mapped_column(_code(10), primary_key=True)
+    hcpcs_code: Mapped[str] = mapped_column(_code(5), primary_key=True)
+    place_of_service: Mapped[str] = mapped_column(_code(1), primary_key=True)  # F facility, O office
     data_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     patients: Mapped[int] = mapped_column(Integer)  # Tot_Benes, 11 or more (CMS suppresses smaller counts)
     services: Mapped[float] = mapped_column(Float)  # Tot_Srvcs, may be fractional
@@ -161,7 +166,7 @@ class ClinicianPractice(Base):
     __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    npi: Mapped[str] = mapped_column(String(10))
+    npi: Mapped[str] = mapped_column(_code(10))
     name: Mapped[str | None] = mapped_column(String(200))  # the group's legal name; none for a solo clinician
     org_pac_id: Mapped[str | None] = mapped_column(String(10))
     address_line1: Mapped[str | None] = mapped_column(String(200))
@@ -186,7 +191,7 @@ class ClinicianFacts(Base):
         CheckConstraint("accepts_assignment IN ('always', 'sometimes')", name="assignment_known"),
     )
 
-    npi: Mapped[str] = mapped_column(String(10), primary_key=True)
+    npi: Mapped[str] = mapped_column(_code(10), primary_key=True)
     accepts_assignment: Mapped[str | None] = mapped_column(String(10))
     telehealth: Mapped[bool | None] = mapped_column(Boolean)
     medical_school: Mapped[str | None] = mapped_column(String(200))

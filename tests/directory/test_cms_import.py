@@ -128,6 +128,24 @@ def test_the_zip_cms_ships_imports_and_a_damaged_zip_is_refused_leaving_the_year
 
     assert len(volumes(db)) == 3001  # nothing half-written: the year is as the good import left it
     assert db.scalar(select(func.count()).select_from(ImportRun).where(ImportRun.status == "failed")) == 1
+    assert import_utilization(db=db, path=archive).kept == 3001  # the failed import left nothing in the way
+
+
+def test_rows_in_any_order_are_all_stored_and_no_staging_table_is_left(db, tmp_path):
+    """SQLite stages the rows unindexed and writes them in key order at the end (cms_import._volumes_in_key_order):
+    a file in descending NPI order, over many chunks, stores exactly its rows, and nothing of the staging stays."""
+    npis = sorted((make_npi(400 + i) for i in range(40)), reverse=True)
+    keys = [(npi, code, place) for npi in npis for code, place in (("64483", "O"), ("62323", "F"))]
+    rows = [volume(npi, code, place, patients=str(11 + i)) for i, (npi, code, place) in enumerate(keys)]
+    path = write_utilization(tmp_path / CURRENT_NAME, rows)
+    assert len(path.read_bytes()) > 3 * 2048
+
+    report = import_utilization(db=db, path=path, chunk_bytes=2048)
+
+    assert (report.kept, report.rejected) == (80, 0)
+    assert volumes(db) == {(r["npi"], r["code"], r["place"], 2024): (int(r["patients"]), 250.0) for r in rows}
+    if db.get_bind().dialect.name == "sqlite":
+        assert db.connection().exec_driver_sql("SELECT name FROM sqlite_temp_master").all() == []
 
 
 @pytest.mark.parametrize(("header", "message"), [

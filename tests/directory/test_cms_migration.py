@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from fusioncare import migrate
 from fusioncare.db import Base
@@ -34,3 +38,64 @@ def test_cms_migration_downgrades_and_upgrades_again(tmp_path):
     migrate.upgrade(engine)
     assert CMS_TABLES <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+KEY_COLUMNS = {("cms_procedure_volumes", "npi"), ("cms_procedure_volumes", "hcpcs_code"),
+               ("cms_procedure_volumes", "place_of_service"), ("cms_clinician_practices", "npi"),
+               ("cms_clinicians", "npi")}
+
+
+def _collations(connection) -> dict[tuple[str, str], str | None]:
+    rows = connection.exec_driver_sql(
+        "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema()")
+    return {(table, column): collation for table, column, collation in rows if (table, column) in KEY_COLUMNS}
+
+
+def test_cms_keys_compare_bytes_and_the_data_year_index_is_gone(db_engine):
+    """0014: the code keys of the CMS tables in the "C" collation on PostgreSQL (SQLite compares bytes anyway);
+    no index on the data year of procedure volumes."""
+    indexes = {i["name"] for i in inspect(db_engine).get_indexes("cms_procedure_volumes")}
+    assert "ix_cms_procedure_volumes_data_year" not in indexes
+    if db_engine.dialect.name == "postgresql":
+        with db_engine.connect() as connection:
+            assert _collations(connection) == {key: "C" for key in KEY_COLUMNS}
+
+
+@pytest.fixture
+def own_engine(db_engine, tmp_path) -> Iterator[Engine]:
+    """A freshly migrated database of db_engine's kind that only this test migrates up and down."""
+    from fusioncare.db import make_engine
+
+    if db_engine.dialect.name == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'own.sqlite3'}")
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with db_engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = make_engine(db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
+                         .render_as_string(hide_password=False))
+    try:
+        migrate.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with db_engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def test_0014_downgrades_to_the_locale_collation_and_the_year_index_and_upgrades_again(own_engine):
+    cfg = migrate.alembic_config(own_engine.url.render_as_string(hide_password=False))
+    with own_engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0013_cms_public_data")
+    assert "ix_cms_procedure_volumes_data_year" in {i["name"] for i in inspect(own_engine).get_indexes(
+        "cms_procedure_volumes")}
+    if own_engine.dialect.name == "postgresql":
+        with own_engine.connect() as connection:
+            assert _collations(connection) == {key: None for key in KEY_COLUMNS}  # the database's default
+    migrate.upgrade(own_engine)
+    test_cms_keys_compare_bytes_and_the_data_year_index_is_gone(own_engine)
