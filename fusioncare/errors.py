@@ -21,10 +21,11 @@ class InvalidInput(DomainError):
 
     code = "invalid_input"
 
-    def __init__(self, field: str, message: str, **extra: Any) -> None:
+    def __init__(self, field: str, message: str, *, location: str = "body", **extra: Any) -> None:
         super().__init__(f"{field}: {message}", **extra)
         self.field = field
         self.field_message = message
+        self.location = location  # where the field is in a request: "body", "header", "query" or "path"
 
 
 class NotFound(DomainError):

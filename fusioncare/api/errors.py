@@ -70,6 +70,14 @@ def error_page(request: Request, status_code: int, headers: dict[str, str] | Non
                                       status_code=status_code, headers=headers)
 
 
+def _location(request: Request, exc: errors.InvalidInput) -> str:
+    """Where the field of a domain error was sent: as the error says (a header), else the query string when the
+    field is one of its parameters, else the body. Services name fields, not where a request carried them."""
+    if exc.location != "body":
+        return exc.location
+    return "query" if exc.field in request.query_params else "body"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -78,7 +86,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.InvalidInput)
     async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:
         return problem_response([FieldProblem(field=exc.field, message=exc.field_message, type=exc.code,
-                                              loc=("body", exc.field))])
+                                              loc=(_location(request, exc), exc.field))])
 
     @app.exception_handler(errors.DomainError)
     async def _domain(request: Request, exc: errors.DomainError) -> JSONResponse | HTMLResponse:

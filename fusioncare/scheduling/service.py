@@ -518,7 +518,7 @@ def _replay(db: Session, *, patient_id: int, key: str, digest: str) -> Appointme
         return None
     if found.request_digest != digest:
         raise IdempotencyKeyReused("Idempotency-Key", "was already used with a different request body; "
-                                                      "use a new key for a new booking")
+                                                      "use a new key for a new booking", location="header")
     return db.get(Appointment, found.appointment_id)
 
 
@@ -537,7 +537,8 @@ def book(*, db: Session, actor: Actor, npi: str, start: datetime, type_code: str
                              "share_latest_assessment": share_latest_assessment})
     if idempotency_key is not None:
         if not IDEMPOTENCY_KEY.match(idempotency_key):
-            raise InvalidBooking("Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces")
+            raise InvalidBooking("Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces",
+                                 location="header")
         replayed = _replay(db, patient_id=actor.user_id, key=idempotency_key, digest=digest)
         if replayed is not None:
             return replayed, False

@@ -250,8 +250,9 @@ def test_a_malformed_idempotency_key_is_a_422_naming_the_header(client, provider
     response = client.post("/api/v1/appointments", json=body, headers=headers)
 
     assert response.status_code == 422, response.text
-    assert [(d["field"], d["msg"]) for d in response.json()["detail"]] == [
-        ("Idempotency-Key", "must be 1 to 255 printable ASCII characters without spaces")]
+    assert [(d["field"], d["loc"], d["msg"]) for d in response.json()["detail"]] == [
+        ("Idempotency-Key", ["header", "Idempotency-Key"],
+         "must be 1 to 255 printable ASCII characters without spaces")]
     assert db.scalars(select(Appointment)).all() == []
 
 
@@ -266,7 +267,8 @@ def test_a_key_reused_with_an_end_time_added_is_a_different_request(client, prov
                         headers=headers)
 
     assert again.status_code == 422, again.text
-    assert [(d["field"], d["type"]) for d in again.json()["detail"]] == [("Idempotency-Key", "idempotency_key_reused")]
+    assert [(d["field"], d["loc"], d["type"]) for d in again.json()["detail"]] == [
+        ("Idempotency-Key", ["header", "Idempotency-Key"], "idempotency_key_reused")]
 
 
 def test_booking_through_the_service_shares_nothing_unless_asked(db, provider, make_person, saved_assessment):

@@ -415,6 +415,22 @@ def test_extreme_dates_are_a_422_naming_the_field_everywhere_scheduling_takes_on
     assert appointments_stored(db) == 0
 
 
+def test_a_domain_error_says_where_its_field_was_sent(client, provider, patient):
+    """loc names the part of the request that carried the field: the query string or the body (a header: the
+    Idempotency-Key tests in test_conflict_answers.py)."""
+    soon = local(future_day(), 9)
+    answers = {
+        ("query", "to"): client.get(f"/api/v1/providers/{provider}/slots",
+                                    params={"from": soon.isoformat(), "to": (soon - timedelta(hours=1)).isoformat()}),
+        ("query", "type"): client.get(f"/api/v1/providers/{provider}/slots", params={"type": "massage"}),
+        ("body", "type"): client.post("/api/v1/appointments", headers=patient,
+                                      json=booking(provider, soon) | {"type": "massage"}),
+    }
+    for (where, field), response in answers.items():
+        assert response.status_code == 422, (where, field, response.text)
+        assert [(d["field"], d["loc"]) for d in response.json()["detail"]] == [(field, [where, field])]
+
+
 @pytest.mark.parametrize("bad_id", ["¹", "①", "٣", "1" * 65, "2147483648", "0", "-1", "1_0", " 1"])
 def test_appointment_ids_must_be_ascii_digits_within_32_bits(client, provider, patient, bad_id, db):
     from fusioncare.accounts.models import AuditEvent
