@@ -492,15 +492,15 @@ def _volumes_in_key_order(db: Session, shared: dict[str, Any]) -> Iterator[Calla
     if db.get_bind().dialect.name != "sqlite":
         yield partial(_insert_rows, db, ProcedureVolume.__tablename__, shared=shared)
         return
-    connection = db.connection()
     columns = "npi, hcpcs_code, place_of_service, patients, services"
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGED_VOLUMES}")
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_VOLUMES} (npi TEXT, hcpcs_code TEXT, "
-                               f"place_of_service TEXT, patients INTEGER, services REAL)")
+    # In the import's transaction: a failed import rolls the temporary table back with the rest.
+    db.connection().exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGED_VOLUMES}")
+    db.connection().exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_VOLUMES} (npi TEXT, hcpcs_code TEXT, "
+                                    f"place_of_service TEXT, patients INTEGER, services REAL)")
     yield partial(_insert_rows, db, _STAGED_VOLUMES)
     db.connection().exec_driver_sql(
         f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}, {', '.join(shared)}) "
-        f"SELECT {columns}, {', '.join('?' * len(shared))} FROM {_STAGED_VOLUMES} "
+        f"SELECT {columns}, {', '.join(['?'] * len(shared))} FROM {_STAGED_VOLUMES} "
         f"ORDER BY npi, hcpcs_code, place_of_service", tuple(shared.values()))
     db.connection().exec_driver_sql(f"DROP TABLE temp.{_STAGED_VOLUMES}")
 
