@@ -8,6 +8,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -145,15 +146,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_sep("!", POSTGRES_UNTESTED, yellow=True, bold=True)
 
 
-@pytest.fixture(scope="session", params=_backends())
-def db_engine(request, tmp_path_factory) -> Iterator[Engine]:
-    """A migrated database per backend for the whole run.
-
-    PostgreSQL runs get a private schema, so concurrent runs against the shared 'test' database never collide.
-    """
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "test.sqlite3"
-        engine = make_engine(f"sqlite:///{path}")
+@contextmanager
+def migrated_database(backend: str, directory: Path) -> Iterator[Engine]:
+    """A freshly migrated database of the backend: an SQLite file in ``directory``, or a private schema in
+    FUSIONCARE_TEST_DATABASE_URL's PostgreSQL (so concurrent runs never collide), dropped afterwards."""
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{directory / 'test.sqlite3'}")
         migrate.upgrade(engine)
         yield engine
         engine.dispose()
@@ -173,6 +171,13 @@ def db_engine(request, tmp_path_factory) -> Iterator[Engine]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def db_engine(request, tmp_path_factory) -> Iterator[Engine]:
+    """A migrated database per backend for the whole run."""
+    with migrated_database(request.param, tmp_path_factory.mktemp("db")) as engine:
+        yield engine
 
 
 def wipe(engine: Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import Engine, inspect
 
 from fusioncare import migrate
 from fusioncare.db import Base
+from tests.conftest import migrated_database
 from tests.recovery.test_migration import table_of
 
 CMS_TABLES = {"cms_procedure_volumes", "cms_clinician_practices", "cms_clinicians"}
@@ -65,26 +65,8 @@ def test_cms_keys_compare_bytes_and_the_data_year_index_is_gone(db_engine):
 @pytest.fixture
 def own_engine(db_engine, tmp_path) -> Iterator[Engine]:
     """A freshly migrated database of db_engine's kind that only this test migrates up and down."""
-    from fusioncare.db import make_engine
-
-    if db_engine.dialect.name == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'own.sqlite3'}")
-        migrate.upgrade(engine)
+    with migrated_database(db_engine.dialect.name, tmp_path) as engine:
         yield engine
-        engine.dispose()
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with db_engine.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    engine = make_engine(db_engine.url.update_query_dict({"options": f"-csearch_path={schema}"})
-                         .render_as_string(hide_password=False))
-    try:
-        migrate.upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with db_engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_0014_downgrades_to_the_locale_collation_and_the_year_index_and_upgrades_again(own_engine):
