@@ -5,15 +5,45 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from fusioncare.settings import get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="FusionCare: care navigation for sciatica after spinal fusion.")
+
+class _Cli(typer.Typer):
+    """The `fusioncare` command. A database that does not answer (server down, wrong address or password, a
+    locked or unreadable SQLite file) or a file the system refuses (a database directory that can't be made, a
+    full disk) is reported in one line naming it, exit 1, instead of a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except OperationalError as exc:
+            problem = _database_problem(exc)
+        except OSError as exc:
+            problem = f"{exc.strerror or type(exc).__name__}: {exc.filename}" if exc.filename else str(exc)
+        err_console.print(f"[red]error[/red] {problem}", highlight=False, soft_wrap=True)
+        raise SystemExit(1)
+
+
+def _database_problem(exc: Exception) -> str:
+    """What went wrong, in the driver's first line (never the password: the URL is shown with it hidden)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().effective_database_url).render_as_string(hide_password=True)
+    cause = getattr(exc, "orig", None) or exc
+    reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return (f"the database {url} did not answer or refused the work ({reason}); check FUSIONCARE_DATABASE_URL "
+            f"and that the database server runs")
+
+
+app = _Cli(no_args_is_help=True, add_completion=False,
+           help="FusionCare: care navigation for sciatica after spinal fusion.")
 err_console = Console(stderr=True)
 console = Console()
 
