@@ -25,7 +25,7 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {message}", **extra)
         self.field = field
         self.field_message = message
-        self.location = location  # where the field is in a request: "body", "header", "query" or "path"
+        self.location = location  # where a request carries the field: "body" (or a query parameter), "header"
 
 
 class NotFound(DomainError):

@@ -2,10 +2,10 @@
 
 NPIs, procedure codes and places of service are ASCII codes, never sorted for people: on PostgreSQL their
 columns get the "C" collation, so the B-trees of the keys compare bytes instead of calling the locale's
-collation (a database created with C.UTF-8 or en_US.UTF-8 uses libc's strcoll for every comparison). An
-import inserts a million volumes; measured on this machine that cut the insert by about a quarter. The index on
-``data_year`` goes: only the import reads by year (one delete, one count), and keeping it up cost about a fifth of
-the insert. SQLite compares bytes already (BINARY); there only the index goes.
+collation (a database created with C.UTF-8 or en_US.UTF-8 uses libc's strcoll for every comparison). The index on
+``data_year`` goes: only the import reads by year (one delete, one count). Measured on this machine, COPYing a
+million volumes into the table took 6.7-7.2 s before, 5.2-5.8 s with the C collation, 3.8-4.3 s without the index
+as well. SQLite compares bytes already (BINARY); there only the index goes.
 
 Revision ID: 0014_cms_bytewise_keys
 Revises: 0013_cms_public_data
