@@ -152,8 +152,20 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+class TextFormatter(logging.Formatter):
+    """The text format; an exception is its type and code locations on the next line, like the JSON format's,
+    never its message or traceback text (a failed statement's message can repeat the row it was writing)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging.Formatter's name
+        summary = exception_summary(ei)
+        return f"  {summary['type']} at {summary['where']}"
+
+
 def formatter_for(settings: Settings) -> logging.Formatter:
-    return JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if settings.log_format == "json" else TextFormatter()
 
 
 def uvicorn_log_config(settings: Settings) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fusioncare.main import create_app
-from fusioncare.operations.logs import JsonFormatter, RequestContext, current_request
+from fusioncare.operations.logs import JsonFormatter, RequestContext, TextFormatter, current_request
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 
@@ -106,3 +106,24 @@ def test_an_exception_is_logged_as_its_type_and_places_never_its_message():
     entry = json.loads(line)
     assert entry["exception"]["type"] == "builtins.ValueError" and "test_logs.py" in entry["exception"]["where"]
     assert entry["request_id"] == "err-1" and entry["route"] == "/x"
+
+
+def test_the_text_format_gives_an_exception_as_its_type_and_places_never_its_message():
+    """The default format, used by the outbox worker's and the e-mail sender's log.exception too."""
+    try:
+        try:
+            raise ConnectionError("could not send the reminder to patient@example.org: numb saddle area")
+        except ConnectionError as inner:
+            raise RuntimeError("the outbox failed on message 7: numb saddle area") from inner
+    except RuntimeError:
+        record = logging.getLogger("fusioncare.test").makeRecord(
+            "fusioncare.test", logging.ERROR, __file__, 1, "the outbox worker could not read the outbox", (),
+            sys.exc_info())
+    record.request_id = None
+
+    text = TextFormatter().format(record)
+
+    assert "numb" not in text and "example.org" not in text and "Traceback" not in text
+    first, second = text.splitlines()
+    assert first.endswith("ERROR fusioncare.test [None] the outbox worker could not read the outbox")
+    assert second.startswith("  builtins.RuntimeError at ") and "test_logs.py" in second
