@@ -665,10 +665,13 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
             db.execute(delete(ClinicianPractice))
             directory = _directory_npis(db)
             report.directory_providers = len(directory)
-            # Built once after the rows are in (one sort) rather than updated row by row; in the same
-            # transaction, so a failed import leaves it as it was.
+            # SQLite: built once after the rows are in (one sort) rather than updated row by row; in the same
+            # transaction, so a failed import leaves it as it was, and readers keep reading the last commit (WAL).
+            # PostgreSQL keeps it: dropping it would lock every reader (a profile view) out until the commit.
+            rebuilt = db.get_bind().dialect.name == "sqlite"
             by_npi = _practices_npi_index()
-            by_npi.drop(db.connection(), checkfirst=True)
+            if rebuilt:
+                by_npi.drop(db.connection(), checkfirst=True)
             # The distinct valid NPIs of each chunk, and those of them the directory holds (from the reading thread).
             file_npis: list[pa.Array] = []
             ours: list[pa.Array] = []
@@ -691,7 +694,8 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
                 _insert_rows(db, ClinicianPractice.__tablename__, table)
             _insert_rows(db, ClinicianFacts.__tablename__, _facts(facts, schools, specialties),
                          {"source_file": file_name[:255], "data_year": report.year, "is_demo": is_demo})
-            by_npi.create(db.connection())
+            if rebuilt:
+                by_npi.create(db.connection())
             report.matched_providers = _distinct_count(ours)
             report.unmatched_npis = _distinct_count(file_npis) - report.matched_providers
 

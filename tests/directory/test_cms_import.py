@@ -6,14 +6,17 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import threading
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from fusioncare.cli import app as cli_app
+from fusioncare.db import make_engine
 from fusioncare.directory import cms
 from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization
 from fusioncare.directory.cms_import import import_clinicians, import_utilization
@@ -454,3 +457,51 @@ def test_a_count_over_the_largest_integer_is_a_rejected_row_and_the_rest_is_impo
     ]
     assert volumes(db) == {(npi, "64493", "O", 2024): (2147483647, 2147483647.0),
                            (npi, "97110", "O", 2024): (11, 12.5)}
+
+
+def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db, tmp_path, nppes_file, run_import):
+    """On PostgreSQL the import must never lock the practices table against readers: a profile view during the
+    import reads the previous file's practices at once. The import is held at a known point: its facts COPY waits
+    for another transaction's uncommitted row with one of its NPIs, after every practice row is written."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite readers never wait for a writer (WAL): they read the last commit")
+    reading, held = make_npi(21), make_npi(22)
+    run_import(nppes_file([provider_row(reading), provider_row(held)]))
+    import_clinicians(db=db, path=write_clinicians(tmp_path / "old.csv", [clinician(reading, city="ALBANY")]))
+    new_file = write_clinicians(tmp_path / "new.csv", [clinician(reading, city="BUFFALO"), clinician(held)])
+    others = make_engine(db.get_bind().url.render_as_string(hide_password=False))  # not the import's pool
+    outcome: dict[str, object] = {}
+
+    with others.connect() as blocker, others.connect() as reader:
+        blocker.execute(text("INSERT INTO cms_clinicians (npi, source_file, data_year, is_demo) "
+                             "VALUES (:npi, 'other.csv', 2026, false)"), {"npi": held})  # uncommitted
+        def run() -> None:
+            try:
+                outcome["report"] = import_clinicians(db=db, path=new_file)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+                outcome["error"] = exc
+
+        importer = threading.Thread(target=run)
+        importer.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not reader.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'COPY cms_clinicians %'")).scalar_one():
+                reader.rollback()  # pg_stat_activity is read once per transaction
+                assert time.monotonic() < deadline, f"the import never reached its facts: {outcome}"
+                time.sleep(0.05)
+            reader.rollback()
+            reader.execute(text("SET lock_timeout = '2s'"))
+            outcome["during"] = reader.execute(text("SELECT city FROM cms_clinician_practices WHERE npi = :npi"),
+                                               {"npi": reading}).scalars().all()
+            reader.rollback()
+        finally:
+            blocker.rollback()
+            importer.join(timeout=60)
+    others.dispose()
+
+    assert outcome["during"] == ["ALBANY"]  # the previous file's, at once
+    assert outcome["report"].kept == 2
+    db.rollback()
+    assert db.scalars(select(ClinicianPractice.city).where(ClinicianPractice.npi == reading)).all() == ["BUFFALO"]
