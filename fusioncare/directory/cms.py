@@ -55,7 +55,6 @@ CLINICIANS_2019_HEADER = (
 CLINICIAN_COLUMNS: dict[str, tuple[str, ...]] = {
     "npi": ("NPI",),
     "name": ("Facility Name", "org_nm"),
-    "org_pac_id": ("org_pac_id",),
     "address_line1": ("adr_ln_1",),
     "address_line2": ("adr_ln_2",),
     "city": ("City/Town", "cty"),
@@ -68,7 +67,7 @@ CLINICIAN_COLUMNS: dict[str, tuple[str, ...]] = {
     "graduation_year": ("Grd_yr",),
     "specialty": ("pri_spec",),
 }
-CLINICIAN_OPTIONAL = frozenset({"telehealth", "address_line2", "org_pac_id", "school", "graduation_year"})
+CLINICIAN_OPTIONAL = frozenset({"telehealth", "address_line2", "school", "graduation_year"})
 
 HCPCS_PATTERN = r"^[0-9A-Z]{5}$"
 

@@ -24,6 +24,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -42,7 +43,13 @@ from fusioncare.directory.importer import (
     read_ahead,
     sqlite_many,
 )
-from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume, Provider
+from fusioncare.directory.models import (
+    PRACTICE_FIELDS,
+    ClinicianFacts,
+    ClinicianPractice,
+    ProcedureVolume,
+    Provider,
+)
 from fusioncare.directory.npi import PREFIX_SUM, is_valid_npi
 from fusioncare.knowledge.loader import Pack, get_pack
 
@@ -547,22 +554,36 @@ def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None,
     return table.filter(pa.array(keep_row, pa.bool_()))
 
 
-_DOUBLED = pa.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], pa.int64())  # a digit doubled, its digits summed (npi.py)
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], np.int64)  # a digit doubled, its digits summed (npi.py)
 
 
 def _valid_npis(npi: pa.Array) -> pa.Array:
-    """Column-wise NPI check: ten digits whose last is the Luhn check digit over the 80840 prefix (npi.py), in
-    integer arithmetic on the NPI as a number."""
-    shape = pc.match_substring_regex(npi, r"^[0-9]{10}$")
-    number = pc.cast(pc.if_else(shape, npi, "0000000000"), pa.int64())
-    total: Any = pa.scalar(PREFIX_SUM, pa.int64())
-    rest = pc.divide(number, 10)  # the first nine digits
-    for position in range(8, -1, -1):  # right to left; positions 0, 2, 4, 6, 8 are doubled (npi.check_digit)
-        digit = pc.subtract(rest, pc.multiply(pc.divide(rest, 10), 10))
-        rest = pc.divide(rest, 10)
-        total = pc.add(total, pc.take(_DOUBLED, digit) if position % 2 == 0 else digit)
-    check = pc.remainder(pc.subtract(10, pc.remainder(total, 10)), 10)
-    return pc.and_(shape, pc.equal(check, pc.remainder(number, 10)))
+    """Column-wise NPI check: ten ASCII digits whose last is the Luhn check digit over the 80840 prefix (npi.py),
+    computed on the digits' bytes in place (numpy reads the Arrow buffers without copying them)."""
+    n = len(npi)
+    if n == 0:
+        return pa.array([], pa.bool_())
+    npi = npi.fill_null("") if npi.null_count else npi
+    offsets = np.frombuffer(npi.buffers()[1], np.int32)[npi.offset:npi.offset + n + 1]
+    data = np.frombuffer(npi.buffers()[2], np.uint8) if npi.buffers()[2] is not None else np.zeros(0, np.uint8)
+    shaped = np.diff(offsets) == 10
+    starts = offsets[:-1][shaped]
+    digits = data[starts[:, None] + np.arange(10)].astype(np.int64) - 48  # one row of ten per NPI of ten bytes
+    ok = ((digits >= 0) & (digits <= 9)).all(axis=1)
+    digits = np.where(ok[:, None], digits, 0)
+    total = PREFIX_SUM + _DOUBLED[digits[:, 0:9:2]].sum(axis=1) + digits[:, 1:9:2].sum(axis=1)
+    valid = np.zeros(n, np.bool_)
+    valid[shaped] = ok & ((10 - total % 10) % 10 == digits[:, 9])
+    return pa.array(valid)
+
+
+def _in_sorted(values: np.ndarray, ordered: np.ndarray) -> np.ndarray:
+    """Per integer of ``values``, whether it is in ``ordered`` (both sorted): a binary search each, where a hash
+    set of a large ``ordered`` would be built again for every chunk."""
+    if not len(ordered):
+        return np.zeros(len(values), np.bool_)
+    at = np.minimum(np.searchsorted(ordered, values), len(ordered) - 1)
+    return np.asarray(ordered[at] == values)
 
 
 def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
@@ -679,19 +700,21 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
             schools, specialties = _Vocabulary(), _Vocabulary()
 
             def prepare(columns: list[pa.Array], lines: list[int] | None, first: int,
-                        parsed: CmsImportReport) -> tuple[pa.Table, pa.Table] | None:
+                        parsed: CmsImportReport) -> tuple[int, pa.Table, pa.Table] | None:
                 rows = _clinician_table(columns, lines, first, header.file_names, parsed, has_telehealth,
                                         this_year, directory, file_npis, ours)
-                return None if rows is None else (rows[0], _partial_facts(*rows, schools, specialties))
+                if rows is None:
+                    return None
+                return rows[0].num_rows, _practice_lists(rows[0]), _partial_facts(*rows, schools, specialties)
 
             for prepared in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report, chunk_bytes,
                                            prepare):
                 if prepared is None:
                     continue
-                table, chunk_facts = prepared
-                report.kept += table.num_rows
+                kept, practices, chunk_facts = prepared
+                report.kept += kept
                 facts.append(chunk_facts)
-                _insert_rows(db, ClinicianPractice.__tablename__, table)
+                _insert_rows(db, ClinicianPractice.__tablename__, practices)
             _insert_rows(db, ClinicianFacts.__tablename__, _facts(facts, schools, specialties),
                          {"source_file": file_name[:255], "data_year": report.year, "is_demo": is_demo})
             if rebuilt:
@@ -702,14 +725,15 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
     return _recorded("cms_clinicians", db, path, run, report)
 
 
-def _directory_npis(db: Session) -> pa.Array:
-    """The NPIs of the directory's active providers, as integers, in one query (one text value)."""
+def _directory_npis(db: Session) -> np.ndarray:
+    """The NPIs of the directory's active providers, as sorted integers, in one query (one text value)."""
     concat = "string_agg(npi, chr(10))" if db.get_bind().dialect.name == "postgresql" else "group_concat(npi, char(10))"
     joined = db.execute(text(f"SELECT {concat} FROM {Provider.__tablename__} WHERE is_active = :active"),
                         {"active": True}).scalar_one()
     if not joined:
-        return pa.array([], pa.int64())
-    return pc.cast(pc.split_pattern(pa.array([joined], pa.large_string()), "\n").flatten(), pa.int64())
+        return np.zeros(0, np.int64)
+    npis = pc.cast(pc.split_pattern(pa.array([joined], pa.large_string()), "\n").flatten(), pa.int64())
+    return np.sort(npis.to_numpy())
 
 
 def _distinct_count(arrays: list[pa.Array]) -> int:
@@ -770,7 +794,7 @@ def _partial_facts(practices: pa.Table, lines: pa.Array, schools: _Vocabulary,
     assignment = practices["individual_assignment"]
     school = practices["medical_school"]
     return _facts_by_npi(pa.table({
-        "npi": pc.cast(practices["npi"], pa.int64()), "always": pc.fill_null(pc.equal(assignment, "Y"), False),
+        "npi": practices["npi_number"], "always": pc.fill_null(pc.equal(assignment, "Y"), False),
         "may": pc.is_in(assignment, value_set=pa.array(["Y", "M"])), "telehealth": practices["telehealth"],
         "medical_school": schools.first_named(
             pc.if_else(pc.equal(school, "OTHER"), pa.scalar(None, pa.string()), school), lines),
@@ -795,18 +819,19 @@ def _facts(partials: list[pa.Table], schools: _Vocabulary, specialties: _Vocabul
                          pc.if_else(facts["may"], pa.scalar("sometimes"), pa.scalar(None, pa.string())))
     return pa.table({"npi": pc.utf8_lpad(pc.cast(facts["npi"], pa.string()), 10, "0"),
                      "accepts_assignment": accepts, "telehealth": facts["telehealth"],
-                     "medical_school": schools.decode(facts["medical_school"]),
+                     "medical_school": _text(schools.decode(facts["medical_school"]), 200),
                      "graduation_year": facts["graduation_year"],
-                     "specialty": specialties.decode(facts["specialty"])})
+                     "specialty": _text(specialties.decode(facts["specialty"]), 100)})
 
 
 def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
-                     report: CmsImportReport, has_telehealth: bool, this_year: int, directory: pa.Array,
+                     report: CmsImportReport, has_telehealth: bool, this_year: int, directory: np.ndarray,
                      file_npis: list[pa.Array], ours: list[pa.Array]) -> tuple[pa.Table, pa.Array] | None:
-    """The chunk's rows of the directory's NPIs as cms_clinician_practices columns, and their lines (None if it
-    has none); the chunk's distinct valid NPIs go into ``file_npis``, those the directory holds into ``ours``.
-    Column-wise; only values out of the form CMS writes are looked at one by one (refused with their reason, or
-    repaired or left out, and reported)."""
+    """The chunk's rows of the directory's NPIs, checked (the NPI also as ``npi_number``, the practice's
+    PRACTICE_FIELDS and the clinician's facts as filed on the row), and their lines; None if it has none.
+    The chunk's distinct valid NPIs go into ``file_npis``, those the directory holds into ``ours``. Column-wise;
+    only values out of the form CMS writes are looked at one by one (refused with their reason, or repaired or
+    left out, and reported)."""
     all_npis = pc.utf8_trim_whitespace(columns[0])
     valid = _valid_npis(all_npis)
     for i in pc.indices_nonzero(pc.invert(valid)).to_pylist():
@@ -816,15 +841,14 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
                       else f"{names['npi']} {npi!r} is not an NPI (10 digits)")
     valid_at = pc.indices_nonzero(valid)
     npis = pc.cast(all_npis.take(valid_at), pa.int64())
-    distinct = pc.unique(npis)
-    file_npis.append(distinct)
-    # The directory's NPIs that this chunk names: the directory is probed with the chunk's few distinct NPIs
-    # (a hash of those), then the chunk with that handful; cheaper than hashing the whole directory per chunk.
-    found = directory.filter(pc.is_in(directory, value_set=distinct))
+    distinct = np.unique(npis.to_numpy())  # sorted, so the directory is searched front to back
+    file_npis.append(pa.array(distinct))
+    found = pa.array(distinct[_in_sorted(distinct, directory)])
     if not len(found):
         return None
     ours.append(found)
-    keep = valid_at.filter(pc.is_in(npis, value_set=found))
+    chosen = pc.is_in(npis, value_set=found)
+    keep = valid_at.filter(chosen)
     col = {name: pc.utf8_trim_whitespace(c.take(keep)) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
 
     def line_of(j: int) -> int:
@@ -845,7 +869,6 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
 
     zip_code = digits("zip", r"^([0-9]{5}|[0-9]{9})?$", (5, 9), "ZIP code")
     phone = digits("phone", r"^([0-9]{10})?$", (10,), "phone number", pad=False)
-    org = digits("org_pac_id", r"^([0-9]{10})?$", (10,), "PAC ID")
     graduated = col["graduation_year"]
     year_ok = pc.match_substring_regex(graduated, r"^((19|20)[0-9]{2})?$")
     years = pc.cast(_blank_is_null(pc.if_else(year_ok, graduated, pa.scalar(None, pa.string()))), pa.int16())
@@ -866,11 +889,48 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
                   else pa.nulls(n, pa.bool_()))
     row_lines = _lines_at(lines, first, keep)
     return pa.table({
-        "npi": col["npi"], "name": _text(col["name"], 200), "org_pac_id": org,
-        "address_line1": _text(col["address_line1"], 200), "address_line2": _text(col["address_line2"], 200),
-        "city": _text(col["city"], 100), "state": state, "zip_code": zip_code, "phone": phone,
-        "telehealth": telehealth, "individual_assignment": assignment, "medical_school": _text(col["school"], 200),
-        "graduation_year": years, "specialty": _text(col["specialty"], 100)}), row_lines
+        "npi": col["npi"], "npi_number": npis.filter(chosen), "name": _blank_is_null(col["name"]),
+        "address_line1": _blank_is_null(col["address_line1"]), "address_line2": _blank_is_null(col["address_line2"]),
+        "city": _blank_is_null(col["city"]), "state": state, "zip_code": zip_code, "phone": phone,
+        "telehealth": telehealth, "individual_assignment": assignment, "medical_school": _blank_is_null(col["school"]),
+        "graduation_year": years, "specialty": _blank_is_null(col["specialty"])}), row_lines
+
+
+_NOT_CONTROL = bytes(range(0x20, 0x100))
+
+
+def _json_text(values: pa.Array) -> pa.Array:
+    """Each value as the inside of a JSON string: backslashes and quotes escaped, control characters (a tab or line
+    break inside an address) read as spaces. Most columns have none of these: scans of the bytes say so."""
+    data = values.buffers()[2]
+    if data is None:
+        return values
+    text_ = data.to_pybytes()
+    if b"\\" in text_:
+        values = pc.replace_substring(values, "\\", "\\\\")
+    if b'"' in text_:
+        values = pc.replace_substring(values, '"', '\\"')
+    if text_.translate(None, _NOT_CONTROL):
+        values = pc.replace_substring_regex(values, r"[\x00-\x1f]", " ")
+    return values
+
+
+def _practice_lists(rows: pa.Table) -> pa.Table:
+    """cms_clinician_practices rows (npi, practices) from a chunk's checked rows (_clinician_table): per NPI, its
+    practices as a JSON list in file order, each the list of its PRACTICE_FIELDS (null where blank). Built
+    column-wise: one text value per clinician is what the database then has to take."""
+    fields = [pc.fill_null(pc.binary_join_element_wise('"', _json_text(rows[name].combine_chunks()), '"', ""), "null")
+              for name in PRACTICE_FIELDS]
+    practices = pc.binary_join_element_wise("[", pc.binary_join_element_wise(*fields, ","), "]", "")
+    order = pc.sort_indices(rows["npi_number"])  # a stable sort: each clinician's practices stay in file order
+    npis = rows["npi"].take(order).combine_chunks()
+    numbers = rows["npi_number"].take(order).combine_chunks()
+    starts = pc.indices_nonzero(pc.not_equal(numbers.slice(1), numbers.slice(0, len(numbers) - 1)))
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cast(pc.add(starts, 1), pa.int32()),
+                                pa.array([len(numbers)], pa.int32())])
+    lists = pa.ListArray.from_arrays(offsets, practices.take(order))
+    return pa.table({"npi": npis.take(offsets.slice(0, len(offsets) - 1)),
+                     "practices": pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")})
 
 
 def _blank_is_null(values: pa.Array) -> pa.Array:

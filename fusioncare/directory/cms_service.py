@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ProcedureVolume
+from fusioncare.directory.models import PRACTICE_FIELDS, ClinicianFacts, ClinicianPractice, ProcedureVolume
 from fusioncare.directory.names import display_case
 from fusioncare.directory.schemas import (
     DataSource,
@@ -59,12 +59,16 @@ def medicare_facts(*, db: Session, npi: str, pack: Pack) -> MedicareFacts | None
         return None
     practices: list[MedicarePractice] = []
     seen: set[tuple] = set()
-    for p in db.scalars(select(ClinicianPractice).where(ClinicianPractice.npi == npi).order_by(ClinicianPractice.id)):
-        street = ", ".join(display_case(x) for x in (p.address_line1, p.address_line2) if x)
-        place = " ".join(x for x in (display_case(p.city or "") + ("," if p.city else ""), p.state or "",
-                                     _zip_words(p.zip_code)) if x)
-        practice = MedicarePractice(name=_organization_case(p.name) if p.name else None,
-                                    address=", ".join(x for x in (street, place) if x) or None, phone=p.phone)
+    listed = db.scalars(select(ClinicianPractice.practices).where(ClinicianPractice.npi == npi)
+                        .order_by(ClinicianPractice.id))
+    for values in (practice for practices in listed for practice in practices):
+        p = dict(zip(PRACTICE_FIELDS, values, strict=True))
+        street = ", ".join(display_case(x) for x in (p["address_line1"], p["address_line2"]) if x)
+        city = p["city"] or ""
+        place = " ".join(x for x in (display_case(city) + ("," if city else ""), p["state"] or "",
+                                     _zip_words(p["zip_code"])) if x)
+        practice = MedicarePractice(name=_organization_case(p["name"]) if p["name"] else None,
+                                    address=", ".join(x for x in (street, place) if x) or None, phone=p["phone"])
         key = (practice.name, practice.address, practice.phone)
         if key not in seen:
             seen.add(key)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -16,7 +18,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fusioncare.db import Base
@@ -26,6 +30,21 @@ def _code(length: int) -> String:
     """An ASCII code (NPI, procedure code) compared byte by byte: the "C" collation on PostgreSQL, where the
     database's locale collation would cost a libc strcoll per comparison in the key's B-tree (migration 0014)."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+class JsonText(TypeDecorator[Any]):
+    """JSON in a text column on every database, read back as Python values. The CMS import writes the text
+    already serialized (and proven valid by its tests); PostgreSQL's json type would parse every value again,
+    which measured about a third of the time of COPYing the practices."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else json.dumps(value, separators=(",", ":"))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(value)
 
 
 class Provider(Base):
@@ -159,27 +178,26 @@ class ProcedureVolume(Base):
 
 
 class ClinicianPractice(Base):
-    """One row of CMS's Doctors and Clinicians file for a clinician the directory holds: a group practice and
-    address where they see Medicare patients, with the clinician's facts as filed on that row."""
+    """The group practices and addresses where a clinician the directory holds sees Medicare patients, from CMS's
+    Doctors and Clinicians file (one row there per group and address).
+
+    ``practices`` is a JSON list, in file order, of one list per practice: ``[name, address_line1, address_line2,
+    city, state, zip_code, phone]`` (PRACTICE_FIELDS; ``name`` is the group's legal name), null where the file
+    leaves the value blank. A clinician has one row per chunk of the file that lists them (one in CMS's files,
+    which keep a clinician's rows together), read in ``id`` order. One compact text per clinician instead of one
+    row of columns per practice keeps the import's writing within what it costs to read the file
+    (docs/directory.md); the clinician's other columns are kept per NPI in ClinicianFacts."""
 
     __tablename__ = "cms_clinician_practices"
     __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     npi: Mapped[str] = mapped_column(_code(10))
-    name: Mapped[str | None] = mapped_column(String(200))  # the group's legal name; none for a solo clinician
-    org_pac_id: Mapped[str | None] = mapped_column(String(10))
-    address_line1: Mapped[str | None] = mapped_column(String(200))
-    address_line2: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str | None] = mapped_column(String(100))
-    state: Mapped[str | None] = mapped_column(String(2))
-    zip_code: Mapped[str | None] = mapped_column(String(9))
-    phone: Mapped[str | None] = mapped_column(String(10))
-    telehealth: Mapped[bool | None] = mapped_column(Boolean)  # None: the file's layout has no telehealth column
-    individual_assignment: Mapped[str | None] = mapped_column(String(1))  # Y always, M may accept
-    medical_school: Mapped[str | None] = mapped_column(String(200))
-    graduation_year: Mapped[int | None] = mapped_column(SmallInteger)
-    specialty: Mapped[str | None] = mapped_column(String(100))
+    practices: Mapped[list[list[str | None]]] = mapped_column(JsonText)
+
+
+# The order of a practice's values in ClinicianPractice.practices.
+PRACTICE_FIELDS = ("name", "address_line1", "address_line2", "city", "state", "zip_code", "phone")
 
 
 class ClinicianFacts(Base):

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import threading
 import time
 import zipfile
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
@@ -21,7 +25,13 @@ from fusioncare.directory import cms
 from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization
 from fusioncare.directory.cms_import import import_clinicians, import_utilization
 from fusioncare.directory.errors import UnreadableImportFile
-from fusioncare.directory.models import ClinicianFacts, ClinicianPractice, ImportRun, ProcedureVolume
+from fusioncare.directory.models import (
+    PRACTICE_FIELDS,
+    ClinicianFacts,
+    ClinicianPractice,
+    ImportRun,
+    ProcedureVolume,
+)
 from fusioncare.settings import get_settings
 from tests.directory.cms_files import clinician, utilization_text, volume, write_clinicians, write_utilization
 from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
@@ -199,6 +209,15 @@ def test_generated_utilization_file_imports_completely(db, tmp_path):
 
 # -- Doctors and Clinicians -------------------------------------------------------------------------------------
 
+def practices_of(db, npi: str | None = None) -> list[dict]:
+    """The stored practices (of one NPI, or of all), each with its NPI, in the order the import stored them."""
+    stmt = select(ClinicianPractice).order_by(ClinicianPractice.id)
+    if npi is not None:
+        stmt = stmt.where(ClinicianPractice.npi == npi)
+    return [{"npi": row.npi, **dict(zip(PRACTICE_FIELDS, practice, strict=True))} for row in db.scalars(stmt)
+            for practice in row.practices]
+
+
 def file_npis(path: Path) -> list[str]:
     """The distinct NPIs of a CMS file's first column, in file order."""
     with path.open(encoding="utf-8", newline="") as f:
@@ -219,10 +238,9 @@ def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_r
     assert reasons[7] == "repaired: zip 64844660 lost its leading zero (spreadsheet damage); read as 064844660"
     assert reasons[43] == ("phn_numbr '2.12689E+12' is not a phone number as CMS writes it (10 digits; spreadsheet "
                            "damage?); left out")
-    practices = db.scalars(select(ClinicianPractice).where(ClinicianPractice.npi == "1215325329")).all()
-    assert [(p.zip_code, p.state, p.city) for p in practices] == [("064844660", "CT", "SHELTON")]
-    several = db.scalars(select(ClinicianPractice).where(ClinicianPractice.npi == "1215348321")).all()
-    assert len(several) == 3
+    practices = practices_of(db, "1215325329")
+    assert [(p["zip_code"], p["state"], p["city"]) for p in practices] == [("064844660", "CT", "SHELTON")]
+    assert len(practices_of(db, "1215348321")) == 3
     facts = db.get(ClinicianFacts, "1215911011")
     assert facts is not None
     assert (facts.accepts_assignment, facts.telehealth, facts.graduation_year, facts.specialty) == (
@@ -264,7 +282,7 @@ def test_clinicians_bad_npis_are_refused_and_a_new_file_replaces_the_old(db, tmp
     second = tmp_path / "second.csv"
     second.write_text("\n".join([header, row(good, "BROOKLYN")]) + "\n", encoding="utf-8")
     import_clinicians(db=db, path=second)
-    assert [p.city for p in db.scalars(select(ClinicianPractice))] == ["BROOKLYN"]
+    assert [p["city"] for p in practices_of(db)] == ["BROOKLYN"]
     facts = db.get(ClinicianFacts, good)
     assert facts is not None and (facts.telehealth, facts.accepts_assignment) == (True, "always")
 
@@ -292,8 +310,7 @@ def test_only_the_directorys_clinicians_are_kept_and_every_npi_of_the_file_is_co
                               "064844660"},
         {"line": 5, "reason": "NPI 1234567890 fails the NPI check digit"},
     ]
-    assert sorted(p.address_line1 for p in db.scalars(select(ClinicianPractice))) == ["1 MAIN ST", "9 PARK AVE"]
-    assert {p.npi for p in db.scalars(select(ClinicianPractice))} == {ours}
+    assert [(p["npi"], p["address_line1"]) for p in practices_of(db)] == [(ours, "1 MAIN ST"), (ours, "9 PARK AVE")]
     assert list(db.scalars(select(ClinicianFacts.npi))) == [ours]
     run = db.scalars(select(ImportRun).where(ImportRun.source == "cms_clinicians")).one()
     assert (run.rows, run.imported, run.rejected, run.skipped) == (6, 2, 1, 3)
@@ -307,7 +324,7 @@ def test_a_clinicians_facts_combine_all_their_rows_across_chunks(db, tmp_path, n
             clinician(always, assignment="Y"), clinician(silent, assignment="", telehealth="")]
     rows += [clinician(n) for n in others]
     rows += [clinician(mixed, assignment="M", telehealth="Y", school="BAYLOR COLLEGE OF MEDICINE", graduated="",
-                       specialty="CHIROPRACTIC"),
+                       specialty="CHIROPRACTIC", city="BUFFALO"),
              clinician(always, assignment="Y", school="OTHER"), clinician(silent, assignment="", telehealth="")]
     path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", rows)
     assert len(path.read_bytes()) > 3 * 2048  # each NPI's rows are chunks apart
@@ -323,7 +340,34 @@ def test_a_clinicians_facts_combine_all_their_rows_across_chunks(db, tmp_path, n
         silent: (None, False, None, 2001, "INTERVENTIONAL PAIN MANAGEMENT"),
     }
     assert db.scalar(select(func.count()).select_from(ClinicianFacts)) == 63
+    # The practices of a clinician whose rows are chunks apart: one stored list per chunk, read in file order.
+    assert [p["city"] for p in practices_of(db, mixed)] == ["NEW YORK", "BUFFALO"]
+    assert db.scalar(select(func.count()).where(ClinicianPractice.npi == mixed)) == 2
     assert {f.data_year for f in db.scalars(select(ClinicianFacts))} == {2026}
+
+
+def test_practices_keep_every_character_and_leave_blank_values_out(db, tmp_path, nppes_file, run_import):
+    """A clinician's rows become one stored list of practices (valid JSON whatever the names hold); a blank value
+    is null, a tab inside a value reads as a space."""
+    npi, other = make_npi(26), make_npi(27)
+    run_import(nppes_file([provider_row(npi), provider_row(other)]))
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [
+        clinician(npi, group='METRO "BACK" CARE \\ SPINE, PC', line1="1 MAIN ST\tSUITE 2", city="SAN JOSÉ"),
+        clinician(npi, group="", phone="", zip_code=""),
+        clinician(other, group="ORTHOPEDIC\tPARTNERS"),
+    ])
+
+    report = import_clinicians(db=db, path=path)
+
+    assert (report.kept, report.rejected) == (3, 0)
+    assert db.scalar(select(func.count()).where(ClinicianPractice.npi == npi)) == 1  # one row per clinician
+    assert practices_of(db, npi) == [
+        {"npi": npi, "name": 'METRO "BACK" CARE \\ SPINE, PC', "address_line1": "1 MAIN ST SUITE 2",
+         "address_line2": None, "city": "SAN JOSÉ", "state": "NY", "zip_code": "100011234", "phone": "2125550100"},
+        {"npi": npi, "name": None, "address_line1": "1 MAIN ST", "address_line2": None, "city": "NEW YORK",
+         "state": "NY", "zip_code": None, "phone": None},
+    ]
+    assert [p["name"] for p in practices_of(db, other)] == ["ORTHOPEDIC PARTNERS"]
 
 
 def test_a_utilization_file_given_to_the_clinicians_import_is_refused(db, tmp_path):
@@ -493,8 +537,10 @@ def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db,
                 time.sleep(0.05)
             reader.rollback()
             reader.execute(text("SET lock_timeout = '2s'"))
-            outcome["during"] = reader.execute(text("SELECT city FROM cms_clinician_practices WHERE npi = :npi"),
-                                               {"npi": reading}).scalars().all()
+            listed = reader.execute(text("SELECT practices FROM cms_clinician_practices WHERE npi = :npi"),
+                                    {"npi": reading}).scalars().all()
+            outcome["during"] = [p[PRACTICE_FIELDS.index("city")] for practices in listed
+                                 for p in json.loads(practices)]
             reader.rollback()
         finally:
             blocker.rollback()
@@ -504,4 +550,29 @@ def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db,
     assert outcome["during"] == ["ALBANY"]  # the previous file's, at once
     assert outcome["report"].kept == 2
     db.rollback()
-    assert db.scalars(select(ClinicianPractice.city).where(ClinicianPractice.npi == reading)).all() == ["BUFFALO"]
+    assert [p["city"] for p in practices_of(db, reading)] == ["BUFFALO"]
+
+
+_PRACTICE_TEXT = st.one_of(st.none(), st.just(""), st.text(max_size=12),
+                           st.sampled_from(['METRO "BACK"', "A\\B", "TAB\tIN", "SAN JOSÉ", "\\\"", "{[,]}"]))
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=3), *[_PRACTICE_TEXT] * 7), min_size=1, max_size=12))
+@settings(max_examples=200, deadline=None)
+def test_practice_lists_are_valid_json_holding_every_value_in_file_order(rows):
+    """Whatever a file's fields hold, each clinician's stored list is valid JSON with their rows in file order;
+    a blank value is null and a control character reads as a space."""
+    from fusioncare.directory.cms_import import _practice_lists
+
+    npis = [make_npi(30 + n) for n, *_ in rows]
+    fields = {name: pa.array([(r[1 + i] or None) for r in rows], pa.string())
+              for i, name in enumerate(PRACTICE_FIELDS)}
+    table = pa.table({"npi": npis, "npi_number": pa.array([int(n) for n in npis], pa.int64()), **fields})
+
+    stored = _practice_lists(table).to_pylist()
+
+    expected: dict[str, list[list]] = {}
+    for npi, (_, *values) in zip(npis, rows, strict=True):
+        expected.setdefault(npi, []).append([re.sub(r"[\x00-\x1f]", " ", v) if v else None for v in values])
+    assert sorted(r["npi"] for r in stored) == sorted(expected)  # one row per clinician of the chunk
+    assert {r["npi"]: json.loads(r["practices"]) for r in stored} == expected

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from fusioncare import migrate
 from fusioncare.db import Base
@@ -81,3 +82,40 @@ def test_0014_downgrades_to_the_locale_collation_and_the_year_index_and_upgrades
             assert _collations(connection) == {key: None for key in KEY_COLUMNS}  # the database's default
     migrate.upgrade(own_engine)
     test_cms_keys_compare_bytes_and_the_data_year_index_is_gone(own_engine)
+
+
+def _migrate_to(engine: Engine, revision: str, *, down: bool) -> None:
+    cfg = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_0015_turns_practice_rows_into_one_list_per_clinician_and_back(own_engine):
+    """Practices imported before 0015 survive it, in their order; the downgrade gives the rows back (the columns
+    0015 dropped come back empty)."""
+    _migrate_to(own_engine, "0014_cms_bytewise_keys", down=True)
+    rows = [("1234567893", "SPINE CARE, LLC", "1 MAIN ST", "NEW YORK", "2125550100"),
+            ("1245319599", None, "9 PARK AVE", "ALBANY", None),
+            ("1234567893", 'METRO "BACK" CARE', "2 ELM ST", "BUFFALO", "7165550100")]
+    with own_engine.begin() as connection:
+        for npi, name, line1, city, phone in rows:
+            connection.execute(text("INSERT INTO cms_clinician_practices (npi, name, address_line1, city, phone, "
+                                    "specialty) VALUES (:npi, :name, :line1, :city, :phone, 'CHIROPRACTIC')"),
+                               {"npi": npi, "name": name, "line1": line1, "city": city, "phone": phone})
+
+    migrate.upgrade(own_engine)
+    with own_engine.connect() as connection:
+        stored = [(npi, json.loads(p)) for npi, p in connection.execute(text(
+            "SELECT npi, practices FROM cms_clinician_practices ORDER BY id"))]
+    assert stored == [  # [name, address_line1, address_line2, city, state, zip_code, phone] (PRACTICE_FIELDS)
+        ("1234567893", [["SPINE CARE, LLC", "1 MAIN ST", None, "NEW YORK", None, None, "2125550100"],
+                        ['METRO "BACK" CARE', "2 ELM ST", None, "BUFFALO", None, None, "7165550100"]]),
+        ("1245319599", [[None, "9 PARK AVE", None, "ALBANY", None, None, None]]),
+    ]
+
+    _migrate_to(own_engine, "0014_cms_bytewise_keys", down=True)
+    with own_engine.connect() as connection:
+        back = connection.execute(text("SELECT npi, name, address_line1, city, phone, specialty "
+                                       "FROM cms_clinician_practices ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [(*row, None) for row in (rows[0], rows[2], rows[1])]

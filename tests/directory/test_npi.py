@@ -32,3 +32,19 @@ def test_unrolled_check_digit_equals_the_plain_luhn_over_the_80840_prefix(first_
     from fusioncare.directory.npi import _luhn_sum, check_digit
 
     assert check_digit(first_nine) == (10 - _luhn_sum("80840" + first_nine, double_first=True) % 10) % 10
+
+
+_NPI_LIKE = st.one_of(st.from_regex(r"[12][0-9]{8}", fullmatch=True).map(with_check_digit),
+                      st.from_regex(r"[0-9]{10}", fullmatch=True), st.text(max_size=12))
+
+
+@given(st.lists(st.one_of(st.none(), _NPI_LIKE), max_size=40), st.integers(min_value=0, max_value=5))
+def test_the_importers_column_wise_check_agrees_with_is_valid_npi_on_any_values(values, offset):
+    """The CMS importers check a whole column at once on Arrow's buffers; for any text (a slice of a larger array
+    too, nulls included) each answer is is_valid_npi's."""
+    import pyarrow as pa
+
+    from fusioncare.directory.cms_import import _valid_npis
+
+    column = pa.array(["1234567893"] * offset + values, pa.string()).slice(offset)
+    assert _valid_npis(column).to_pylist() == [v is not None and is_valid_npi(v) for v in values]
