@@ -591,7 +591,8 @@ def _copy_table(db: Session, table_name: str, table: pa.Table) -> None:
     if not table.num_rows:
         return
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False))
+    # One chunk per column: pyarrow 26's write_csv writes garbage for a column whose first chunk is empty.
+    pacsv.write_csv(table.combine_chunks(), sink, write_options=pacsv.WriteOptions(include_header=False))
     cursor = _driver_cursor(db)
     try:
         with cursor.copy(f"COPY {table_name} ({', '.join(table.column_names)}) FROM STDIN WITH (FORMAT csv)") as copy:

@@ -235,6 +235,9 @@ def test_the_real_2019_2022_sample_imports_repairing_spreadsheet_damage_row_by_r
     assert (report["rows"], report["kept"], report["rejected"], report["year"]) == (386, 386, 0, 2022)
     assert report["matched_providers"] == 371 and report["unmatched_npis"] == 0  # 13 NPIs have several rows
     reasons = {e["line"]: e["reason"] for e in report["errors"]}
+    assert sum(r.startswith("repaired: zip") for r in reasons.values()) + sum(
+        r.startswith("zip") for r in reasons.values()) == 52
+    assert sum(r.startswith("phn_numbr") for r in reasons.values()) == 2 and len(reasons) == 54
     assert reasons[7] == "repaired: zip 64844660 lost its leading zero (spreadsheet damage); read as 064844660"
     assert reasons[43] == ("phn_numbr '2.12689E+12' is not a phone number as CMS writes it (10 digits; spreadsheet "
                            "damage?); left out")
@@ -576,3 +579,17 @@ def test_practice_lists_are_valid_json_holding_every_value_in_file_order(rows):
         expected.setdefault(npi, []).append([re.sub(r"[\x00-\x1f]", " ", v) if v else None for v in values])
     assert sorted(r["npi"] for r in stored) == sorted(expected)  # one row per clinician of the chunk
     assert {r["npi"]: json.loads(r["practices"]) for r in stored} == expected
+
+
+def test_rows_of_a_table_in_several_chunks_are_written_exactly(db):
+    """What the importers write may come in several chunks, an empty one first (pyarrow's write_csv, which feeds
+    PostgreSQL's COPY, wrote garbage for those): every value arrives as it was."""
+    from fusioncare.directory.cms_import import _insert_rows
+
+    db.execute(text("CREATE TEMPORARY TABLE chunked_rows (kind integer, value text)"))
+    empty = pa.table({"kind": pa.array([], pa.int64()), "value": pa.array([], pa.string())})
+    rows = pa.table({"kind": pa.array([1, 2], pa.int64()), "value": pa.array(["SPINE, LLC", None], pa.string())})
+    _insert_rows(db, "chunked_rows", pa.concat_tables([empty, rows, empty, rows]))
+    assert db.execute(text("SELECT kind, value FROM chunked_rows")).all() == [
+        (1, "SPINE, LLC"), (2, None), (1, "SPINE, LLC"), (2, None)]
+    db.rollback()
