@@ -398,7 +398,7 @@ def _run_cms_import(kind: str, file: Path, year: int | None, demo: bool, as_json
     from fusioncare import migrate
     from fusioncare.db import make_session_factory
     from fusioncare.directory import cms_import
-    from fusioncare.directory.errors import UnreadableImportFile
+    from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
 
     engine = _engine()
     migrate.upgrade(engine)
@@ -410,6 +410,9 @@ def _run_cms_import(kind: str, file: Path, year: int | None, demo: bool, as_json
             report = cms_import.import_clinicians(db=session, path=file, year=year, is_demo=demo)
     except UnreadableImportFile as exc:
         _fail_on_bad_input(exc)
+    except ImportInProgress as exc:
+        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     finally:
         session.close()
     if report.encoding != "utf-8":

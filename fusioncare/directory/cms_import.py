@@ -29,10 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Index, Table, delete, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import cms, imports
-from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
 from fusioncare.directory.importer import (
     CHUNK_BYTES,
     _buffer_of,
@@ -339,10 +340,42 @@ def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, i
     return matched, total - matched
 
 
+# PostgreSQL transaction-level advisory lock keys (released at commit or rollback), one per kind of import.
+_IMPORT_LOCKS = {"cms_utilization": 0x46430001, "cms_clinicians": 0x46430002}
+_COMMANDS = {"cms_utilization": "fusioncare import-cms-utilization",
+             "cms_clinicians": "fusioncare import-cms-clinicians"}
+
+
+def _claim(db: Session, source: str) -> None:
+    """One import of a kind at a time, claimed as its transaction begins: two at once would each delete the rows
+    and insert their own, and the second would fail on the first's keys part-way. PostgreSQL: an advisory lock,
+    refused at once if another import holds it. SQLite (one writer at a time): the write lock, taken up front
+    (BEGIN IMMEDIATE) and refused if another write keeps it past the busy timeout."""
+    again = f"nothing was imported. Run `{_COMMANDS[source]}` again when it has finished."
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                  {"key": _IMPORT_LOCKS[source]}).scalar_one():
+            raise ImportInProgress(f"Another {_COMMANDS[source]} is running on this database; {again}")
+        return
+    driver = connection.connection.driver_connection
+    if driver is None or getattr(driver, "in_transaction", True):
+        return  # the caller's transaction has written already, so it holds the write lock
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "locked" not in str(exc.orig):
+            raise
+        raise ImportInProgress(f"The database is busy with another write that did not end in time (most likely "
+                               f"another import); {again}") from None
+
+
 def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],
               report: CmsImportReport) -> CmsImportReport:
-    """Run an import in one transaction and record the run (a failed one after its rollback)."""
+    """Run an import in one transaction (claimed first: _claim) and record the run (a failed one after its
+    rollback). A refused claim is not recorded: that import never started."""
     started_at = datetime.now(UTC)
+    _claim(db, source)
     try:
         with _bulk_session_settings(db):
             run(report)

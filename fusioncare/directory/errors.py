@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fusioncare.errors import DomainError, InvalidInput, NotFound
+from fusioncare.errors import Conflict, DomainError, InvalidInput, NotFound
 
 
 class ProviderNotFound(NotFound):
@@ -19,3 +19,9 @@ class UnreadableImportFile(DomainError):
     """The file as a whole can't be imported (not CSV/zip, no NPPES header); row problems are reported instead."""
 
     code = "unreadable_import_file"
+
+
+class ImportInProgress(Conflict):
+    """Another import of the same kind holds the import's lock; nothing was imported (run it again later)."""
+
+    code = "import_in_progress"

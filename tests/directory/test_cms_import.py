@@ -10,6 +10,8 @@ import shutil
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -20,11 +22,11 @@ from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
 from fusioncare.cli import app as cli_app
-from fusioncare.db import make_engine
+from fusioncare.db import make_engine, make_session_factory
 from fusioncare.directory import cms
 from fusioncare.directory.cms_generator import generate_clinicians, generate_utilization
 from fusioncare.directory.cms_import import import_clinicians, import_utilization
-from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
 from fusioncare.directory.models import (
     PRACTICE_FIELDS,
     ClinicianFacts,
@@ -408,6 +410,22 @@ def test_import_cms_clinicians_refuses_a_missing_or_wrong_file_with_exit_2(cli, 
     assert result.exit_code == 2 and "import-cms-utilization" in result.stderr
 
 
+def test_a_second_import_cms_clinicians_while_one_runs_says_so_without_a_traceback(cli, db, tmp_path, nppes_file,
+                                                                                   run_import):
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL refuses at once; SQLite's refusal after its 30 s busy timeout is tested above")
+    ours, held = make_npi(43), make_npi(44)
+    run_import(nppes_file([provider_row(ours), provider_row(held)]))
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [clinician(ours), clinician(held)])
+    with _clinicians_import_held(db, path, held) as first:
+        result = cli("import-cms-clinicians", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error Another fusioncare import-cms-clinicians is running on this database; "
+                                    "nothing was imported."), result.stderr
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert getattr(first["report"], "kept", None) == 2
+
+
 def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path):
     volumes, clinicians = tmp_path / CURRENT_NAME, tmp_path / "DAC_NationalDownloadableFile.csv"
     assert cli("generate-cms-utilization", "--rows", "500", "--seed", "3", "--out", str(volumes)).exit_code == 0
@@ -517,43 +535,142 @@ def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db,
     import_clinicians(db=db, path=write_clinicians(tmp_path / "old.csv", [clinician(reading, city="ALBANY")]))
     new_file = write_clinicians(tmp_path / "new.csv", [clinician(reading, city="BUFFALO"), clinician(held)])
     others = make_engine(db.get_bind().url.render_as_string(hide_password=False))  # not the import's pool
-    outcome: dict[str, object] = {}
-
-    with others.connect() as blocker, others.connect() as reader:
-        blocker.execute(text("INSERT INTO cms_clinicians (npi, source_file, data_year, is_demo) "
-                             "VALUES (:npi, 'other.csv', 2026, false)"), {"npi": held})  # uncommitted
-        def run() -> None:
-            try:
-                outcome["report"] = import_clinicians(db=db, path=new_file)
-            except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-                outcome["error"] = exc
-
-        importer = threading.Thread(target=run)
-        importer.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not reader.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'COPY cms_clinicians %'")).scalar_one():
-                reader.rollback()  # pg_stat_activity is read once per transaction
-                assert time.monotonic() < deadline, f"the import never reached its facts: {outcome}"
-                time.sleep(0.05)
-            reader.rollback()
-            reader.execute(text("SET lock_timeout = '2s'"))
-            listed = reader.execute(text("SELECT practices FROM cms_clinician_practices WHERE npi = :npi"),
-                                    {"npi": reading}).scalars().all()
-            outcome["during"] = [p[PRACTICE_FIELDS.index("city")] for practices in listed
-                                 for p in json.loads(practices)]
-            reader.rollback()
-        finally:
-            blocker.rollback()
-            importer.join(timeout=60)
+    with _clinicians_import_held(db, new_file, held) as outcome, others.connect() as reader:
+        reader.execute(text("SET lock_timeout = '2s'"))
+        listed = reader.execute(text("SELECT practices FROM cms_clinician_practices WHERE npi = :npi"),
+                                {"npi": reading}).scalars().all()
+        outcome["during"] = [p[PRACTICE_FIELDS.index("city")] for practices in listed
+                             for p in json.loads(practices)]
+        reader.rollback()
     others.dispose()
 
     assert outcome["during"] == ["ALBANY"]  # the previous file's, at once
     assert outcome["report"].kept == 2
     db.rollback()
     assert [p["city"] for p in practices_of(db, reading)] == ["BUFFALO"]
+
+
+def _parallel(count: int, engine, target) -> list[object]:
+    """``target(session)`` in ``count`` threads at once, each with its own session: what each returned or raised."""
+    sessions = make_session_factory(engine)
+    outcomes: list[object] = [None] * count
+    start = threading.Barrier(count)
+
+    def one(i: int) -> None:
+        session = sessions()
+        try:
+            start.wait()
+            outcomes[i] = target(session)
+        except Exception as exc:  # noqa: BLE001 - the assertions look at what each one got
+            outcomes[i] = exc
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes
+
+
+def test_the_same_years_utilization_imported_four_times_at_once_is_stored_exactly_once(clean_engine, tmp_path):
+    """Each import deletes the year and inserts its rows: two at once used to fail part-way on each other's keys,
+    with a traceback. Now each either runs whole or is refused at once with a clear message (PostgreSQL); on
+    SQLite they take turns. Either way the year holds the file's rows exactly once."""
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(i), code) for i in range(1, 40)
+                                                        for code in ("64483", "97110", "62323")])
+    outcomes = _parallel(4, clean_engine, lambda session: import_utilization(db=session, path=path))
+    refused = [o for o in outcomes if isinstance(o, ImportInProgress)]
+    done = [o for o in outcomes if not isinstance(o, ImportInProgress)]
+    assert all(getattr(o, "kept", None) == 117 for o in done), outcomes
+    assert len(done) >= 1 and len(done) + len(refused) == 4
+    assert all("Run `fusioncare import-cms-utilization` again when it has finished" in str(o) for o in refused)
+    with clean_engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM cms_procedure_volumes")).scalar_one() == 117
+        runs = connection.execute(text("SELECT status, count(*) FROM directory_import_runs "
+                                       "WHERE source = 'cms_utilization' GROUP BY status")).all()
+    assert dict(runs) == {"succeeded": len(done)}  # a refused import never started, so it is not recorded
+
+
+@contextmanager
+def _clinicians_import_held(db, path: Path, held: str) -> Iterator[dict[str, object]]:
+    """PostgreSQL: an import of ``path`` running in a thread, held part-way while the block runs (its facts COPY
+    waits for another transaction's uncommitted row of NPI ``held``); afterwards ``["report"]`` is what it
+    returned or raised."""
+    others = make_engine(db.get_bind().url.render_as_string(hide_password=False))
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["report"] = import_clinicians(db=db, path=path)
+        except Exception as exc:  # noqa: BLE001 - the caller asserts on it
+            outcome["report"] = exc
+
+    with others.connect() as blocker, others.connect() as watcher:
+        blocker.execute(text("INSERT INTO cms_clinicians (npi, source_file, data_year, is_demo) "
+                             "VALUES (:npi, 'other.csv', 2026, false)"), {"npi": held})  # uncommitted
+        importer = threading.Thread(target=run)
+        importer.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not watcher.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE 'COPY cms_clinicians %'")).scalar_one():
+                watcher.rollback()  # pg_stat_activity is read once per transaction
+                assert time.monotonic() < deadline, f"the import never reached its facts: {outcome}"
+                time.sleep(0.05)
+            watcher.rollback()
+            yield outcome
+        finally:
+            blocker.rollback()
+            importer.join(timeout=60)
+    others.dispose()
+
+
+def test_a_clinicians_import_while_another_holds_the_lock_is_refused_and_the_first_completes(
+        db, clean_engine, tmp_path, nppes_file, run_import):
+    """A second import-cms-clinicians while one runs: refused with a message naming the command, nothing written
+    by it, and the first one's rows all there. PostgreSQL: the first is held part-way (its facts COPY waits for
+    another transaction's uncommitted row). SQLite: another connection holds the write lock, and the second import
+    gives up after the busy timeout (set short here)."""
+    ours, held = make_npi(41), make_npi(42)
+    run_import(nppes_file([provider_row(ours), provider_row(held)]))
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [clinician(ours), clinician(held)])
+    others = make_engine(clean_engine.url.render_as_string(hide_password=False))
+    outcome: dict[str, object] = {}
+    if clean_engine.dialect.name == "postgresql":
+        with _clinicians_import_held(db, path, held) as first:
+            started = time.monotonic()
+            outcome["second"] = _parallel(1, others, lambda s: import_clinicians(db=s, path=path))[0]
+            outcome["waited"] = time.monotonic() - started
+        outcome["first"] = first["report"]
+        assert outcome["waited"] < 5  # refused at once, not after the first one ends
+    else:
+        with others.connect() as writer:
+            writer.exec_driver_sql("BEGIN IMMEDIATE")  # another long write holds SQLite's one write lock
+            impatient = make_session_factory(others)()
+            impatient.connection().exec_driver_sql("PRAGMA busy_timeout = 200")
+            outcome["second"] = _catch(lambda: import_clinicians(db=impatient, path=path))
+            impatient.close()
+            writer.exec_driver_sql("ROLLBACK")
+        outcome["first"] = import_clinicians(db=db, path=path)
+    others.dispose()
+
+    assert isinstance(outcome["second"], ImportInProgress), outcome
+    assert "Run `fusioncare import-cms-clinicians` again when it has finished" in str(outcome["second"])
+    assert getattr(outcome["first"], "kept", None) == 2, outcome
+    db.rollback()
+    assert sorted(db.scalars(select(ClinicianFacts.npi))) == sorted([ours, held])
+    assert len(practices_of(db)) == 2
+    assert db.scalar(select(func.count()).select_from(ImportRun).where(ImportRun.source == "cms_clinicians")) == 1
+
+
+def _catch(call):
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the caller asserts on it
+        return exc
 
 
 _PRACTICE_TEXT = st.one_of(st.none(), st.just(""), st.text(max_size=12),
