@@ -346,7 +346,7 @@ def import_nppes(
 
     from fusioncare import migrate
     from fusioncare.db import make_session_factory
-    from fusioncare.directory.errors import UnreadableImportFile
+    from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
     from fusioncare.directory.importer import import_nppes as run_import
 
     engine = _engine()
@@ -362,6 +362,9 @@ def import_nppes(
                                 cache_dir=get_settings().data_dir / "cache")
     except UnreadableImportFile as exc:
         _fail_on_bad_input(exc)
+    except ImportInProgress as exc:
+        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     finally:
         session.close()
     if as_json:

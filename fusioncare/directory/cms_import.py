@@ -340,23 +340,11 @@ def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, i
     return matched, total - matched
 
 
-# PostgreSQL transaction-level advisory lock keys (released at commit or rollback), one per kind of import.
-_IMPORT_LOCKS = {"cms_utilization": 0x46430001, "cms_clinicians": 0x46430002}
-_COMMANDS = {"cms_utilization": "fusioncare import-cms-utilization",
-             "cms_clinicians": "fusioncare import-cms-clinicians"}
-
-
-def _claim(db: Session, source: str) -> None:
-    """One import of a kind at a time, claimed as its transaction begins: two at once would each delete the rows
-    and insert their own, and the second would fail on the first's keys part-way. PostgreSQL: an advisory lock,
-    refused at once if another import holds it. SQLite (one writer at a time): the write lock, taken up front
-    (BEGIN IMMEDIATE) and refused if another write keeps it past the busy timeout."""
-    again = f"nothing was imported. Run `{_COMMANDS[source]}` again when it has finished."
+def _write_lock_up_front(db: Session, source: str) -> None:
+    """SQLite has one writer at a time: take the write lock as the import begins (BEGIN IMMEDIATE), and refuse
+    clearly when another write keeps it past the busy timeout, rather than fail on the first DELETE."""
     connection = db.connection()
-    if connection.dialect.name == "postgresql":
-        if not connection.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                  {"key": _IMPORT_LOCKS[source]}).scalar_one():
-            raise ImportInProgress(f"Another {_COMMANDS[source]} is running on this database; {again}")
+    if connection.dialect.name != "sqlite":
         return
     driver = connection.connection.driver_connection
     if driver is None or getattr(driver, "in_transaction", True):
@@ -366,30 +354,31 @@ def _claim(db: Session, source: str) -> None:
     except OperationalError as exc:
         if "locked" not in str(exc.orig):
             raise
-        raise ImportInProgress(f"The database is busy with another write that did not end in time (most likely "
-                               f"another import); {again}") from None
+        raise ImportInProgress(f"The database is busy with another write that did not end in time; nothing was "
+                               f"imported. Run `{imports.COMMANDS[source]}` again when it has finished.") from None
 
 
 def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],
               report: CmsImportReport) -> CmsImportReport:
-    """Run an import in one transaction (claimed first: _claim) and record the run (a failed one after its
-    rollback). A refused claim is not recorded: that import never started."""
+    """Run an import in one transaction, one import of a kind at a time (imports.one_at_a_time), and record the
+    run (a failed one after its rollback). A refused import is not recorded: it never started."""
     started_at = datetime.now(UTC)
-    _claim(db, source)
-    try:
-        with _bulk_session_settings(db):
-            run(report)
-            db.commit()
-    except Exception as exc:
-        db.rollback()
+    with imports.one_at_a_time(db, source):
+        _write_lock_up_front(db, source)
         try:
-            imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
-                               started_at=started_at, counts=report.counts(), error=exc)
-        except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+            with _bulk_session_settings(db):
+                run(report)
+                db.commit()
+        except Exception as exc:
             db.rollback()
-        raise
-    imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False, started_at=started_at,
-                       counts=report.counts())
+            try:
+                imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
+                                   started_at=started_at, counts=report.counts(), error=exc)
+            except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+                db.rollback()
+            raise
+        imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
+                           started_at=started_at, counts=report.counts())
     return report
 
 

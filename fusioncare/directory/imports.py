@@ -2,12 +2,59 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
+from fusioncare.directory.errors import ImportInProgress
 from fusioncare.directory.models import ImportRun
+
+COMMANDS = {"nppes": "fusioncare import-nppes", "cms_utilization": "fusioncare import-cms-utilization",
+            "cms_clinicians": "fusioncare import-cms-clinicians"}
+
+
+@contextmanager
+def one_at_a_time(db: Session, source: str) -> Iterator[None]:
+    """Hold the import lock of ``source`` while the block runs, or refuse at once (ImportInProgress) when another
+    import of the same source holds it: two at once would delete and insert the same rows, and one would fail
+    part-way on the other's keys. The lock outlives the import's commits and goes with the process if it dies:
+    on PostgreSQL a session-level advisory lock on a connection of its own; on SQLite an exclusive ``flock`` of a
+    file beside the database (an in-memory database is one process's alone, so it needs none)."""
+    refused = ImportInProgress(f"Another {COMMANDS[source]} is running on this database; nothing was imported. "
+                               f"Run `{COMMANDS[source]}` again when it has finished.")
+    bind = db.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(f"fusioncare import {source}".encode())
+        with engine.connect() as connection:
+            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one():
+                raise refused
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    lock = os.open(f"{database}.{source}-import.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise refused from None
+        yield
+    finally:
+        os.close(lock)  # releases the flock
 
 
 def record_run(*, db: Session, source: str, source_file: str, all_taxonomies: bool, started_at: datetime,

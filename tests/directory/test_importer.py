@@ -541,3 +541,70 @@ def test_an_unknown_entity_type_and_an_empty_last_name_are_refused_naming_them(d
     assert [(e.line, e.reason) for e in report.errors] == [
         (2, "Entity Type Code '3' is not 1 (individual) or 2 (organization)"),
         (3, "Provider Last Name (Legal Name) is empty")]
+
+
+# -- one import at a time ----------------------------------------------------------------------------------------
+
+def test_four_nppes_imports_of_one_file_at_once_store_each_provider_exactly_once(clean_engine, tmp_path):
+    """Two imports at once used to fail part-way on each other's keys, with a traceback. Now an import that finds
+    another running is refused at once (ImportInProgress, not recorded as a run); the others run whole."""
+    import threading
+
+    from fusioncare.db import make_session_factory
+    from fusioncare.directory.errors import ImportInProgress
+    from fusioncare.directory.generator import generate_file
+    from fusioncare.directory.importer import import_nppes
+    from fusioncare.directory.models import ImportRun
+
+    path = tmp_path / "npidata_pfile_20261102-20261108.csv"
+    generate_file(path, rows=3000, seed=5)
+    sessions = make_session_factory(clean_engine)
+    outcomes: list[object] = [None] * 4
+    start = threading.Barrier(4)
+
+    def one(i: int) -> None:
+        session = sessions()
+        try:
+            start.wait()
+            outcomes[i] = import_nppes(db=session, path=path, is_demo=True)
+        except Exception as exc:  # noqa: BLE001 - the assertions look at what each one got
+            outcomes[i] = exc
+        finally:
+            session.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    refused = [o for o in outcomes if isinstance(o, ImportInProgress)]
+    done = [o for o in outcomes if not isinstance(o, ImportInProgress)]
+    assert all(hasattr(o, "imported") for o in done), outcomes  # no other error
+    assert len(refused) >= 1 and len(done) >= 1
+    assert all(str(o).startswith("Another fusioncare import-nppes is running on this database; nothing was "
+                                 "imported.") for o in refused)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Provider)) == sum(o.imported for o in done) > 0
+        assert session.scalar(select(func.count()).select_from(ImportRun)) == len(done)
+
+
+def test_import_nppes_while_another_runs_exits_1_with_a_clear_message(db, clean_engine, monkeypatch, nppes_file):
+    from fusioncare.cli import app as cli_app
+    from fusioncare.directory import imports
+    from fusioncare.settings import get_settings
+
+    path = nppes_file([provider_row(make_npi(7))])
+    _cli_env(clean_engine, monkeypatch)
+    try:
+        with imports.one_at_a_time(db, "nppes"):  # another import-nppes holds the lock
+            refused = CliRunner().invoke(cli_app, ["import-nppes", str(path)])
+        after = CliRunner().invoke(cli_app, ["import-nppes", str(path), "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert refused.exit_code == 1, refused.output
+    assert "Another fusioncare import-nppes is running on this database; nothing was imported. Run " \
+           "`fusioncare import-nppes` again when it has finished." in refused.stderr
+    assert "Traceback" not in refused.output and refused.stdout == ""
+    assert after.exit_code == 0, after.output  # the lock went with the other import
+    assert json.loads(after.stdout)["imported"] == 1
