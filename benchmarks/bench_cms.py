@@ -125,6 +125,57 @@ def _child_import(kind: str, path: Path, url: str) -> dict:
             "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _child_store(path: Path, url: str) -> dict:
+    """What storing the clinicians import's rows alone costs, with the import's own writer: the import runs once,
+    untimed, then its rows are read back, deleted, and written again (practices in chunk-sized slices as the import
+    writes them, then the facts, the index SQLite rebuilds, the commit), timed. No parse, no checks, no JSON."""
+    import pyarrow as pa
+    from sqlalchemy import text
+
+    from fusioncare import migrate
+    from fusioncare.db import make_engine, make_session_factory
+    from fusioncare.directory import cms_import
+    from fusioncare.directory.models import ClinicianFacts, ClinicianPractice
+
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    session = make_session_factory(engine)()
+    cms_import.import_clinicians(db=session, path=path, is_demo=True)
+    practices = ClinicianPractice.__tablename__
+    facts = ClinicianFacts.__tablename__
+    fact_columns = ["npi", "accepts_assignment", "telehealth", "medical_school", "graduation_year", "specialty"]
+
+    def table(sql: str, names: list[str]) -> pa.Table:
+        rows = session.execute(text(sql)).all()
+        return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
+
+    stored = table(f"SELECT npi, practices FROM {practices} ORDER BY id", ["npi", "practices"])
+    fact_rows = table(f"SELECT {', '.join(fact_columns)} FROM {facts} ORDER BY npi", fact_columns)
+    shared = dict(session.execute(text(f"SELECT source_file, data_year, is_demo FROM {facts} LIMIT 1")).one()
+                  ._mapping)
+    session.execute(text(f"DELETE FROM {practices}"))
+    session.execute(text(f"DELETE FROM {facts}"))
+    session.commit()
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    slices = max(1, round(stored.num_rows / 86))  # the import's 86 chunks of 8 MB in the 3-million-row file
+    by_npi = cms_import._practices_npi_index()
+    started = time.perf_counter()
+    with cms_import._bulk_session_settings(session):
+        if sqlite:
+            by_npi.drop(session.connection())
+        for start in range(0, stored.num_rows, slices):
+            cms_import._insert_rows(session, practices, stored.slice(start, slices))
+        cms_import._insert_rows(session, facts, fact_rows, shared)
+        if sqlite:
+            by_npi.create(session.connection())
+        session.commit()
+    return {"seconds": time.perf_counter() - started, "practice_rows": stored.num_rows,
+            "fact_rows": fact_rows.num_rows}
+
+
 def _run_child(*args: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "benchmarks.bench_cms", *args], capture_output=True, text=True,
                           check=True, cwd=Path(__file__).parent.parent)
@@ -177,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="Share of the file's distinct NPIs the directory holds before each import (default 1/3).")
     parser.add_argument("--child-directory", nargs=2, metavar=("FILE", "URL"))
     parser.add_argument("--child-import", nargs=3, metavar=("KIND", "FILE", "URL"))
+    parser.add_argument("--store-floor", action="store_true",
+                        help="Clinicians: also time storing the import's rows alone, with its own writer (no parse, "
+                             "no checks), after each round's import.")
+    parser.add_argument("--child-store", nargs=2, metavar=("FILE", "URL"))
     args = parser.parse_args(argv)
     if args.child_floor:
         print(json.dumps(_child_floor(args.child_floor)))
@@ -184,6 +239,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.child_import:
         kind, file, url = args.child_import
         print(json.dumps(_child_import(kind, Path(file), url)))
+        return
+    if args.child_store:
+        file, url = args.child_store
+        print(json.dumps(_child_store(Path(file), url)))
         return
     if args.child_directory:
         file, url = args.child_directory
@@ -199,20 +258,26 @@ def main(argv: list[str] | None = None) -> None:
             for kind, path in files.items():
                 if args.only and kind != args.only:
                     continue
-                results.append(_round(round_, database, base, kind, path, args.directory_share))
+                results.append(_round(round_, database, base, kind, path, args.directory_share,
+                                      store_floor=args.store_floor and kind == "clinicians"))
     summary = _summary(results)
     for row in summary:
         print(f"[{row['database']}] {row['file']}: median of {row['rounds']} rounds: floor {row['floor_s']} s, "
               f"import {row['import_s']} s, import / floor {row['ratio']}x (each round: "
               f"{', '.join(str(r) for r in row['ratios'])}); peak RSS at most {row['import_max_rss_mb']} MB; "
-              f"{'meets' if row['meets_targets'] else 'misses'} the targets", flush=True)
+              f"{'meets' if row['meets_targets'] else 'misses'} the targets"
+              + (f"; storing the rows alone: {row['store_over_floor']}x the floor (each round: "
+                 f"{', '.join(str(r) for r in row['store_over_floors'])})" if "store_over_floor" in row else ""),
+              flush=True)
     OUT.mkdir(exist_ok=True)
     (OUT / "bench_cms.json").write_text(json.dumps({"rounds": results, "summary": summary}, indent=2) + "\n",
                                         encoding="utf-8")
 
 
-def _round(round_: int, database: str, base: str | None, kind: str, path: Path, share: float) -> dict:
-    """One floor, then the import into a fresh database right after it, each in a fresh process."""
+def _round(round_: int, database: str, base: str | None, kind: str, path: Path, share: float, *,
+           store_floor: bool = False) -> dict:
+    """One floor, then the import into a fresh database right after it, each in a fresh process; with
+    ``store_floor``, then the storing of the import's rows alone (_child_store) into another fresh database."""
     floor = _run_child("--child-floor", str(path))
     with tempfile.TemporaryDirectory() as tmp:
         schema = f"bench_cms_{uuid.uuid4().hex[:10]}"
@@ -223,6 +288,15 @@ def _round(round_: int, database: str, base: str | None, kind: str, path: Path, 
         finally:
             if base:
                 _postgres(base, schema, create=False)
+        store = None
+        if store_floor:
+            url = _postgres(base, schema, create=True) if base else f"sqlite:///{Path(tmp) / 'store.sqlite3'}"
+            try:
+                _run_child("--child-directory", str(path), url, "--directory-share", str(share))
+                store = _run_child("--child-store", str(path), url)
+            finally:
+                if base:
+                    _postgres(base, schema, create=False)
     ratio = imported["seconds"] / floor["seconds"]
     row = {"round": round_, "database": database, "file": kind, "rows": floor["rows"],
            "megabytes": round(path.stat().st_size / 1e6), "floor_s": round(floor["seconds"], 2),
@@ -230,10 +304,14 @@ def _round(round_: int, database: str, base: str | None, kind: str, path: Path, 
            "import_max_rss_mb": round(imported["max_rss_mb"]), "report": imported["report"],
            "directory_providers": directory["directory_providers"],
            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    if store is not None:
+        row["store_s"] = round(store["seconds"], 2)
+        row["store_over_floor"] = round(store["seconds"] / floor["seconds"], 2)
     print(f"round {round_} [{database}] {kind}: {row['rows']:,} rows ({row['megabytes']:,} MB): floor "
           f"{row['floor_s']} s, import {row['import_s']} s = {row['ratio']}x, peak RSS {row['import_max_rss_mb']} MB; "
-          f"directory {row['directory_providers']:,} providers; load {row['load_average']}; {row['report']}",
-          flush=True)
+          f"directory {row['directory_providers']:,} providers; load {row['load_average']}; {row['report']}"
+          + (f"; storing the rows alone {row['store_s']} s = {row['store_over_floor']}x the floor"
+             if store is not None else ""), flush=True)
     return row
 
 
@@ -250,6 +328,10 @@ def _summary(results: list[dict]) -> list[dict]:
                         "import_s": round(statistics.median(r["import_s"] for r in rounds), 2),
                         "ratio": round(ratio, 2), "ratios": [r["ratio"] for r in rounds], "import_max_rss_mb": rss,
                         "meets_targets": ratio <= TARGET_RATIO and rss < TARGET_RSS_MB})
+        stores = [r["store_over_floor"] for r in rounds if "store_over_floor" in r]
+        if stores:
+            summary[-1]["store_over_floor"] = round(statistics.median(stores), 2)
+            summary[-1]["store_over_floors"] = stores
     return summary
 
 
