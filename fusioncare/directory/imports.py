@@ -39,8 +39,11 @@ def one_at_a_time(db: Session, source: str) -> Iterator[None]:
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                try:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+                except Exception:  # noqa: BLE001 - a broken connection: closing it releases the lock
+                    connection.invalidate()
         return
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):

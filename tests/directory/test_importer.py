@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from fusioncare.directory import nppes
-from fusioncare.directory.errors import UnreadableImportFile
+from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
 from fusioncare.directory.models import Provider, SearchIndexEntry
 from fusioncare.directory.schemas import ManagedFieldsUpdate
 from fusioncare.directory.service import update_managed_fields
@@ -551,7 +551,6 @@ def test_four_nppes_imports_of_one_file_at_once_store_each_provider_exactly_once
     import threading
 
     from fusioncare.db import make_session_factory
-    from fusioncare.directory.errors import ImportInProgress
     from fusioncare.directory.generator import generate_file
     from fusioncare.directory.importer import import_nppes
     from fusioncare.directory.models import ImportRun
@@ -608,3 +607,40 @@ def test_import_nppes_while_another_runs_exits_1_with_a_clear_message(db, clean_
     assert "Traceback" not in refused.output and refused.stdout == ""
     assert after.exit_code == 0, after.output  # the lock went with the other import
     assert json.loads(after.stdout)["imported"] == 1
+
+
+def test_the_import_lock_goes_with_a_process_that_dies_holding_it(db, clean_engine, nppes_file):
+    """An import killed part-way (kill -9, a lost machine) must not leave the lock behind: the next import runs."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fusioncare.directory.importer import import_nppes
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from fusioncare.db import make_engine, make_session_factory\n"
+        "from fusioncare.directory import imports\n"
+        "session = make_session_factory(make_engine(sys.argv[1]))()\n"
+        "with imports.one_at_a_time(session, 'nppes'):\n"
+        "    print('holding', flush=True)\n"
+        "    time.sleep(600)\n"), clean_engine.url.render_as_string(hide_password=False)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        path = nppes_file([provider_row(make_npi(8))])
+        with pytest.raises(ImportInProgress):
+            import_nppes(db=db, path=path)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    deadline = time.monotonic() + 10  # PostgreSQL ends the dead client's backend, and its locks, as it notices
+    while True:
+        try:
+            report = import_nppes(db=db, path=path)
+            break
+        except ImportInProgress:
+            assert time.monotonic() < deadline, "the dead process's lock was never released"
+            time.sleep(0.1)
+    assert report.imported == 1
