@@ -1,6 +1,7 @@
 """CMS imports against pyarrow's bare streaming parse of the same file, in the same run.
 
     python -m benchmarks.bench_cms --utilization-rows 10000000 --clinician-rows 3000000 [--rounds 3] [--postgres-url U]
+        [--only clinicians] [--store-floor]
 
 Generates the files once (cached under benchmarks/out/): a "by Provider and Service" file in the current
 28-column layout (about one row in ten of a code the knowledge pack names) and a Doctors and Clinicians file in
@@ -9,6 +10,10 @@ floor (pyarrow's streaming CSV reader over the whole file, every column as a str
 import into a fresh database (SQLite file, or a fresh PostgreSQL schema), ``--rounds`` times, the rounds one after
 the other. Reports each round's seconds, import / floor and the import's peak RSS (the child's own rusage), then the
 median ratio of the rounds against the target. Writes JSON to benchmarks/out/bench_cms.json.
+
+``--store-floor`` adds, for the clinicians file, what storing the import's rows alone costs (_child_store): after
+each round's import, in another fresh database, the same rows written again by the import's own writer, with no
+parse and no checks. It says how much of the 2x budget the writing leaves to the reading.
 
 Before the timed import, untimed, the fresh database gets a directory as an import meets it in production: active
 providers for a share of the file's distinct NPIs (``--directory-share``, default one in three, about what the
