@@ -37,6 +37,7 @@ from fusioncare.directory.models import (
 from fusioncare.settings import get_settings
 from tests.directory.cms_files import clinician, utilization_text, volume, write_clinicians, write_utilization
 from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
+from tests.support import fire_together
 
 # Real rows of the 2019-2022 layout with spreadsheet damage (tests/directory/data/README.md says where from).
 SAMPLE = Path(__file__).parent / "data" / "dac-2019-2022-layout-sample.csv"
@@ -410,20 +411,23 @@ def test_import_cms_clinicians_refuses_a_missing_or_wrong_file_with_exit_2(cli, 
     assert result.exit_code == 2 and "import-cms-utilization" in result.stderr
 
 
-def test_a_second_import_cms_clinicians_while_one_runs_says_so_without_a_traceback(cli, db, tmp_path, nppes_file,
-                                                                                   run_import):
-    if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL refuses at once; SQLite's refusal after its 30 s busy timeout is tested above")
-    ours, held = make_npi(43), make_npi(44)
-    run_import(nppes_file([provider_row(ours), provider_row(held)]))
-    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv", [clinician(ours), clinician(held)])
-    with _clinicians_import_held(db, path, held) as first:
-        result = cli("import-cms-clinicians", str(path))
-    assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error Another fusioncare import-cms-clinicians is running on this database; "
-                                    "nothing was imported."), result.stderr
-    assert "Traceback" not in result.output and result.stdout == ""
-    assert getattr(first["report"], "kept", None) == 2
+def test_an_import_cms_command_while_another_of_its_kind_runs_exits_1_with_a_clear_message(cli, db, tmp_path):
+    from fusioncare.directory import imports
+
+    path = write_utilization(tmp_path / CURRENT_NAME, [volume(make_npi(45))])
+    other_kind = write_clinicians(tmp_path / "DAC.csv", [clinician(make_npi(46))])
+    with imports.one_at_a_time(db, "cms_utilization"):  # another import-cms-utilization holds the lock
+        refused = cli("import-cms-utilization", str(path), "--json")
+        clinicians = cli("import-cms-clinicians", str(other_kind))
+    after = cli("import-cms-utilization", str(path), "--json")
+
+    assert refused.exit_code == 1, refused.output
+    assert refused.stderr.startswith("error Another fusioncare import-cms-utilization is running on this database; "
+                                     "nothing was imported. Run `fusioncare import-cms-utilization` again when it has "
+                                     "finished."), refused.stderr
+    assert "Traceback" not in refused.output and refused.stdout == ""
+    assert clinicians.exit_code == 0, clinicians.output  # another kind of import runs meanwhile
+    assert after.exit_code == 0 and json.loads(after.stdout)["kept"] == 1  # the lock went with the other import
 
 
 def test_generate_then_import_both_cms_files_through_the_commands(cli, tmp_path):
@@ -551,27 +555,15 @@ def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db,
 
 
 def _parallel(count: int, engine, target) -> list[object]:
-    """``target(session)`` in ``count`` threads at once, each with its own session: what each returned or raised."""
+    """``target(session)`` in ``count`` threads released together (fire_together), each with its own session:
+    what each returned or raised."""
     sessions = make_session_factory(engine)
-    outcomes: list[object] = [None] * count
-    start = threading.Barrier(count)
 
-    def one(i: int) -> None:
-        session = sessions()
-        try:
-            start.wait()
-            outcomes[i] = target(session)
-        except Exception as exc:  # noqa: BLE001 - the assertions look at what each one got
-            outcomes[i] = exc
-        finally:
-            session.close()
+    def one(_: int) -> object:
+        with sessions() as session:
+            return _catch(lambda: target(session))
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
+    return fire_together(count, one)
 
 
 def test_the_same_years_utilization_imported_four_times_at_once_is_stored_exactly_once(clean_engine, tmp_path):

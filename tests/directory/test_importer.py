@@ -548,35 +548,24 @@ def test_an_unknown_entity_type_and_an_empty_last_name_are_refused_naming_them(d
 def test_four_nppes_imports_of_one_file_at_once_store_each_provider_exactly_once(clean_engine, tmp_path):
     """Two imports at once used to fail part-way on each other's keys, with a traceback. Now an import that finds
     another running is refused at once (ImportInProgress, not recorded as a run); the others run whole."""
-    import threading
-
     from fusioncare.db import make_session_factory
     from fusioncare.directory.generator import generate_file
     from fusioncare.directory.importer import import_nppes
     from fusioncare.directory.models import ImportRun
+    from tests.support import fire_together
 
     path = tmp_path / "npidata_pfile_20261102-20261108.csv"
     generate_file(path, rows=3000, seed=5)
     sessions = make_session_factory(clean_engine)
-    outcomes: list[object] = [None] * 4
-    start = threading.Barrier(4)
 
-    def one(i: int) -> None:
-        session = sessions()
-        try:
-            start.wait()
-            outcomes[i] = import_nppes(db=session, path=path, is_demo=True)
-        except Exception as exc:  # noqa: BLE001 - the assertions look at what each one got
-            outcomes[i] = exc
-        finally:
-            session.close()
+    def one(_: int) -> object:
+        with sessions() as session:
+            try:
+                return import_nppes(db=session, path=path, is_demo=True)
+            except Exception as exc:  # noqa: BLE001 - the assertions look at what each one got
+                return exc
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
+    outcomes = fire_together(4, one)
     refused = [o for o in outcomes if isinstance(o, ImportInProgress)]
     done = [o for o in outcomes if not isinstance(o, ImportInProgress)]
     assert all(hasattr(o, "imported") for o in done), outcomes  # no other error
