@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -40,6 +42,18 @@ def _database_problem(exc: Exception) -> str:
     reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
     return (f"the database {url} did not answer or refused the work ({reason}); check FUSIONCARE_DATABASE_URL "
             f"and that the database server runs")
+
+
+@contextmanager
+def _unless_another_import_runs() -> Iterator[None]:
+    """An import refused because another runs (imports.one_at_a_time): its message in one line, exit 1."""
+    from fusioncare.directory.errors import ImportInProgress
+
+    try:
+        yield
+    except ImportInProgress as exc:
+        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
 
 
 app = _Cli(no_args_is_help=True, add_completion=False,
@@ -189,7 +203,7 @@ def demo() -> None:
 
     engine = _engine()
     migrate.upgrade(engine)
-    with session_scope(make_session_factory(engine)) as db:
+    with _unless_another_import_runs(), session_scope(make_session_factory(engine)) as db:
         demo_content.load(db=db, console=err_console)
 
 
@@ -346,7 +360,7 @@ def import_nppes(
 
     from fusioncare import migrate
     from fusioncare.db import make_session_factory
-    from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
+    from fusioncare.directory.errors import UnreadableImportFile
     from fusioncare.directory.importer import import_nppes as run_import
 
     engine = _engine()
@@ -355,16 +369,13 @@ def import_nppes(
     progress = Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
                         TimeRemainingColumn(), console=err_console, disable=not err_console.is_terminal)
     try:
-        with progress:
+        with _unless_another_import_runs(), progress:
             task = progress.add_task(f"Importing {file.name}", total=None)
             report = run_import(db=session, path=file, all_taxonomies=all_taxonomies, is_demo=demo,
                                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
                                 cache_dir=get_settings().data_dir / "cache")
     except UnreadableImportFile as exc:
         _fail_on_bad_input(exc)
-    except ImportInProgress as exc:
-        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
     finally:
         session.close()
     if as_json:
@@ -401,21 +412,19 @@ def _run_cms_import(kind: str, file: Path, year: int | None, demo: bool, as_json
     from fusioncare import migrate
     from fusioncare.db import make_session_factory
     from fusioncare.directory import cms_import
-    from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
+    from fusioncare.directory.errors import UnreadableImportFile
 
     engine = _engine()
     migrate.upgrade(engine)
     session = make_session_factory(engine)()
     try:
-        if kind == "utilization":
-            report = cms_import.import_utilization(db=session, path=file, year=year, is_demo=demo)
-        else:
-            report = cms_import.import_clinicians(db=session, path=file, year=year, is_demo=demo)
+        with _unless_another_import_runs():
+            if kind == "utilization":
+                report = cms_import.import_utilization(db=session, path=file, year=year, is_demo=demo)
+            else:
+                report = cms_import.import_clinicians(db=session, path=file, year=year, is_demo=demo)
     except UnreadableImportFile as exc:
         _fail_on_bad_input(exc)
-    except ImportInProgress as exc:
-        err_console.print(f"[red]error[/red] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
     finally:
         session.close()
     if report.encoding != "utf-8":

@@ -341,8 +341,9 @@ def _matched(db: Session, npis_sql: str, params: dict[str, Any]) -> tuple[int, i
 
 
 def _write_lock_up_front(db: Session, source: str) -> None:
-    """SQLite has one writer at a time: take the write lock as the import begins (BEGIN IMMEDIATE), and refuse
-    clearly when another write keeps it past the busy timeout, rather than fail on the first DELETE."""
+    """SQLite has one writer at a time: take the write lock before the import's first write (BEGIN IMMEDIATE),
+    once the file's header is known good, and refuse clearly when another write (not an import: those exclude
+    each other, imports.one_at_a_time) keeps it past the busy timeout, rather than fail on the first DELETE."""
     connection = db.connection()
     if connection.dialect.name != "sqlite":
         return
@@ -364,11 +365,13 @@ def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportRepo
     run (a failed one after its rollback). A refused import is not recorded: it never started."""
     started_at = datetime.now(UTC)
     with imports.one_at_a_time(db, source):
-        _write_lock_up_front(db, source)
         try:
             with _bulk_session_settings(db):
                 run(report)
                 db.commit()
+        except ImportInProgress:  # refused before its first write: not a run
+            db.rollback()
+            raise
         except Exception as exc:
             db.rollback()
             try:
@@ -425,6 +428,7 @@ def import_utilization(*, db: Session, path: Path, year: int | None = None, is_d
             header = _read_header(stream, file_name, report, cms.UTILIZATION_COLUMNS, frozenset(),
                                   "a Medicare Physician & Other Practitioners by Provider and Service file",
                                   "fusioncare import-cms-utilization")
+            _write_lock_up_front(db, "cms_utilization")
             names = header.file_names
             db.execute(delete(ProcedureVolume).where(ProcedureVolume.data_year == year))
             earlier: dict[int, int] = {}  # key -> line of each row kept so far
@@ -704,6 +708,7 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
             header = _read_header(stream, file_name, report, cms.CLINICIAN_COLUMNS, cms.CLINICIAN_OPTIONAL,
                                   "the Doctors and Clinicians National Downloadable File",
                                   "fusioncare import-cms-clinicians")
+            _write_lock_up_front(db, "cms_clinicians")
             has_telehealth = "telehealth" in header.positions
             db.execute(delete(ClinicianFacts))
             db.execute(delete(ClinicianPractice))

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import URL, Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from fusioncare.directory.errors import ImportInProgress
@@ -21,43 +21,57 @@ COMMANDS = {"nppes": "fusioncare import-nppes", "cms_utilization": "fusioncare i
 
 @contextmanager
 def one_at_a_time(db: Session, source: str) -> Iterator[None]:
-    """Hold the import lock of ``source`` while the block runs, or refuse at once (ImportInProgress) when another
-    import of the same source holds it: two at once would delete and insert the same rows, and one would fail
-    part-way on the other's keys. The lock outlives the import's commits and goes with the process if it dies:
-    on PostgreSQL a session-level advisory lock on a connection of its own; on SQLite an exclusive ``flock`` of a
-    file beside the database (an in-memory database is one process's alone, so it needs none)."""
-    refused = ImportInProgress(f"Another {COMMANDS[source]} is running on this database; nothing was imported. "
-                               f"Run `{COMMANDS[source]}` again when it has finished.")
+    """Hold the import lock while the block runs, or refuse at once (ImportInProgress) when another import holds
+    it: two imports of the same rows at once would each delete and insert them, and one would fail part-way on
+    the other's keys. The lock outlives the NPPES import's commits and goes with the process if it dies.
+
+    PostgreSQL: one lock per kind of import and schema, a transaction-level advisory lock in a transaction held
+    open on a connection of its own for the import's length (it works through PgBouncer in transaction mode too,
+    which pins a server connection to an open transaction); it ends with that transaction, by commit, by the
+    pool's rollback, or by the server when the connection goes. SQLite: one lock for every import, since SQLite
+    takes one writer at a time (a second import of any kind would wait on the first one's write lock and fail
+    part-way): an exclusive ``flock`` of a file beside the database. An in-memory database needs none."""
     bind = db.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
+    again = f"nothing was imported. Run `{COMMANDS[source]}` again when it has finished."
     if engine.dialect.name == "postgresql":
-        key = zlib.crc32(f"fusioncare import {source}".encode())
+        kind = zlib.crc32(f"fusioncare import {source}".encode()) - 2**31  # the lock's second key, an int4
         with engine.connect() as connection:
-            if not connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar_one():
-                raise refused
-            connection.commit()
+            if not connection.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), :kind)"),
+                                      {"kind": kind}).scalar_one():
+                raise ImportInProgress(f"Another {COMMANDS[source]} is running on this database; {again}")
+            yield
             try:
-                yield
-            finally:
-                try:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
-                except Exception:  # noqa: BLE001 - a broken connection: closing it releases the lock
-                    connection.invalidate()
+                connection.rollback()  # ends the transaction (it wrote nothing), and the lock with it
+            except Exception:  # noqa: BLE001 - a broken connection: the server ends its transaction, and the lock
+                connection.invalidate()
         return
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
+    path = _sqlite_file(engine.url)
+    if path is None:
         yield
         return
-    lock = os.open(f"{database}.{source}-import.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    lock = os.open(f"{path}.import.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise refused from None
+            raise ImportInProgress(f"Another import is running on this database (SQLite takes one writer at a "
+                                   f"time); {again}") from None
         yield
     finally:
         os.close(lock)  # releases the flock
+
+
+def _sqlite_file(url: URL) -> str | None:
+    """The real path of a SQLite database file (a ``file:`` URI's too), None for an in-memory database."""
+    database = url.database or ""
+    if database.startswith("file:"):
+        database = database[len("file:"):].split("?", 1)[0]
+        if url.query.get("mode") == "memory" or "mode=memory" in (url.database or ""):
+            return None
+    if not database or database == ":memory:":
+        return None
+    return os.path.realpath(database)
 
 
 def record_run(*, db: Session, source: str, source_file: str, all_taxonomies: bool, started_at: datetime,
