@@ -27,10 +27,11 @@ def one_at_a_time(db: Session, source: str) -> Iterator[None]:
 
     PostgreSQL: one lock per kind of import and schema, a transaction-level advisory lock in a transaction held
     open on a connection of its own for the import's length (it works through PgBouncer in transaction mode too,
-    which pins a server connection to an open transaction); it ends with that transaction, by commit, by the
-    pool's rollback, or by the server when the connection goes. SQLite: one lock for every import, since SQLite
-    takes one writer at a time (a second import of any kind would wait on the first one's write lock and fail
-    part-way): an exclusive ``flock`` of a file beside the database. An in-memory database needs none."""
+    which pins a server connection to an open transaction); it ends with that transaction: rolled back when the
+    block ends (it wrote nothing), by the pool if the block raised, or by the server when the connection goes.
+    SQLite: one lock for every import, since SQLite takes one writer at a time (a second import of any kind
+    would wait on the first one's write lock and fail part-way): an exclusive ``flock`` of a file beside the
+    database. An in-memory database needs none."""
     bind = db.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     again = f"nothing was imported. Run `{COMMANDS[source]}` again when it has finished."
