@@ -66,3 +66,18 @@ def test_demo_accounts_are_not_created_outside_development(cli_env, db, monkeypa
     result = CliRunner().invoke(cli_app, ["demo"])
     assert result.exit_code == 0 and "only created when FUSIONCARE_ENV=development" in result.output
     assert db.scalars(select(User)).all() == []
+
+
+def test_demo_while_an_import_runs_says_so_in_one_line_and_loads_afterwards(cli_env, db):
+    from fusioncare.directory import imports
+
+    with imports.one_at_a_time(db, "nppes"):  # an import-nppes is running
+        refused = CliRunner().invoke(cli_app, ["demo"])
+    after = CliRunner().invoke(cli_app, ["demo"])
+
+    assert refused.exit_code == 1, refused.output
+    last = refused.stderr.strip().splitlines()[-1]  # after what the demo had loaded before its first import
+    assert last.startswith("error Another ") and "nothing was imported" in last, refused.stderr
+    assert "Traceback" not in refused.output
+    assert after.exit_code == 0, after.output
+    assert "patient@demo.fusioncare.test" in after.output
