@@ -355,8 +355,7 @@ def _write_lock_up_front(db: Session, source: str) -> None:
     except OperationalError as exc:
         if "locked" not in str(exc.orig):
             raise
-        raise ImportInProgress(f"The database is busy with another write that did not end in time; nothing was "
-                               f"imported. Run `{imports.COMMANDS[source]}` again when it has finished.") from None
+        raise imports.refused(source, "The database is busy with another write that did not end in time") from None
 
 
 def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],

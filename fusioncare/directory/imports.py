@@ -34,13 +34,12 @@ def one_at_a_time(db: Session, source: str) -> Iterator[None]:
     database. An in-memory database needs none."""
     bind = db.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
-    again = f"nothing was imported. Run `{COMMANDS[source]}` again when it has finished."
     if engine.dialect.name == "postgresql":
         kind = zlib.crc32(f"fusioncare import {source}".encode()) - 2**31  # the lock's second key, an int4
         with engine.connect() as connection:
             if not connection.execute(text("SELECT pg_try_advisory_xact_lock(hashtext(current_schema()), :kind)"),
                                       {"kind": kind}).scalar_one():
-                raise ImportInProgress(f"Another {COMMANDS[source]} is running on this database; {again}")
+                raise refused(source, f"Another {COMMANDS[source]} is running on this database")
             yield
             try:
                 connection.rollback()  # ends the transaction (it wrote nothing), and the lock with it
@@ -56,19 +55,25 @@ def one_at_a_time(db: Session, source: str) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise ImportInProgress(f"Another import is running on this database (SQLite takes one writer at a "
-                                   f"time); {again}") from None
+            raise refused(source, "Another import is running on this database (SQLite takes one writer at a "
+                                  "time)") from None
         yield
     finally:
         os.close(lock)  # releases the flock
 
 
+def refused(source: str, why: str) -> ImportInProgress:
+    """The refusal of an import that could not start: ``why``, then that nothing was imported and what to do."""
+    return ImportInProgress(f"{why}; nothing was imported. Run `{COMMANDS[source]}` again when it has finished.")
+
+
 def _sqlite_file(url: URL) -> str | None:
-    """The real path of a SQLite database file (a ``file:`` URI's too), None for an in-memory database."""
+    """The real path of a SQLite database file (a ``file:`` URI's too; the URL holds its query apart), None for an
+    in-memory database."""
     database = url.database or ""
     if database.startswith("file:"):
-        database = database[len("file:"):].split("?", 1)[0]
-        if url.query.get("mode") == "memory" or "mode=memory" in (url.database or ""):
+        database = database[len("file:"):]
+        if url.query.get("mode") == "memory":
             return None
     if not database or database == ":memory:":
         return None
