@@ -183,10 +183,11 @@ class ClinicianPractice(Base):
 
     ``practices`` is a JSON list, in file order, of one list per practice: ``[name, address_line1, address_line2,
     city, state, zip_code, phone]`` (PRACTICE_FIELDS; ``name`` is the group's legal name), null where the file
-    leaves the value blank. A clinician has one row per chunk of the file that lists them (one in CMS's files,
-    which keep a clinician's rows together), read in ``id`` order. One compact text per clinician instead of one
-    row of columns per practice: the import binds two values per clinician instead of fourteen per practice
-    (migration 0015, docs/directory.md); the clinician's other columns are kept per NPI in ClinicianFacts."""
+    leaves the value blank. A clinician has one row per chunk of the file that lists them (one when the file keeps a
+    clinician's rows together; the real 2019-2022 sample does not), read in ``id`` order. One compact text per
+    clinician instead of one row of columns per practice: the import binds two values per clinician instead of
+    fourteen per practice (migration 0015, docs/directory.md); the clinician's other columns are kept per NPI in
+    ClinicianFacts."""
 
     __tablename__ = "cms_clinician_practices"
     __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
