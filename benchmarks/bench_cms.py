@@ -165,7 +165,8 @@ def _child_store(path: Path, url: str) -> dict:
     if sqlite:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    slices = max(1, round(stored.num_rows / 86))  # the import's 86 chunks of 8 MB in the 3-million-row file
+    chunks = -(-path.stat().st_size // cms_import.CHUNK_BYTES)  # the import writes the practices once per chunk
+    slices = max(1, -(-stored.num_rows // chunks))
     by_npi = cms_import._practices_npi_index()
     started = time.perf_counter()
     with cms_import._bulk_session_settings(session):
@@ -284,24 +285,8 @@ def _round(round_: int, database: str, base: str | None, kind: str, path: Path, 
     """One floor, then the import into a fresh database right after it, each in a fresh process; with
     ``store_floor``, then the storing of the import's rows alone (_child_store) into another fresh database."""
     floor = _run_child("--child-floor", str(path))
-    with tempfile.TemporaryDirectory() as tmp:
-        schema = f"bench_cms_{uuid.uuid4().hex[:10]}"
-        url = _postgres(base, schema, create=True) if base else f"sqlite:///{Path(tmp) / 'cms.sqlite3'}"
-        try:
-            directory = _run_child("--child-directory", str(path), url, "--directory-share", str(share))
-            imported = _run_child("--child-import", kind, str(path), url)
-        finally:
-            if base:
-                _postgres(base, schema, create=False)
-        store = None
-        if store_floor:
-            url = _postgres(base, schema, create=True) if base else f"sqlite:///{Path(tmp) / 'store.sqlite3'}"
-            try:
-                _run_child("--child-directory", str(path), url, "--directory-share", str(share))
-                store = _run_child("--child-store", str(path), url)
-            finally:
-                if base:
-                    _postgres(base, schema, create=False)
+    directory, imported = _in_fresh_database(base, path, share, "--child-import", kind)
+    store = _in_fresh_database(base, path, share, "--child-store")[1] if store_floor else None
     ratio = imported["seconds"] / floor["seconds"]
     row = {"round": round_, "database": database, "file": kind, "rows": floor["rows"],
            "megabytes": round(path.stat().st_size / 1e6), "floor_s": round(floor["seconds"], 2),
@@ -318,6 +303,20 @@ def _round(round_: int, database: str, base: str | None, kind: str, path: Path, 
           + (f"; storing the rows alone {row['store_s']} s = {row['store_over_floor']}x the floor"
              if store is not None else ""), flush=True)
     return row
+
+
+def _in_fresh_database(base: str | None, path: Path, share: float, *child: str) -> tuple[dict, dict]:
+    """A fresh database (a SQLite file, or a fresh PostgreSQL schema dropped afterwards) given its directory, then
+    the child ``child + (FILE, URL)`` run in it: (the directory's report, the child's)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = f"bench_cms_{uuid.uuid4().hex[:10]}"
+        url = _postgres(base, schema, create=True) if base else f"sqlite:///{Path(tmp) / 'cms.sqlite3'}"
+        try:
+            directory = _run_child("--child-directory", str(path), url, "--directory-share", str(share))
+            return directory, _run_child(*child, str(path), url)
+        finally:
+            if base:
+                _postgres(base, schema, create=False)
 
 
 def _summary(results: list[dict]) -> list[dict]:
