@@ -660,6 +660,9 @@ def _write(ctx: _ImportContext, chunk: records.ChunkRecords) -> None:
 T = TypeVar("T")
 
 
+_END = object()  # read_ahead's end of the items: an item may be None
+
+
 def read_ahead(items: Iterator[T], *, name: str, file_name: str, damaged_note: str = "") -> Iterator[T]:
     """``items``, produced one step ahead in a thread named ``name``.
 
@@ -686,7 +689,7 @@ def read_ahead(items: Iterator[T], *, name: str, file_name: str, damaged_note: s
             for item in items:
                 if not put(item):
                     return
-            put(None)
+            put(_END)
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             put(UnreadableImportFile(f"{file_name}: the file is damaged and can't be read to the end ({exc})"
                                      f"{damaged_note}"))
@@ -696,7 +699,7 @@ def read_ahead(items: Iterator[T], *, name: str, file_name: str, damaged_note: s
     thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     try:
-        while (item := prepared.get()) is not None:
+        while (item := prepared.get()) is not _END:
             if isinstance(item, BaseException):
                 raise item
             yield item
