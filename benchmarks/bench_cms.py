@@ -132,54 +132,47 @@ def _child_import(kind: str, path: Path, url: str) -> dict:
 
 def _child_store(path: Path, url: str) -> dict:
     """What storing the clinicians import's rows alone costs, with the import's own writer: the import runs once,
-    untimed, then its rows are read back, deleted, and written again (practices in chunk-sized slices as the import
-    writes them, then the facts, the index SQLite rebuilds, the commit), timed. No parse, no checks, no JSON."""
+    untimed, then its rows are read back, deleted, and written again in chunk-sized slices in a shuffled order (as
+    the import writes them: one slice per chunk of the file, the NPIs of one chunk anywhere in the key), then the
+    file's row and the commit, timed. No parse, no checks, no JSON."""
+    import numpy as np
     import pyarrow as pa
     from sqlalchemy import text
 
     from fusioncare import migrate
     from fusioncare.db import make_engine, make_session_factory
     from fusioncare.directory import cms_import
-    from fusioncare.directory.models import ClinicianFacts, ClinicianPractice
+    from fusioncare.directory.models import ClinicianFacts, ClinicianFile
 
     engine = make_engine(url)
     migrate.upgrade(engine)
     session = make_session_factory(engine)()
     cms_import.import_clinicians(db=session, path=path, is_demo=True)
-    practices = ClinicianPractice.__tablename__
-    facts = ClinicianFacts.__tablename__
-    fact_columns = ["npi", "accepts_assignment", "telehealth", "medical_school", "graduation_year", "specialty"]
-
-    def table(sql: str, names: list[str]) -> pa.Table:
-        rows = session.execute(text(sql)).all()
-        return pa.table({name: [row[i] for row in rows] for i, name in enumerate(names)})
-
-    stored = table(f"SELECT npi, practices FROM {practices} ORDER BY id", ["npi", "practices"])
-    fact_rows = table(f"SELECT {', '.join(fact_columns)} FROM {facts} ORDER BY npi", fact_columns)
-    shared = dict(session.execute(text(f"SELECT source_file, data_year, is_demo FROM {facts} LIMIT 1")).one()
-                  ._mapping)
-    session.execute(text(f"DELETE FROM {practices}"))
-    session.execute(text(f"DELETE FROM {facts}"))
+    clinicians = ClinicianFacts.__tablename__
+    columns = ["npi", "accepts_assignment", "telehealth", "medical_school", "graduation_year", "specialty",
+               "practices"]
+    rows = session.execute(text(f"SELECT {', '.join(columns)} FROM {clinicians} ORDER BY npi")).all()
+    stored = pa.table({name: [row[i] for row in rows] for i, name in enumerate(columns)})
+    stored = stored.take(np.random.default_rng(7).permutation(stored.num_rows))
+    file = session.get(ClinicianFile, 1)
+    assert file is not None
+    shared = {"source_file": file.source_file, "data_year": file.data_year, "is_demo": file.is_demo}
+    session.execute(text(f"DELETE FROM {clinicians}"))
+    session.execute(text(f"DELETE FROM {ClinicianFile.__tablename__}"))
     session.commit()
     sqlite = engine.dialect.name == "sqlite"
     if sqlite:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    chunks = -(-path.stat().st_size // cms_import.CHUNK_BYTES)  # the import writes the practices once per chunk
+    chunks = -(-path.stat().st_size // cms_import.CHUNK_BYTES)  # the import writes once per chunk
     slices = max(1, -(-stored.num_rows // chunks))
-    by_npi = cms_import._practices_npi_index()
     started = time.perf_counter()
     with cms_import._bulk_session_settings(session):
-        if sqlite:
-            by_npi.drop(session.connection())
         for start in range(0, stored.num_rows, slices):
-            cms_import._insert_rows(session, practices, stored.slice(start, slices))
-        cms_import._insert_rows(session, facts, fact_rows, shared)
-        if sqlite:
-            by_npi.create(session.connection())
+            cms_import._insert_rows(session, clinicians, stored.slice(start, slices))
+        session.add(ClinicianFile(**shared))
         session.commit()
-    return {"seconds": time.perf_counter() - started, "practice_rows": stored.num_rows,
-            "fact_rows": fact_rows.num_rows}
+    return {"seconds": time.perf_counter() - started, "clinician_rows": stored.num_rows}
 
 
 def _run_child(*args: str) -> dict:

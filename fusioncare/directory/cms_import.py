@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from sqlalchemy import Index, Table, delete, text
+from sqlalchemy import delete, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -47,7 +47,7 @@ from fusioncare.directory.importer import (
 from fusioncare.directory.models import (
     PRACTICE_FIELDS,
     ClinicianFacts,
-    ClinicianPractice,
+    ClinicianFile,
     ProcedureVolume,
     Provider,
 )
@@ -696,9 +696,9 @@ _DIGITS = re.compile(r"^\d+$")
 def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_demo: bool = False,
                       chunk_bytes: int = CHUNK_BYTES) -> CmsImportReport:
     """Import the Doctors and Clinicians file for the clinicians the directory holds (active providers; import
-    NPPES first): each of their rows as a practice, and the facts per NPI. Rows of other NPIs are read, checked
-    and counted (``unmatched_npis``) but not stored. Replaces the previous file's data (it is a monthly snapshot).
-    ``year`` is the release's year (default: this year)."""
+    NPPES first): one row per clinician, with each of their rows in the file as a practice and the facts across
+    those rows. Rows of other NPIs are read, checked and counted (``unmatched_npis``) but not stored. Replaces the
+    previous file's data (it is a monthly snapshot). ``year`` is the release's year (default: this year)."""
     this_year = datetime.now(UTC).year
     report = CmsImportReport(year=_check_year(year if year is not None else this_year, latest=this_year))
 
@@ -710,46 +710,86 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
             _write_lock_up_front(db, "cms_clinicians")
             has_telehealth = "telehealth" in header.positions
             db.execute(delete(ClinicianFacts))
-            db.execute(delete(ClinicianPractice))
+            db.execute(delete(ClinicianFile))
             directory = _directory_npis(db)
             report.directory_providers = len(directory)
-            # SQLite: built once after the rows are in (one sort) rather than updated row by row; in the same
-            # transaction, so a failed import leaves it as it was, and readers keep reading the last commit (WAL).
-            # PostgreSQL keeps it: dropping it would lock every reader (a profile view) out until the commit.
-            rebuilt = db.get_bind().dialect.name == "sqlite"
-            by_npi = _practices_npi_index()
-            if rebuilt:
-                by_npi.drop(db.connection(), checkfirst=True)
-            # The distinct valid NPIs of each chunk, and those of them the directory holds (from the reading thread).
+            # Per NPI of the directory, whether an earlier chunk wrote its row; the distinct valid NPIs of each
+            # chunk (both kept by the reading thread).
+            written = np.zeros(len(directory), np.bool_)
             file_npis: list[pa.Array] = []
-            ours: list[pa.Array] = []
-            facts: list[pa.Table] = []  # per chunk, the facts of its NPIs over its rows (_partial_facts)
             schools, specialties = _Vocabulary(), _Vocabulary()
 
             def prepare(columns: list[pa.Array], lines: list[int] | None, first: int,
                         parsed: CmsImportReport) -> tuple[int, pa.Table, pa.Table] | None:
-                rows = _clinician_table(columns, lines, first, header.file_names, parsed, has_telehealth,
-                                        this_year, directory, file_npis, ours)
-                if rows is None:
+                checked = _clinician_table(columns, lines, first, header.file_names, parsed, has_telehealth,
+                                           this_year, directory, file_npis)
+                if checked is None:
                     return None
-                return rows[0].num_rows, _practice_lists(rows[0]), _partial_facts(*rows, schools, specialties)
+                rows = _clinician_rows(*checked, schools, specialties)
+                at = np.searchsorted(directory, rows["npi_number"].to_numpy())
+                again = pa.array(written[at])
+                written[at] = True
+                rows = rows.drop_columns(["npi_number"])
+                return checked[0].num_rows, rows.filter(pc.invert(again)), rows.filter(again)
 
-            for prepared in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report, chunk_bytes,
-                                           prepare):
-                if prepared is None:
-                    continue
-                kept, practices, chunk_facts = prepared
-                report.kept += kept
-                facts.append(chunk_facts)
-                _insert_rows(db, ClinicianPractice.__tablename__, practices)
-            _insert_rows(db, ClinicianFacts.__tablename__, _facts(facts, schools, specialties),
-                         {"source_file": file_name[:255], "data_year": report.year, "is_demo": is_demo})
-            if rebuilt:
-                by_npi.create(db.connection())
-            report.matched_providers = _distinct_count(ours)
+            with _merging_clinicians(db) as merge:
+                for prepared in _stream_chunks(stream, file_name, header, _WANTED_CLINICIANS, report, chunk_bytes,
+                                               prepare):
+                    if prepared is None:
+                        continue
+                    kept, fresh, again = prepared
+                    report.kept += kept
+                    _insert_rows(db, ClinicianFacts.__tablename__, fresh)
+                    merge(again)
+            db.add(ClinicianFile(source_file=file_name[:255], data_year=report.year, is_demo=is_demo))
+            db.flush()
+            report.matched_providers = int(np.count_nonzero(written))
             report.unmatched_npis = _distinct_count(file_npis) - report.matched_providers
 
     return _recorded("cms_clinicians", db, path, run, report)
+
+
+_CLINICIAN_COLUMNS = {"npi": "TEXT", "accepts_assignment": "TEXT", "telehealth": "BOOLEAN", "medical_school": "TEXT",
+                      "graduation_year": "SMALLINT", "specialty": "TEXT", "practices": "TEXT"}
+_STAGED_CLINICIANS = "cms_clinicians_again"
+# A clinician's row met again in a later chunk, merged into the row written before (_clinician_rows says what each
+# fact means; the earlier chunk's school and specialty come first, its practices too).
+_MERGE_CLINICIANS = """UPDATE cms_clinicians SET
+    accepts_assignment = CASE
+        WHEN cms_clinicians.accepts_assignment = 'always' AND s.accepts_assignment = 'always' THEN 'always'
+        WHEN cms_clinicians.accepts_assignment IS NULL AND s.accepts_assignment IS NULL THEN NULL
+        ELSE 'sometimes' END,
+    telehealth = CASE WHEN cms_clinicians.telehealth IS NULL THEN s.telehealth
+        WHEN s.telehealth IS NULL THEN cms_clinicians.telehealth ELSE (cms_clinicians.telehealth OR s.telehealth) END,
+    medical_school = coalesce(cms_clinicians.medical_school, s.medical_school),
+    graduation_year = CASE WHEN s.graduation_year > cms_clinicians.graduation_year THEN s.graduation_year
+        ELSE coalesce(cms_clinicians.graduation_year, s.graduation_year) END,
+    specialty = coalesce(cms_clinicians.specialty, s.specialty),
+    practices = substr(cms_clinicians.practices, 1, length(cms_clinicians.practices) - 1) || ',' ||
+        substr(s.practices, 2)
+FROM {staged} AS s WHERE cms_clinicians.npi = s.npi"""
+
+
+@contextmanager
+def _merging_clinicians(db: Session) -> Iterator[Callable[[pa.Table], None]]:
+    """A function that merges rows of clinicians already written (a file that does not keep a clinician's rows
+    together, or a clinician whose rows straddle two chunks) into their rows: through a temporary table in the
+    import's transaction, one UPDATE per chunk that has any."""
+    staged = ("temp." if db.get_bind().dialect.name == "sqlite" else "pg_temp.") + _STAGED_CLINICIANS
+    connection = db.connection()
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {staged}")
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_CLINICIANS} "
+                               f"({', '.join(f'{c} {t}' for c, t in _CLINICIAN_COLUMNS.items())})")
+
+    def merge(rows: pa.Table) -> None:
+        if not rows.num_rows:
+            return
+        _insert_rows(db, staged, rows)
+        db.connection().exec_driver_sql(_MERGE_CLINICIANS.format(staged=staged))
+        db.connection().exec_driver_sql(f"DELETE FROM {staged}")
+
+    yield merge
+    db.connection().exec_driver_sql(f"DROP TABLE {staged}")
 
 
 def _directory_npis(db: Session) -> np.ndarray:
@@ -773,12 +813,6 @@ def _distinct_count(arrays: list[pa.Array]) -> int:
     if len(ordered) < 2:
         return len(ordered)
     return int(pc.sum(pc.not_equal(ordered.slice(1), ordered.slice(0, len(ordered) - 1))).as_py()) + 1
-
-
-def _practices_npi_index() -> Index:
-    table = ClinicianPractice.__table__
-    assert isinstance(table, Table)  # a declarative model's table (typed as any FromClause)
-    return next(i for i in table.indexes if i.name == "ix_cms_clinician_practices_npi")
 
 
 _ANY = pc.ScalarAggregateOptions(skip_nulls=True, min_count=1)  # null when every value is null
@@ -817,7 +851,7 @@ def _partial_facts(practices: pa.Table, lines: pa.Array, schools: _Vocabulary,
                    specialties: _Vocabulary) -> pa.Table:
     """The facts per NPI (as an integer) over these practice rows (_FACT_AGGREGATES). Accepting the
     Medicare-approved amount as payment in full is Y, may accept is M; CMS writes OTHER for a school not on its
-    list. Partial facts of several chunks combine the same way (_facts)."""
+    list."""
     assignment = practices["individual_assignment"]
     school = practices["medical_school"]
     return _facts_by_npi(pa.table({
@@ -834,29 +868,28 @@ def _facts_by_npi(table: pa.Table) -> pa.Table:
     return pa.table({"npi": grouped["npi"], **{name: grouped[f"{name}_{how}"] for name, how, _ in _FACT_AGGREGATES}})
 
 
-def _facts(partials: list[pa.Table], schools: _Vocabulary, specialties: _Vocabulary) -> pa.Table:
-    """cms_clinicians rows (without the provenance columns) from the chunks' partial facts, in NPI order (the
-    primary key's B-tree is then filled in order): "always" when every row of the NPI says Y, "sometimes" when
-    any says Y or M."""
-    if not partials:
-        return pa.table({"npi": pa.array([], pa.string())})
-    facts = _facts_by_npi(pa.concat_tables(partials))
+def _clinician_rows(rows: pa.Table, lines: pa.Array, schools: _Vocabulary, specialties: _Vocabulary) -> pa.Table:
+    """cms_clinicians rows (and ``npi_number``) from a chunk's checked rows (_clinician_table): one per NPI, in NPI
+    order, with its practices (_practice_lists) and its facts over these rows: "always" when every row says Y,
+    "sometimes" when any says Y or M. Rows of the same NPI in another chunk are merged into it (_MERGE_CLINICIANS)."""
+    facts = _partial_facts(rows, lines, schools, specialties)
     facts = facts.take(pc.sort_indices(facts["npi"]))
+    practices = _practice_lists(rows)
     accepts = pc.if_else(facts["always"], pa.scalar("always"),
                          pc.if_else(facts["may"], pa.scalar("sometimes"), pa.scalar(None, pa.string())))
-    return pa.table({"npi": pc.utf8_lpad(pc.cast(facts["npi"], pa.string()), 10, "0"),
-                     "accepts_assignment": accepts, "telehealth": facts["telehealth"],
+    return pa.table({"npi": practices["npi"], "accepts_assignment": accepts, "telehealth": facts["telehealth"],
                      "medical_school": _text(schools.decode(facts["medical_school"]), 200),
                      "graduation_year": facts["graduation_year"],
-                     "specialty": _text(specialties.decode(facts["specialty"]), 100)})
+                     "specialty": _text(specialties.decode(facts["specialty"]), 100),
+                     "practices": practices["practices"], "npi_number": facts["npi"]})
 
 
 def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: int, names: dict[str, str],
                      report: CmsImportReport, has_telehealth: bool, this_year: int, directory: np.ndarray,
-                     file_npis: list[pa.Array], ours: list[pa.Array]) -> tuple[pa.Table, pa.Array] | None:
+                     file_npis: list[pa.Array]) -> tuple[pa.Table, pa.Array] | None:
     """The chunk's rows of the directory's NPIs, checked (the NPI also as ``npi_number``, the practice's
     PRACTICE_FIELDS and the clinician's facts as filed on the row), and their lines; None if it has none.
-    The chunk's distinct valid NPIs go into ``file_npis``, those the directory holds into ``ours``. Column-wise;
+    The chunk's distinct valid NPIs go into ``file_npis``. Column-wise;
     only values out of the form CMS writes are looked at one by one (refused with their reason, or repaired or
     left out, and reported)."""
     all_npis = pc.utf8_trim_whitespace(columns[0])
@@ -873,7 +906,6 @@ def _clinician_table(columns: list[pa.Array], lines: list[int] | None, first: in
     found = pa.array(distinct[_in_sorted(distinct, directory)])
     if not len(found):
         return None
-    ours.append(found)
     chosen = pc.is_in(npis, value_set=found)
     keep = valid_at.filter(chosen)
     col = {name: pc.utf8_trim_whitespace(c.take(keep)) for name, c in zip(_WANTED_CLINICIANS, columns, strict=True)}
@@ -943,7 +975,7 @@ def _json_text(values: pa.Array) -> pa.Array:
 
 
 def _practice_lists(rows: pa.Table) -> pa.Table:
-    """cms_clinician_practices rows (npi, practices) from a chunk's checked rows (_clinician_table): per NPI, its
+    """(npi, practices) from a chunk's checked rows (_clinician_table), in NPI order: per NPI, its
     practices as a JSON list in file order, each the list of its PRACTICE_FIELDS (null where blank). Built
     column-wise: one text value per clinician is what the database then has to take."""
     fields = [pc.fill_null(pc.binary_join_element_wise('"', _json_text(rows[name].combine_chunks()), '"', ""), "null")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from fusioncare.directory.models import PRACTICE_FIELDS, ClinicianFacts, ClinicianPractice, ProcedureVolume
+from fusioncare.directory.models import PRACTICE_FIELDS, ClinicianFacts, ClinicianFile, ProcedureVolume
 from fusioncare.directory.names import display_case
 from fusioncare.directory.schemas import (
     DataSource,
@@ -55,13 +55,12 @@ def procedure_volumes(*, db: Session, npi: str, pack: Pack) -> list[ProcedureVol
 def medicare_facts(*, db: Session, npi: str, pack: Pack) -> MedicareFacts | None:
     """What the Doctors and Clinicians file says about one provider; None when it has nothing on them."""
     facts = db.get(ClinicianFacts, npi)
-    if facts is None:
+    file = db.get(ClinicianFile, 1)  # written with the rows, in the import's transaction
+    if facts is None or file is None:
         return None
     practices: list[MedicarePractice] = []
     seen: set[tuple] = set()
-    listed = db.scalars(select(ClinicianPractice.practices).where(ClinicianPractice.npi == npi)
-                        .order_by(ClinicianPractice.id))
-    for values in (practice for practices in listed for practice in practices):
+    for values in facts.practices:
         p = dict(zip(PRACTICE_FIELDS, values, strict=True))
         street = ", ".join(display_case(x) for x in (p["address_line1"], p["address_line2"]) if x)
         city = p["city"] or ""
@@ -80,7 +79,8 @@ def medicare_facts(*, db: Session, npi: str, pack: Pack) -> MedicareFacts | None
         medical_school=display_case(facts.medical_school) if facts.medical_school and facts.medical_school != "OTHER"
         else None,
         specialty=display_case(facts.specialty) if facts.specialty else None,
-        source=DataSource(dataset=dataset.name if dataset else "CMS", year=facts.data_year, is_demo=facts.is_demo),
+        source=DataSource(dataset=dataset.name if dataset else "CMS", year=file.data_year,
+                          is_demo=file.is_demo),
         caveat=dataset.caveat if dataset else "")
 
 

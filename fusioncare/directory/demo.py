@@ -15,7 +15,7 @@ from fusioncare.directory.cms_generator import generate_clinicians, generate_uti
 from fusioncare.directory.cms_import import import_clinicians, import_utilization
 from fusioncare.directory.generator import generate_file
 from fusioncare.directory.importer import import_nppes
-from fusioncare.directory.models import ClinicianFacts, ProcedureVolume, Provider
+from fusioncare.directory.models import ClinicianFile, ProcedureVolume, Provider
 
 DEMO_SEED = 20261125
 PROVIDERS_PER_METRO_AND_SPECIALTY = 8
@@ -77,7 +77,7 @@ def _load_cms_figures(*, db: Session, console: Console) -> None:
     through the real importers and marked as demo data; never over real CMS data."""
     real_volumes = db.scalar(select(ProcedureVolume.npi).where(ProcedureVolume.is_demo.is_(False),
                                                                ProcedureVolume.data_year == DEMO_DATA_YEAR).limit(1))
-    real_facts = db.scalar(select(ClinicianFacts.npi).where(ClinicianFacts.is_demo.is_(False)).limit(1))
+    real_facts = db.scalar(select(ClinicianFile.id).where(ClinicianFile.is_demo.is_(False)))
     if real_volumes is not None or real_facts is not None:
         console.print("Demo Medicare figures skipped: this database holds real CMS data.")
         return

@@ -177,33 +177,21 @@ class ProcedureVolume(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class ClinicianPractice(Base):
-    """The group practices and addresses where a clinician the directory holds sees Medicare patients, from CMS's
-    Doctors and Clinicians file (one row there per group and address).
-
-    ``practices`` is a JSON list, in file order, of one list per practice: ``[name, address_line1, address_line2,
-    city, state, zip_code, phone]`` (PRACTICE_FIELDS; ``name`` is the group's legal name), null where the file
-    leaves the value blank. A clinician has one row per chunk of the file that lists them (one when the file keeps a
-    clinician's rows together; the real 2019-2022 sample does not), read in ``id`` order. One compact text per
-    clinician instead of one row of columns per practice: the import binds two values per clinician instead of
-    fourteen per practice (migration 0015, docs/directory.md); the clinician's other columns are kept per NPI in
-    ClinicianFacts."""
-
-    __tablename__ = "cms_clinician_practices"
-    __table_args__ = (Index("ix_cms_clinician_practices_npi", "npi"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    npi: Mapped[str] = mapped_column(_code(10))
-    practices: Mapped[list[list[str | None]]] = mapped_column(JsonText)
-
-
-# The order of a practice's values in ClinicianPractice.practices.
+# The order of a practice's values in ClinicianFacts.practices.
 PRACTICE_FIELDS = ("name", "address_line1", "address_line2", "city", "state", "zip_code", "phone")
 
 
 class ClinicianFacts(Base):
-    """Per NPI, what the Doctors and Clinicians file says across all of the clinician's rows (aggregated while
-    the import reads them, for the directory's providers only; each import replaces the previous file's facts)."""
+    """One row per clinician the directory holds, from CMS's Doctors and Clinicians file: what the file says
+    across all of the clinician's rows (each import replaces the previous file's rows), written while the import
+    reads the file.
+
+    ``practices`` is a JSON list, in file order, of one list per row of the clinician in the file (a group
+    practice and address): ``[name, address_line1, address_line2, city, state, zip_code, phone]``
+    (PRACTICE_FIELDS; ``name`` is the group's legal name), null where the file leaves the value blank, stored as
+    text. One row per clinician, with no practices table and no per-row provenance: the import writes a third of
+    the bytes and one index (migration 0016, docs/directory.md). The file's name, release year and demo flag are
+    in ClinicianFile."""
 
     __tablename__ = "cms_clinicians"
     __table_args__ = (
@@ -216,6 +204,17 @@ class ClinicianFacts(Base):
     medical_school: Mapped[str | None] = mapped_column(String(200))
     graduation_year: Mapped[int | None] = mapped_column(SmallInteger)
     specialty: Mapped[str | None] = mapped_column(String(100))
+    practices: Mapped[list[list[str | None]]] = mapped_column(JsonText)
+
+
+class ClinicianFile(Base):
+    """The Doctors and Clinicians file the rows of ClinicianFacts come from: one row, replaced with them by each
+    import (none before the first)."""
+
+    __tablename__ = "cms_clinicians_file"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=1, autoincrement=False)
     source_file: Mapped[str] = mapped_column(String(255))
     data_year: Mapped[int] = mapped_column(SmallInteger)  # the year of the file's release
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -30,7 +30,7 @@ from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
 from fusioncare.directory.models import (
     PRACTICE_FIELDS,
     ClinicianFacts,
-    ClinicianPractice,
+    ClinicianFile,
     ImportRun,
     ProcedureVolume,
 )
@@ -213,10 +213,10 @@ def test_generated_utilization_file_imports_completely(db, tmp_path):
 # -- Doctors and Clinicians -------------------------------------------------------------------------------------
 
 def practices_of(db, npi: str | None = None) -> list[dict]:
-    """The stored practices (of one NPI, or of all), each with its NPI, in the order the import stored them."""
-    stmt = select(ClinicianPractice).order_by(ClinicianPractice.id)
+    """The stored practices (of one NPI, or of all in NPI order), each with its NPI, in file order."""
+    stmt = select(ClinicianFacts).order_by(ClinicianFacts.npi)
     if npi is not None:
-        stmt = stmt.where(ClinicianPractice.npi == npi)
+        stmt = stmt.where(ClinicianFacts.npi == npi)
     return [{"npi": row.npi, **dict(zip(PRACTICE_FIELDS, practice, strict=True))} for row in db.scalars(stmt)
             for practice in row.practices]
 
@@ -346,10 +346,64 @@ def test_a_clinicians_facts_combine_all_their_rows_across_chunks(db, tmp_path, n
         silent: (None, False, None, 2001, "INTERVENTIONAL PAIN MANAGEMENT"),
     }
     assert db.scalar(select(func.count()).select_from(ClinicianFacts)) == 63
-    # The practices of a clinician whose rows are chunks apart: one stored list per chunk, read in file order.
+    # The practices of a clinician whose rows are chunks apart: merged into their one row, in file order.
     assert [p["city"] for p in practices_of(db, mixed)] == ["NEW YORK", "BUFFALO"]
-    assert db.scalar(select(func.count()).where(ClinicianPractice.npi == mixed)) == 2
-    assert {f.data_year for f in db.scalars(select(ClinicianFacts))} == {2026}
+    file = db.get(ClinicianFile, 1)
+    assert (file.source_file, file.data_year, file.is_demo) == ("DAC_NationalDownloadableFile.csv", 2026, False)
+
+
+def test_chunks_without_any_of_the_directorys_clinicians_do_not_end_the_import(db, tmp_path, nppes_file,
+                                                                                run_import):
+    """A chunk holding none of the directory's clinicians (a regional directory, a national file) is read,
+    checked and counted like any other, and the chunks after it are imported: it once ended the import there,
+    silently, keeping nothing after it."""
+    ours = make_npi(60)
+    others = [make_npi(600 + i) for i in range(40)]
+    run_import(nppes_file([provider_row(ours)]))
+    path = write_clinicians(tmp_path / "DAC_NationalDownloadableFile.csv",
+                            [*(clinician(n) for n in others), clinician(make_npi(0)[:9] + "x"), clinician(ours)])
+    assert len(path.read_bytes()) > 4 * 1024  # the other clinicians fill several chunks before ours
+
+    report = import_clinicians(db=db, path=path, chunk_bytes=1024)
+
+    assert (report.rows, report.kept, report.rejected) == (42, 1, 1)
+    assert (report.matched_providers, report.unmatched_npis) == (1, 40)
+    assert [p["npi"] for p in practices_of(db)] == [ours]
+
+
+def _stored_clinicians(db) -> list[tuple]:
+    return [(f.npi, f.accepts_assignment, f.telehealth, f.medical_school, f.graduation_year, f.specialty, f.practices)
+            for f in db.scalars(select(ClinicianFacts).order_by(ClinicianFacts.npi))]
+
+
+@pytest.mark.parametrize("layout", ["real 2019-2022 sample", "current layout, rows shuffled"])
+def test_small_chunks_store_exactly_what_one_chunk_stores(db, tmp_path, nppes_file, run_import, layout):
+    """A clinician's rows merged across chunks (each merge an UPDATE of the row an earlier chunk wrote) give the
+    very rows, report and errors that reading the whole file as one chunk gives: on the real sample (no telehealth
+    column; 13 clinicians with rows 20 to 140 lines apart) and on a generated file in random order."""
+    import random
+
+    path = tmp_path / "DAC_NationalDownloadableFile.csv"
+    if layout.startswith("real"):
+        shutil.copy(SAMPLE, path)
+    else:
+        generate_clinicians(tmp_path / "sorted.csv", rows=600, seed=4)
+        header, *rows = (tmp_path / "sorted.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+        random.Random(4).shuffle(rows)
+        path.write_text(header + "".join(rows), encoding="utf-8")
+    npis = file_npis(path)
+    run_import(nppes_file([provider_row(npi) for npi in npis[::2]]))  # the directory holds every other one
+
+    whole = import_clinicians(db=db, path=path, year=2022).as_dict()
+    at_once = _stored_clinicians(db)
+    pieces = import_clinicians(db=db, path=path, year=2022, chunk_bytes=1024).as_dict()
+
+    assert _stored_clinicians(db) == at_once
+    assert pieces == whole
+    several = [row for row in at_once if len(row[-1]) > 1]
+    assert len(at_once) == len(npis[::2]) and len(several) >= 5
+    if layout.startswith("real"):
+        assert {row[2] for row in at_once} == {None}  # that layout has no telehealth column
 
 
 def test_practices_keep_every_character_and_leave_blank_values_out(db, tmp_path, nppes_file, run_import):
@@ -366,7 +420,7 @@ def test_practices_keep_every_character_and_leave_blank_values_out(db, tmp_path,
     report = import_clinicians(db=db, path=path)
 
     assert (report.kept, report.rejected) == (3, 0)
-    assert db.scalar(select(func.count()).where(ClinicianPractice.npi == npi)) == 1  # one row per clinician
+    assert db.scalar(select(func.count()).select_from(ClinicianFacts)) == 2  # one row per clinician
     assert practices_of(db, npi) == [
         {"npi": npi, "name": 'METRO "BACK" CARE \\ SPINE, PC', "address_line1": "1 MAIN ST SUITE 2",
          "address_line2": None, "city": "SAN JOSÉ", "state": "NY", "zip_code": "100011234", "phone": "2125550100"},
@@ -532,9 +586,9 @@ def test_a_count_over_the_largest_integer_is_a_rejected_row_and_the_rest_is_impo
 
 
 def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db, tmp_path, nppes_file, run_import):
-    """On PostgreSQL the import must never lock the practices table against readers: a profile view during the
-    import reads the previous file's practices at once. The import is held at a known point: its facts COPY waits
-    for another transaction's uncommitted row with one of its NPIs, after every practice row is written."""
+    """On PostgreSQL the import must never lock the clinicians table against readers: a profile view during the
+    import reads the previous file's practices at once. The import is held at a known point: its COPY waits for
+    another transaction's uncommitted row with one of its NPIs, after it has deleted the previous file's rows."""
     if db.get_bind().dialect.name != "postgresql":
         pytest.skip("SQLite readers never wait for a writer (WAL): they read the last commit")
     reading, held = make_npi(21), make_npi(22)
@@ -544,7 +598,7 @@ def test_profiles_read_the_previous_practices_while_a_clinicians_import_runs(db,
     others = make_engine(db.get_bind().url.render_as_string(hide_password=False))  # not the import's pool
     with _clinicians_import_held(db, new_file, held) as outcome, others.connect() as reader:
         reader.execute(text("SET lock_timeout = '2s'"))
-        listed = reader.execute(text("SELECT practices FROM cms_clinician_practices WHERE npi = :npi"),
+        listed = reader.execute(text("SELECT practices FROM cms_clinicians WHERE npi = :npi"),
                                 {"npi": reading}).scalars().all()
         outcome["during"] = [p[PRACTICE_FIELDS.index("city")] for practices in listed
                              for p in json.loads(practices)]
@@ -591,8 +645,8 @@ def test_the_same_years_utilization_imported_four_times_at_once_is_stored_exactl
 
 @contextmanager
 def _clinicians_import_held(db, path: Path, held: str) -> Iterator[dict[str, object]]:
-    """PostgreSQL: an import of ``path`` running in a thread, held part-way while the block runs (its facts COPY
-    waits for another transaction's uncommitted row of NPI ``held``); afterwards ``["report"]`` is what it
+    """PostgreSQL: an import of ``path`` running in a thread, held part-way while the block runs (its COPY waits
+    for another transaction's uncommitted row of NPI ``held``); afterwards ``["report"]`` is what it
     returned or raised."""
     others = make_engine(db.get_bind().url.render_as_string(hide_password=False))
     outcome: dict[str, object] = {}
@@ -604,8 +658,8 @@ def _clinicians_import_held(db, path: Path, held: str) -> Iterator[dict[str, obj
             outcome["report"] = exc
 
     with others.connect() as blocker, others.connect() as watcher:
-        blocker.execute(text("INSERT INTO cms_clinicians (npi, source_file, data_year, is_demo) "
-                             "VALUES (:npi, 'other.csv', 2026, false)"), {"npi": held})  # uncommitted
+        blocker.execute(text("INSERT INTO cms_clinicians (npi, practices) VALUES (:npi, '[]')"),
+                        {"npi": held})  # uncommitted
         importer = threading.Thread(target=run)
         importer.start()
         try:
@@ -614,7 +668,7 @@ def _clinicians_import_held(db, path: Path, held: str) -> Iterator[dict[str, obj
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND query LIKE 'COPY cms_clinicians %'")).scalar_one():
                 watcher.rollback()  # pg_stat_activity is read once per transaction
-                assert time.monotonic() < deadline, f"the import never reached its facts: {outcome}"
+                assert time.monotonic() < deadline, f"the import never reached its COPY: {outcome}"
                 time.sleep(0.05)
             watcher.rollback()
             yield outcome

@@ -10,13 +10,14 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from fusioncare import migrate
 from fusioncare.db import Base
 from tests.conftest import migrated_database
 from tests.recovery.test_migration import table_of
 
-CMS_TABLES = {"cms_procedure_volumes", "cms_clinician_practices", "cms_clinicians"}
+CMS_TABLES = {"cms_procedure_volumes", "cms_clinicians", "cms_clinicians_file"}
 
 
 def test_migrated_cms_tables_match_the_models(db_engine):
@@ -42,8 +43,7 @@ def test_cms_migration_downgrades_and_upgrades_again(tmp_path):
 
 
 KEY_COLUMNS = {("cms_procedure_volumes", "npi"), ("cms_procedure_volumes", "hcpcs_code"),
-               ("cms_procedure_volumes", "place_of_service"), ("cms_clinician_practices", "npi"),
-               ("cms_clinicians", "npi")}
+               ("cms_procedure_volumes", "place_of_service"), ("cms_clinicians", "npi")}
 
 
 def _collations(connection) -> dict[tuple[str, str], str | None]:
@@ -104,7 +104,7 @@ def test_0015_turns_practice_rows_into_one_list_per_clinician_and_back(own_engin
                                     "specialty) VALUES (:npi, :name, :line1, :city, :phone, 'CHIROPRACTIC')"),
                                {"npi": npi, "name": name, "line1": line1, "city": city, "phone": phone})
 
-    migrate.upgrade(own_engine)
+    _migrate_to(own_engine, "0015_cms_practice_lists", down=False)
     with own_engine.connect() as connection:
         stored = [(npi, json.loads(p)) for npi, p in connection.execute(text(
             "SELECT npi, practices FROM cms_clinician_practices ORDER BY id"))]
@@ -119,3 +119,47 @@ def test_0015_turns_practice_rows_into_one_list_per_clinician_and_back(own_engin
         back = connection.execute(text("SELECT npi, name, address_line1, city, phone, specialty "
                                        "FROM cms_clinician_practices ORDER BY id")).all()
     assert [tuple(r) for r in back] == [(*row, None) for row in (rows[0], rows[2], rows[1])]
+
+
+def test_0016_puts_each_clinicians_practices_on_their_row_and_the_provenance_on_the_files_row_and_back(own_engine):
+    """What was imported before 0016 survives it: a clinician's practice rows become one list in their old order,
+    on the clinician's row; the provenance of the rows becomes the file's one row. The downgrade gives both back."""
+    _migrate_to(own_engine, "0015_cms_practice_lists", down=True)
+    a, b = ["SPINE CARE, LLC", "1 MAIN ST", None, "NEW YORK", "NY", "100011234", "2125550100"], \
+        [None, "2 ELM ST", None, "BUFFALO", "NY", None, None]
+    c = ['METRO "BACK" CARE', "9 PARK AVE", None, "ALBANY", "NY", None, None]
+    with own_engine.begin() as connection:
+        for npi, school in (("1234567893", "BAYLOR"), ("1245319599", None)):
+            connection.execute(text("INSERT INTO cms_clinicians (npi, accepts_assignment, medical_school, "
+                                    "source_file, data_year, is_demo) VALUES (:npi, 'always', :school, "
+                                    "'DAC_NationalDownloadableFile.csv', 2025, false)"),
+                               {"npi": npi, "school": school})
+        for npi, practices in (("1234567893", [a]), ("1245319599", [c]), ("1234567893", [b])):
+            connection.execute(text("INSERT INTO cms_clinician_practices (npi, practices) VALUES (:npi, :p)"),
+                               {"npi": npi, "p": json.dumps(practices)})
+
+    migrate.upgrade(own_engine)
+    assert "cms_clinician_practices" not in inspect(own_engine).get_table_names()
+    with own_engine.connect() as connection:
+        rows = [(npi, school, json.loads(p)) for npi, school, p in connection.execute(text(
+            "SELECT npi, medical_school, practices FROM cms_clinicians ORDER BY npi"))]
+        file = connection.execute(text("SELECT id, source_file, data_year, is_demo FROM cms_clinicians_file")).all()
+    assert rows == [("1234567893", "BAYLOR", [a, b]), ("1245319599", None, [c])]
+    assert [tuple(r) for r in file] == [(1, "DAC_NationalDownloadableFile.csv", 2025, False)]
+    with pytest.raises(IntegrityError):  # one row only
+        with own_engine.begin() as connection:
+            connection.execute(text("INSERT INTO cms_clinicians_file (id, source_file, data_year, is_demo) "
+                                    "VALUES (2, 'x.csv', 2025, false)"))
+    with pytest.raises(IntegrityError):  # the rebuilt table kept its check
+        with own_engine.begin() as connection:
+            connection.execute(text("INSERT INTO cms_clinicians (npi, accepts_assignment, practices) "
+                                    "VALUES ('1215911011', 'never', '[]')"))
+
+    _migrate_to(own_engine, "0015_cms_practice_lists", down=True)
+    with own_engine.connect() as connection:
+        back = [(npi, json.loads(p)) for npi, p in connection.execute(text(
+            "SELECT npi, practices FROM cms_clinician_practices ORDER BY id"))]
+        provenance = connection.execute(text(
+            "SELECT DISTINCT source_file, data_year, is_demo FROM cms_clinicians")).all()
+    assert back == [("1234567893", [a, b]), ("1245319599", [c])]
+    assert [tuple(r) for r in provenance] == [("DAC_NationalDownloadableFile.csv", 2025, False)]

@@ -34,7 +34,7 @@ def test_demo_load_is_idempotent_and_covers_every_specialty_near_new_york(db):
 
 def test_demo_loads_medicare_figures_marked_as_demo_and_never_over_real_cms_data(db):
     from fusioncare.directory.cms_service import evidence_for, procedure_sums
-    from fusioncare.directory.models import ClinicianFacts, ProcedureVolume
+    from fusioncare.directory.models import ClinicianFacts, ClinicianFile, ProcedureVolume
     from fusioncare.knowledge.loader import get_pack
 
     quiet = Console(quiet=True)
@@ -42,7 +42,8 @@ def test_demo_loads_medicare_figures_marked_as_demo_and_never_over_real_cms_data
     volumes = db.scalar(select(func.count()).select_from(ProcedureVolume))
     assert volumes > 100
     assert db.scalar(select(func.count()).where(ProcedureVolume.is_demo.is_(False))) == 0
-    assert db.scalar(select(func.count()).where(ClinicianFacts.is_demo.is_(False))) == 0
+    assert db.scalar(select(func.count()).select_from(ClinicianFacts)) > 0
+    assert db.get(ClinicianFile, 1).is_demo
     pain = service.search_providers(db=db, params=ProviderSearch(specialty="pain_medicine", near="10001"))
     npis = [h.provider.npi for h in pain.hits]
     sums = procedure_sums(db=db, npis=npis, treatments=["injection"], pack=get_pack())
