@@ -33,7 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from fusioncare.directory import cms, imports
-from fusioncare.directory.errors import ImportInProgress, UnreadableImportFile
+from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.importer import (
     CHUNK_BYTES,
     _buffer_of,
@@ -360,27 +360,11 @@ def _write_lock_up_front(db: Session, source: str) -> None:
 
 def _recorded(source: str, db: Session, path: Path, run: Callable[[CmsImportReport], None],
               report: CmsImportReport) -> CmsImportReport:
-    """Run an import in one transaction, one import of a kind at a time (imports.one_at_a_time), and record the
-    run (a failed one after its rollback). A refused import is not recorded: it never started."""
-    started_at = datetime.now(UTC)
-    with imports.one_at_a_time(db, source):
-        try:
-            with _bulk_session_settings(db):
-                run(report)
-                db.commit()
-        except ImportInProgress:  # refused before its first write: not a run
-            db.rollback()
-            raise
-        except Exception as exc:
-            db.rollback()
-            try:
-                imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
-                                   started_at=started_at, counts=report.counts(), error=exc)
-            except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
-                db.rollback()
-            raise
-        imports.record_run(db=db, source=source, source_file=path.name, all_taxonomies=False,
-                           started_at=started_at, counts=report.counts())
+    """Run an import in one transaction, recorded and one of its kind at a time (imports.recorded)."""
+    with imports.recorded(db, source, source_file=path.name, all_taxonomies=False, counts=report.counts):
+        with _bulk_session_settings(db):
+            run(report)
+            db.commit()
     return report
 
 

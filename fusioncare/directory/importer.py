@@ -733,26 +733,14 @@ def import_nppes(*, db: Session, path: Path, all_taxonomies: bool = False, is_de
     and a re-run completes the rest (re-importing is idempotent). ``is_demo`` marks every provider it writes as
     demo data. ``cache_dir`` keeps the ZIP table between imports (see records.zip_columns).
     """
-    started_at = datetime.now(UTC)
     report = ImportReport()
     parse_report = ImportReport()  # filled by the reading thread; merged at the end
-    with imports.one_at_a_time(db, "nppes"):  # a second one at once is refused (ImportInProgress), not recorded
-        try:
-            _import(db=db, path=path, all_taxonomies=all_taxonomies, is_demo=is_demo, on_progress=on_progress,
-                    chunk_bytes=chunk_bytes, cache_dir=cache_dir, report=report, parse_report=parse_report)
-        except Exception as exc:
-            db.rollback()
-            try:
-                imports.record_run(db=db, source="nppes", source_file=path.name, all_taxonomies=all_taxonomies,
-                                   started_at=started_at, counts=_merged(report, parse_report).counts(), error=exc)
-            except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
-                db.rollback()
-            raise
-        report = _merged(report, parse_report)
-        _refresh_planner_facts(db)
-        imports.record_run(db=db, source="nppes", source_file=path.name, all_taxonomies=all_taxonomies,
-                           started_at=started_at, counts=report.counts())
-    return report
+    with imports.recorded(db, "nppes", source_file=path.name, all_taxonomies=all_taxonomies,
+                          counts=lambda: _merged(report, parse_report).counts()):
+        _import(db=db, path=path, all_taxonomies=all_taxonomies, is_demo=is_demo, on_progress=on_progress,
+                chunk_bytes=chunk_bytes, cache_dir=cache_dir, report=report, parse_report=parse_report)
+    _refresh_planner_facts(db)  # the rows are committed and the run recorded: only the planner's facts are left
+    return _merged(report, parse_report)
 
 
 def _refresh_planner_facts(db: Session) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -78,6 +78,31 @@ def _sqlite_file(url: URL) -> str | None:
     if not database or database == ":memory:":
         return None
     return os.path.realpath(database)
+
+
+@contextmanager
+def recorded(db: Session, source: str, *, source_file: str, all_taxonomies: bool,
+             counts: Callable[[], dict[str, int]]) -> Iterator[None]:
+    """Run an import (the block) one of its kind at a time (one_at_a_time) and record the run: a failed one after
+    its rollback, with what ``counts()`` says it had done. An import refused before it began (ImportInProgress)
+    is not a run and is not recorded."""
+    started_at = datetime.now(UTC)
+    with one_at_a_time(db, source):
+        try:
+            yield
+        except ImportInProgress:
+            db.rollback()
+            raise
+        except Exception as exc:
+            db.rollback()
+            try:
+                record_run(db=db, source=source, source_file=source_file, all_taxonomies=all_taxonomies,
+                           started_at=started_at, counts=counts(), error=exc)
+            except Exception:  # noqa: BLE001 - the database may be what failed; the import's own error is the news
+                db.rollback()
+            raise
+        record_run(db=db, source=source, source_file=source_file, all_taxonomies=all_taxonomies,
+                   started_at=started_at, counts=counts())
 
 
 def record_run(*, db: Session, source: str, source_file: str, all_taxonomies: bool, started_at: datetime,
