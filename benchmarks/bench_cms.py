@@ -157,10 +157,12 @@ def _child_store(path: Path, url: str) -> dict:
     file = session.get(ClinicianFile, 1)
     assert file is not None
     shared = {"source_file": file.source_file, "data_year": file.data_year, "is_demo": file.is_demo}
-    session.execute(text(f"DELETE FROM {clinicians}"))
-    session.execute(text(f"DELETE FROM {ClinicianFile.__tablename__}"))
-    session.commit()
     sqlite = engine.dialect.name == "sqlite"
+    # Empty tables, as the timed import met them. On PostgreSQL a DELETE would leave every key in the unique
+    # index as a dead entry, each new row's uniqueness check visiting its dead tuple: not what a fresh import pays.
+    for table in (clinicians, ClinicianFile.__tablename__):
+        session.execute(text(f"{'DELETE FROM' if sqlite else 'TRUNCATE'} {table}"))
+    session.commit()
     if sqlite:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
