@@ -189,9 +189,8 @@ class ClinicianFacts(Base):
     ``practices`` is a JSON list, in file order, of one list per row of the clinician in the file (a group
     practice and address): ``[name, address_line1, address_line2, city, state, zip_code, phone]``
     (PRACTICE_FIELDS; ``name`` is the group's legal name), null where the file leaves the value blank, stored as
-    text. One row per clinician, with no practices table and no per-row provenance: the import writes a third of
-    the bytes and one index (migration 0016, docs/directory.md). The file's name, release year and demo flag are
-    in ClinicianFile."""
+    text. One row and one index entry per clinician instead of two of each, and no provenance repeated on every
+    row (migration 0016, docs/directory.md): the file's name, release year and demo flag are in ClinicianFile."""
 
     __tablename__ = "cms_clinicians"
     __table_args__ = (
