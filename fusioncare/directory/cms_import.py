@@ -509,16 +509,24 @@ def _volumes_in_key_order(db: Session, shared: dict[str, Any]) -> Iterator[Calla
         yield partial(_insert_rows, db, ProcedureVolume.__tablename__, shared=shared)
         return
     columns = "npi, hcpcs_code, place_of_service, patients, services"
-    # In the import's transaction: a failed import rolls the temporary table back with the rest.
-    db.connection().exec_driver_sql(f"DROP TABLE IF EXISTS temp.{_STAGED_VOLUMES}")
-    db.connection().exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_VOLUMES} (npi TEXT, hcpcs_code TEXT, "
-                                    f"place_of_service TEXT, patients INTEGER, services REAL)")
-    yield partial(_insert_rows, db, _STAGED_VOLUMES)
-    db.connection().exec_driver_sql(
-        f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}, {', '.join(shared)}) "
-        f"SELECT {columns}, {', '.join(['?'] * len(shared))} FROM {_STAGED_VOLUMES} "
-        f"ORDER BY npi, hcpcs_code, place_of_service", tuple(shared.values()))
-    db.connection().exec_driver_sql(f"DROP TABLE temp.{_STAGED_VOLUMES}")
+    with _temporary_table(db, _STAGED_VOLUMES, ProcedureVolume.__tablename__, columns) as staged:
+        yield partial(_insert_rows, db, staged)
+        db.connection().exec_driver_sql(
+            f"INSERT INTO {ProcedureVolume.__tablename__} ({columns}, {', '.join(shared)}) "
+            f"SELECT {columns}, {', '.join(['?'] * len(shared))} FROM {staged} "
+            f"ORDER BY npi, hcpcs_code, place_of_service", tuple(shared.values()))
+
+
+@contextmanager
+def _temporary_table(db: Session, name: str, like: str, columns: str) -> Iterator[str]:
+    """A temporary table with ``columns`` of table ``like`` (their types too) while the block runs; yields its
+    qualified name. In the import's transaction: a failed import rolls it back with the rest, and the next one
+    drops any left over."""
+    qualified = ("temp." if db.get_bind().dialect.name == "sqlite" else "pg_temp.") + name
+    db.connection().exec_driver_sql(f"DROP TABLE IF EXISTS {qualified}")
+    db.connection().exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS SELECT {columns} FROM {like} WHERE 1 = 0")
+    yield qualified
+    db.connection().exec_driver_sql(f"DROP TABLE {qualified}")
 
 
 def _without_repeats(table: pa.Table, keys: pa.Array, lines: pa.Array, earlier: dict[int, int],
@@ -733,8 +741,6 @@ def import_clinicians(*, db: Session, path: Path, year: int | None = None, is_de
     return _recorded("cms_clinicians", db, path, run, report)
 
 
-_CLINICIAN_COLUMNS = {"npi": "TEXT", "accepts_assignment": "TEXT", "telehealth": "BOOLEAN", "medical_school": "TEXT",
-                      "graduation_year": "SMALLINT", "specialty": "TEXT", "practices": "TEXT"}
 _STAGED_CLINICIANS = "cms_clinicians_again"
 # A clinician's row met again in a later chunk, merged into the row written before (_clinician_rows says what each
 # fact means; the earlier chunk's school and specialty come first, its practices too).
@@ -759,21 +765,17 @@ def _merging_clinicians(db: Session) -> Iterator[Callable[[pa.Table], None]]:
     """A function that merges rows of clinicians already written (a file that does not keep a clinician's rows
     together, or a clinician whose rows straddle two chunks) into their rows: through a temporary table in the
     import's transaction, one UPDATE per chunk that has any."""
-    staged = ("temp." if db.get_bind().dialect.name == "sqlite" else "pg_temp.") + _STAGED_CLINICIANS
-    connection = db.connection()
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {staged}")
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {_STAGED_CLINICIANS} "
-                               f"({', '.join(f'{c} {t}' for c, t in _CLINICIAN_COLUMNS.items())})")
+    columns = "npi, accepts_assignment, telehealth, medical_school, graduation_year, specialty, practices"
+    with _temporary_table(db, _STAGED_CLINICIANS, ClinicianFacts.__tablename__, columns) as staged:
 
-    def merge(rows: pa.Table) -> None:
-        if not rows.num_rows:
-            return
-        _insert_rows(db, staged, rows)
-        db.connection().exec_driver_sql(_MERGE_CLINICIANS.format(staged=staged))
-        db.connection().exec_driver_sql(f"DELETE FROM {staged}")
+        def merge(rows: pa.Table) -> None:
+            if not rows.num_rows:
+                return
+            _insert_rows(db, staged, rows)
+            db.connection().exec_driver_sql(_MERGE_CLINICIANS.format(staged=staged))
+            db.connection().exec_driver_sql(f"DELETE FROM {staged}")
 
-    yield merge
-    db.connection().exec_driver_sql(f"DROP TABLE {staged}")
+        yield merge
 
 
 def _directory_npis(db: Session) -> np.ndarray:

@@ -55,8 +55,10 @@ def procedure_volumes(*, db: Session, npi: str, pack: Pack) -> list[ProcedureVol
 def medicare_facts(*, db: Session, npi: str, pack: Pack) -> MedicareFacts | None:
     """What the Doctors and Clinicians file says about one provider; None when it has nothing on them."""
     facts = db.get(ClinicianFacts, npi)
+    if facts is None:
+        return None
     file = db.get(ClinicianFile, 1)  # written with the rows, in the import's transaction
-    if facts is None or file is None:
+    if file is None:
         return None
     practices: list[MedicarePractice] = []
     seen: set[tuple] = set()
