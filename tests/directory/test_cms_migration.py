@@ -163,3 +163,46 @@ def test_0016_puts_each_clinicians_practices_on_their_row_and_the_provenance_on_
             "SELECT DISTINCT source_file, data_year, is_demo FROM cms_clinicians")).all()
     assert back == [("1234567893", [a, b]), ("1245319599", [c])]
     assert [tuple(r) for r in provenance] == [("DAC_NationalDownloadableFile.csv", 2025, False)]
+
+
+_RULE = "CONSTRAINT ck_cms_clinicians_assignment_known CHECK (accepts_assignment IN ('always', 'sometimes'))"
+
+
+def _clinicians_sql(engine: Engine) -> str:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'cms_clinicians'").scalar_one()
+
+
+def test_0017_declares_the_clinicians_check_once_and_keeps_every_row(own_engine):
+    """0016 as first shipped gave the table's CHECK again to SQLite's batch rebuild, which had reflected it already:
+    the rule was declared twice. A fresh database now declares it once; one left with the rule twice, and rows, comes
+    out of 0017 with the rule once, every row, and the rule still enforced."""
+    if own_engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL altered the table in place and declares the rule once")
+    assert _clinicians_sql(own_engine).count(_RULE) == 1
+    _migrate_to(own_engine, "0016_cms_one_row_per_clinician", down=True)
+    rows = [("1234567893", "always", 1, "BAYLOR", 1999, "CHIROPRACTIC", '[["SPINE CARE", null]]'),
+            ("1245319599", None, None, None, None, None, "[]")]
+    with own_engine.begin() as connection:  # the table as 0016 first left it
+        sql = _clinicians_sql(own_engine)
+        connection.exec_driver_sql("ALTER TABLE cms_clinicians RENAME TO cms_clinicians_0016")
+        connection.exec_driver_sql(sql.replace(_RULE, f"{_RULE}, \n\t{_RULE}"))
+        connection.exec_driver_sql("DROP TABLE cms_clinicians_0016")
+        for row in rows:
+            connection.exec_driver_sql("INSERT INTO cms_clinicians (npi, accepts_assignment, telehealth, "
+                                       "medical_school, graduation_year, specialty, practices) "
+                                       "VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+    assert _clinicians_sql(own_engine).count(_RULE) == 2
+
+    migrate.upgrade(own_engine)
+
+    assert _clinicians_sql(own_engine).count(_RULE) == 1
+    with own_engine.connect() as connection:
+        kept = connection.exec_driver_sql("SELECT npi, accepts_assignment, telehealth, medical_school, "
+                                          "graduation_year, specialty, practices FROM cms_clinicians ORDER BY npi")
+        assert [tuple(r) for r in kept] == rows
+    with pytest.raises(IntegrityError):
+        with own_engine.begin() as connection:
+            connection.execute(text("INSERT INTO cms_clinicians (npi, accepts_assignment, practices) "
+                                    "VALUES ('1215911011', 'never', '[]')"))
+    test_migrated_cms_tables_match_the_models(own_engine)
