@@ -5,12 +5,12 @@ circle), the same queries interleaved in the same run; then today's search over 
     nice -n 10 python -m benchmarks.bench_search --providers 3000000 [--postgres-url postgresql://...]
 
 The national NPPES file imported with the default taxonomy scope holds about 3 million searchable providers
-(bench_national: 2,967,231 from 9 million rows), 85% of them around 15 metros. Importing that file takes a quarter
-of an hour, so this benchmark writes the same density straight into the two tables search reads (the directory's
-providers and its search index), spread like the generator spreads them: 85% on real ZIPs within 20 miles of a
-metro centre, the rest anywhere, one to two specialties each. The queries are bench_directory's (80% from metro
-ZIPs, 5 to 50 miles, 20 per page). The load ends with the VACUUM (ANALYZE) the importer ends with. JSON:
-benchmarks/out/bench_search_<providers>.json.
+(bench_national: 2,967,231 from 9 million rows), 85% of them around 15 metros. Importing that file takes 87 s on a
+quiet machine and a quarter of an hour on a loaded one, so this benchmark writes the same density straight into
+the two tables search reads (the directory's providers and its search index), spread like the generator spreads
+them: 85% on real ZIPs within 20 miles of a metro centre, the rest anywhere, one to two specialties each. The
+queries are bench_directory's (80% from metro ZIPs, 5 to 50 miles, 20 per page). The load ends with the VACUUM
+(ANALYZE) the importer ends with. JSON: benchmarks/out/bench_search_<providers>.json.
 """
 
 from __future__ import annotations
