@@ -11,16 +11,16 @@ import pytest
 from sqlalchemy import text
 
 from benchmarks import bench_national
+from benchmarks.bench_directory import _postgres_schema_url
 from fusioncare.db import make_engine
 from fusioncare.settings import normalise_database_url
 
 
-def _bench_schemas(url: str) -> set[str]:
+def _schemas(url: str) -> set[str]:
     engine = make_engine(normalise_database_url(url))
     try:
         with engine.connect() as connection:
-            return set(connection.execute(text(
-                "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'bench%'")).scalars())
+            return set(connection.execute(text("SELECT schema_name FROM information_schema.schemata")).scalars())
     finally:
         engine.dispose()
 
@@ -29,8 +29,15 @@ def test_bench_national_reports_both_floors_both_scopes_and_search_and_leaves_no
     url = os.environ.get("FUSIONCARE_TEST_DATABASE_URL")
     if not url:
         pytest.skip("bench_national imports into PostgreSQL: FUSIONCARE_TEST_DATABASE_URL is unset")
-    before = _bench_schemas(url)
     monkeypatch.setattr(bench_national, "OUT", tmp_path)
+    created: list[str] = []  # the benchmark's own schemas (others' benchmarks may share this PostgreSQL)
+
+    def schema_url(base: str) -> tuple[str, str]:
+        url_and_schema = _postgres_schema_url(base)
+        created.append(url_and_schema[1])
+        return url_and_schema
+
+    monkeypatch.setattr(bench_national, "_postgres_schema_url", schema_url)
 
     bench_national.main(["--rows", "400", "--queries", "5", "--postgres-url", url])
 
@@ -43,4 +50,4 @@ def test_bench_national_reports_both_floors_both_scopes_and_search_and_leaves_no
     # Every taxonomy keeps more providers than the default scope, and the default scope keeps some.
     assert 0 < default["report"]["imported"] < everyone["report"]["imported"]
     assert result["search_http"]["n"] == 5 and result["search_http"]["p95_ms"] > 0
-    assert _bench_schemas(url) == before
+    assert len(created) == 2 and not set(created) & _schemas(url)
