@@ -481,7 +481,6 @@ def _utilization_rows(columns: list[pa.Array], lines: list[int] | None, first: i
             "hcpcs_code": [e[2] for e in extra], "place_of_service": [e[3] for e in extra],
             "patients": pa.array([e[4] for e in extra], pa.int64()),
             "services": pa.array([e[5] for e in extra], pa.float64())})]).sort_by("index")
-    table = _first_of_each_key(table, keep, lines, first, report)
     at = keep.take(table["index"])  # each row's place in the chunk
     row_lines = _lines_at(lines, first, at)
     return table.drop_columns(["index"]), _volume_keys(table, codes), row_lines
@@ -531,44 +530,24 @@ def _temporary_table(db: Session, name: str, like: str, columns: str) -> Iterato
 
 def _without_repeats(table: pa.Table, keys: pa.Array, lines: pa.Array, earlier: dict[int, int],
                      report: CmsImportReport) -> pa.Table:
-    """The chunk's rows (no two with the same key) but those repeating a row of an earlier chunk (``earlier``:
-    the key and line of every row kept so far, about 100 bytes a row): each of those is rejected naming the
-    earlier row's line (the first row stays, as within a chunk). Found here, before the insert, the database never
-    refuses a chunk for a repeated key."""
+    """The chunk's rows (in file order) but those repeating the NPI, procedure code and place of service of an
+    earlier row, in this chunk or an earlier one (``earlier``: the key and line of every row kept so far, about 100
+    bytes a row): each is rejected naming the first row's line, and the first stays. Found here, before the insert,
+    the database never refuses a chunk for a repeated key."""
     key_list, line_list = keys.to_pylist(), lines.to_pylist()
-    if not earlier.keys().isdisjoint(key_list):
-        fresh = [key not in earlier for key in key_list]
-        for key, line, is_fresh in zip(key_list, line_list, fresh, strict=True):
-            if not is_fresh:
-                report.reject(line, f"repeats the NPI, procedure code and place of service of line {earlier[key]}")
-        table = table.filter(pa.array(fresh, pa.bool_()))
-        key_list = [key for key, is_fresh in zip(key_list, fresh, strict=True) if is_fresh]
-        line_list = [line for line, is_fresh in zip(line_list, fresh, strict=True) if is_fresh]
-    earlier.update(zip(key_list, line_list, strict=True))
-    return table
+    if len(set(key_list)) == len(key_list) and earlier.keys().isdisjoint(key_list):  # nearly every chunk
+        earlier.update(zip(key_list, line_list, strict=True))
+        return table
+    fresh = []
+    for key, line in zip(key_list, line_list, strict=True):
+        first_line = earlier.setdefault(key, line)
+        fresh.append(first_line == line)
+        if first_line != line:
+            report.reject(line, f"repeats the NPI, procedure code and place of service of line {first_line}")
+    return table.filter(pa.array(fresh, pa.bool_()))
 
 
 _PLACES = pa.array(["F", "O"], pa.string())
-
-
-def _first_of_each_key(table: pa.Table, keep: pa.Array, lines: list[int] | None, first: int,
-                       report: CmsImportReport) -> pa.Table:
-    """The table without rows that repeat an earlier row's NPI, code and place of service (each reported)."""
-    key = pc.binary_join_element_wise(table["npi"], table["hcpcs_code"], table["place_of_service"], "|")
-    counted = pc.value_counts(key)
-    repeated = counted.field("values").filter(pc.greater(counted.field("counts"), 1))
-    if not len(repeated):
-        return table
-    seen: dict[str, int] = {}
-    keep_row: list[bool] = []
-    for k, index in zip(key.to_pylist(), table["index"].to_pylist(), strict=True):
-        line = _line_at(lines, first, keep[index].as_py())
-        if k in seen:
-            report.reject(line, f"repeats the NPI, procedure code and place of service of line {seen[k]}")
-        else:
-            seen[k] = line
-        keep_row.append(seen[k] == line)  # the first row of its key
-    return table.filter(pa.array(keep_row, pa.bool_()))
 
 
 _DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], np.int64)  # a digit doubled, its digits summed (npi.py)
