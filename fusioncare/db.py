@@ -34,6 +34,12 @@ def rowcount(result: Result[Any]) -> int:
     return result.rowcount
 
 
+# How long a write waits for SQLite's one write lock (an import holds it for its whole run) before it fails with
+# "database is locked", which the app answers with 503 "busy" (api/errors.py). ``connect_args={"timeout": s}``
+# sets another.
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout so several processes can share it.
 
@@ -46,7 +52,8 @@ def make_engine(url: str, **kwargs) -> Engine:
         if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             _owner_only_database_file(Path(parsed.database))
         connect_args = kwargs.pop("connect_args", {})
-        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_SECONDS)
+        busy_timeout_ms = round(float(connect_args["timeout"]) * 1000)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -55,7 +62,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
             # Deleted rows are overwritten with zeros, in the database file and the pages the WAL carries to it.
             cur.execute("PRAGMA secure_delete=ON")
             cur.close()

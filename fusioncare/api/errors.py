@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncare import errors
-from fusioncare.observability import log_unexpected, route_template
+from fusioncare.observability import log_busy, log_unexpected, route_template
 from fusioncare.validation import FieldProblem, problems
 from fusioncare.web.templating import templates
 
@@ -59,6 +61,9 @@ def wants_html(request: Request) -> bool:
 _PAGES = {
     404: ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped."),
     500: ("Something went wrong on our side", "Please try again in a moment. Nothing you entered was stored."),
+    503: ("FusionCare is busy for a moment", "We are updating our information and could not save this just now. "
+                                             "Nothing you entered was stored. Please go back and send it again in a "
+                                             "minute."),
 }
 
 
@@ -112,12 +117,26 @@ def install(app: FastAPI) -> None:
 
 
 UNEXPECTED = {"detail": "Something went wrong on our side. Please try again."}
+BUSY = {"detail": "FusionCare is busy updating its information and could not save this just now. Nothing was "
+                  "stored. Please send it again in a minute.", "code": "busy"}
+BUSY_RETRY_AFTER_SECONDS = 60
+
+
+def database_busy(exc: BaseException) -> bool:
+    """SQLite's one write lock was held by another writer past the busy timeout (an import holds it for its whole
+    run, docs/operations.md). The write was never made: the request can simply be sent again."""
+    orig = exc.orig if isinstance(exc, OperationalError) else None
+    code = getattr(orig, "sqlite_errorcode", None) if isinstance(orig, sqlite3.OperationalError) else None
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 class UnexpectedErrorMiddleware:
     """Pure ASGI, inside the security-headers and access-log middleware: an exception nothing else handled becomes
     the 500 page (or JSON under the API) here, so the 500 carries the security headers and is logged like every
     other response. The exception is logged by type and place only (fusioncare.observability), never its message.
+
+    A write that waited past SQLite's busy timeout for another writer's lock (database_busy) is 503 with
+    Retry-After instead: nothing went wrong, FusionCare was busy, and sending it again later works.
 
     Starlette's own last-resort handler sits outside every middleware: a 500 made there had no headers, and it
     logged the exception's message (with a database error's parameters) twice.
@@ -141,14 +160,17 @@ class UnexpectedErrorMiddleware:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
-            log_unexpected(exc, method=scope["method"], route=route_template(scope))
+            busy = database_busy(exc)
+            (log_busy if busy else log_unexpected)(exc, method=scope["method"], route=route_template(scope))
             if started:  # the answer is already on its way: all we can do is stop (the client sees a cut-off)
                 return
             request = Request(scope)
-            response: HTMLResponse | JSONResponse = JSONResponse(UNEXPECTED, status_code=500)
+            status, headers = (503, {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}) if busy else (500, None)
+            response: HTMLResponse | JSONResponse = JSONResponse(BUSY if busy else UNEXPECTED, status_code=status,
+                                                                 headers=headers)
             if wants_html(request):
                 try:
-                    response = error_page(request, 500)
+                    response = error_page(request, status, headers)
                 except Exception as page_exc:  # the page itself failed: the JSON answer still goes out
                     log_unexpected(page_exc, method=scope["method"], route=route_template(scope))
             await response(scope, receive, send)
