@@ -616,6 +616,12 @@ def read(*, db: Session, actor: Actor, appointment_id: int | str) -> Appointment
     return appointment
 
 
+def has_shareable_assessment(*, db: Session, patient_id: int) -> bool:
+    """Whether the patient has a saved symptom check a booking could share (their latest). Without one the booking
+    page offers nothing to share, rather than a box that would share nothing."""
+    return saved_assessments.latest_id_for_owner(db, owner_id=patient_id) is not None
+
+
 def shared_assessment_summary(*, db: Session, appointment: Appointment) -> dict | None:
     if appointment.shared_assessment_id is None:
         return None

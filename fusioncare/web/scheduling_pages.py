@@ -154,7 +154,9 @@ def _booking_context(db: Session, *, npi: str, user: User | None, type_code: str
     return {"provider": _provider_view(provider), "types": types, "chosen": chosen, "bookable": bookable,
             "picker": picker, "user": user, "errors": {}, "message": "", "other": None,
             "patient_name": (service.last_patient_name(db=db, patient_id=user.id) or "") if user else "",
-            "reason": "", "share": False}
+            "reason": "", "share": False,
+            "shareable": service.has_shareable_assessment(db=db, patient_id=user.id) if user else False}
+
 
 
 def _book_path(npi: str, **params: str | None) -> str:
@@ -280,6 +282,7 @@ def _row(db: Session, appointment: Appointment, *, for_provider: bool = False, e
             "upcoming": appointment.starts_at > now and appointment.status in service.CHANGEABLE,
             "patient": appointment.patient_name or email or "A patient", "email": email,
             "reason": appointment.reason if for_provider else None,
+            "shared": appointment.shared_assessment_id is not None,
             "summary": service.shared_assessment_summary(db=db, appointment=appointment) if for_provider else None}
 
 
@@ -316,6 +319,14 @@ def appointment_page(request: Request, db: DbSession, user: CurrentUser, actor: 
     return templates.TemplateResponse(request, "scheduling/appointment.html", {
         "user": user, "a": row, "booked": booked == "1", "moved": moved == "1", "email": user.email,
         "deadline": deadline.astimezone(zone) if deadline else None, "reminders": reminders})
+
+
+@router.get("/appointments/{appointment_id}/cancel")
+def cancel_page(request: Request, db: DbSession, user: CurrentUser, actor: RequestActor,
+                appointment_id: AppointmentId) -> Response:
+    """"Cancel this appointment?": one slip of a thumb must not give away a held time, so cancelling asks first."""
+    appointment = _own(db, actor, user, appointment_id)
+    return templates.TemplateResponse(request, "scheduling/cancel.html", {"user": user, "a": _row(db, appointment)})
 
 
 @router.post("/appointments/{appointment_id}/cancel")

@@ -196,12 +196,21 @@ def test_booking_form_needs_the_csrf_token_and_confirms_what_happens_next(client
     mine = client.get("/appointments", headers=HTML).text
     assert '<a href="/appointments" aria-current="page">My appointments</a>' in mine
     appointment_id = db.scalar(select(Appointment.id))
+    # Cancelling asks first: the list's button is a link to the question, which changes nothing by itself.
+    assert f'href="/appointments/{appointment_id}/cancel"' in mine
+    asked = client.get(f"/appointments/{appointment_id}/cancel", headers=HTML)
+    assert asked.status_code == 200 and "Cancel this appointment?" in asked.text
+    assert f'href="/appointments/{appointment_id}">No, keep it</a>' in asked.text
+    db.expire_all()
+    assert db.scalar(select(Appointment.status)) == "requested", "asking is not cancelling"
     no_token = client.post(f"/appointments/{appointment_id}/cancel", headers=HTML, follow_redirects=False)
     assert no_token.status_code == 403
-    cancelled = client.post(f"/appointments/{appointment_id}/cancel", data={"csrf_token": _token(mine)},
+    cancelled = client.post(f"/appointments/{appointment_id}/cancel", data={"csrf_token": _token(asked.text)},
                             headers=HTML, follow_redirects=False)
     assert cancelled.status_code == 303
     assert "Cancelled by you" in client.get("/appointments", headers=HTML).text
+    again = client.get(f"/appointments/{appointment_id}/cancel", headers=HTML)
+    assert "can't be cancelled here" in again.text and "Yes, cancel it" not in again.text
 
 
 def test_taken_or_invalid_time_is_explained_on_the_booking_page(client, provider, make_person, db):

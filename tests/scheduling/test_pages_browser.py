@@ -64,7 +64,10 @@ def test_patient_books_downloads_the_calendar_cancels_and_the_provider_sees_it(v
     assert doctor.locator("#appointment-1 h3").filter(has_text="Ann Example").is_visible()
     _shot(doctor, f"schedule-{viewport}")
 
-    page.get_by_role("button", name="Cancel this appointment").click()
+    page.get_by_role("link", name="Cancel this appointment").click()
+    assert page.get_by_role("heading", name="Cancel this appointment?").is_visible(), "it asks first"
+    _shot(page, f"cancel-{viewport}")
+    page.get_by_role("button", name="Yes, cancel it").click()
     assert page.get_by_text("Cancelled by you").is_visible()
     start_day = ics.text.split("DTSTART:")[1][:8]
     doctor.goto(f"{base}/provider/schedule?view=week&day={start_day[:4]}-{start_day[4:6]}-{start_day[6:]}")

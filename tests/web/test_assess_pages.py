@@ -348,6 +348,9 @@ def test_a_signed_in_patient_saves_the_result_and_the_booking_form_shares_it(cli
     npi = with_check_digit("170000009")
     bookable_provider(db, tmp_path, npi)
     _sign_in(client, person, "/account")
+    before = client.get(f"/doctors/{npi}/book", headers=HTML)
+    assert 'name="share"' not in before.text, "nothing saved yet: no box that would share nothing"
+    assert "You have no saved symptom check to share" in scan(before.text).text
     result = walk(client, {**ROUTINE, "symptoms": ["walking_leg_pain"]})
     saved = client.post(result.url.path.replace("/result", "/save"), data={"csrf_token": csrf(result)},
                         headers=HTML)
@@ -367,6 +370,7 @@ def test_a_signed_in_patient_saves_the_result_and_the_booking_form_shares_it(cli
     assert booked.status_code == 200, booked.text
     db.expire_all()
     assert db.scalar(select(Appointment.shared_assessment_id)) == latest
+    assert "Your symptom check Shared with this doctor" in scan(booked.text).text, "the patient sees it was shared"
 
 
 def test_nothing_goes_into_an_account_unless_saved(client, db):
