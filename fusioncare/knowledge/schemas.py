@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -395,6 +397,15 @@ class ProcedureCode(PackModel):
     patient_words: Text
     add_on: bool = False
     sources: list[Code] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _add_on_stands_alone(self) -> ProcedureCode:
+        # A profile lists only the codes a clinician has figures for, so an add-on's line may stand alone: it must
+        # name its procedure, not point back at one ("Extra levels of that fusion" after an injection line).
+        if self.add_on and re.search(r"\b(that|those|these|this)\b", self.patient_words, re.IGNORECASE):
+            raise ValueError(f"{self.code}: an add-on's patient_words must name the procedure it extends (it can be "
+                             f"shown alone), not point back with 'that' or 'those': {self.patient_words!r}")
+        return self
 
 
 class TreatmentEvidence(PackModel):

@@ -61,6 +61,9 @@ def test_the_procedural_treatments_of_the_contract_have_codes_with_meanings_and_
     (lambda d: d["evidence"].append(dict(d["evidence"][0])), "at evidence[7].treatment: injection is listed twice"),
     (lambda d: d["evidence"][2].update(codes=[dict(d["evidence"][2]["codes"][0], add_on=True)]),
      "at least one code must not be an add-on"),
+    # A profile shows only the codes a clinician has figures for: "that fusion" after an injection line meant nothing.
+    (lambda d: d["evidence"][0]["codes"][1].update(patient_words="Extra levels of those injections"),
+     "at evidence[0].codes[1]: Value error, 64484: an add-on's patient_words must name the procedure it extends"),
 ])
 def test_a_broken_procedure_code_file_stops_loading_naming_the_place(pack_copy, change, message):
     edit(pack_copy, change)
