@@ -62,10 +62,13 @@ def test_a_red_flag_saved_for_a_past_day_shows_its_alert_at_once(viewport, reque
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url("**/recovery?saved=created&entry=*")
 
-    notice = page.locator(".recovery-saved")
-    assert f"Saved your entry for {past:%A} {past.day} {past:%B}: it reports a warning sign" in notice.inner_text()
+    notice = page.locator(".recovery-saved-note")
+    assert (f"Saved your entry for {past:%A} {past.day} {past:%B}: it reports a warning sign; what to do is above"
+            in notice.inner_text())
+    assert page.locator(".account-notice").count() == 0, "no green 'saved' box beside a warning: it says all is well"
     alert = page.locator(".recovery-safety").first
     assert alert.is_visible() and "emergency" in alert.inner_text().lower()
+    assert alert.bounding_box()["y"] < notice.bounding_box()["y"], "the warning comes first"
     assert f"{past:%A} {past.day} {past:%B %Y}" in alert.inner_text()
     box = alert.bounding_box()
     assert box is not None and box["y"] < page.viewport_size["height"], "the alert is on the first screen"
