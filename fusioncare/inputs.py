@@ -67,8 +67,15 @@ FilterMoment = Annotated[datetime, AfterValidator(_moment_in_range)]
 RowId = Annotated[int, BeforeValidator(_row_id), Field(ge=1, le=MAX_ROW_ID)]
 """A database row id: ASCII digits, 1 to 2147483647."""
 
-RecordKey = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+_RECORD_KEY = r"^[A-Za-z0-9_-]{1,32}$"
+RecordKey = Annotated[str, Field(min_length=1, max_length=32, pattern=_RECORD_KEY)]
 """The opaque id of a health record (URL-safe base64 letters, as ``secrets.token_urlsafe`` makes them)."""
+
+
+def is_record_key(value: str) -> bool:
+    """Whether ``value`` has the form of a RecordKey: for a hint in a query string that is ignored when it does not
+    (a NUL byte in it reached PostgreSQL, which refuses NUL in text, as a 500)."""
+    return re.fullmatch(_RECORD_KEY, value) is not None
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 """Text without NUL characters; give it a ``Field(max_length=...)`` where it is used."""

@@ -60,6 +60,8 @@ def wants_html(request: Request) -> bool:
 # What a person sees on an error page; the API answers the same errors in JSON.
 _PAGES = {
     404: ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped."),
+    422: ("Please check what you sent", "Something was missing or not in the form we can take, so nothing was "
+                                        "stored. Go back, check it and send it again."),
     500: ("Something went wrong on our side", "Please try again in a moment. Nothing you entered was stored."),
     503: ("FusionCare is busy for a moment", "We are updating our information and could not save this just now. "
                                              "Nothing you entered was stored. Please go back and send it again in a "
@@ -67,11 +69,14 @@ _PAGES = {
 }
 
 
-def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    """The error page in the site's design, for browsers; the status code stays the real one."""
+def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None,
+               problems: list[str] | None = None) -> HTMLResponse:
+    """The error page in the site's design, for browsers; the status code stays the real one. ``problems``: what
+    was wrong, field by field."""
     title, message = _PAGES.get(status_code, ("That did not work",
                                               "We could not handle that request. Please go back and try again."))
-    return templates.TemplateResponse(request, "error.html", {"title": title, "message": message},
+    return templates.TemplateResponse(request, "error.html",
+                                      {"title": title, "message": message, "problems": problems or []},
                                       status_code=status_code, headers=headers)
 
 
@@ -85,8 +90,11 @@ def _location(request: Request, exc: errors.InvalidInput) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return problem_response(problems(list(exc.errors()), _body_model(request)))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse | HTMLResponse:
+        found = problems(list(exc.errors()), _body_model(request))
+        if wants_html(request):  # a form the browser's own checks did not stop: a page naming the fields, not JSON
+            return error_page(request, 422, problems=[str(p) for p in found])
+        return problem_response(found)
 
     @app.exception_handler(errors.InvalidInput)
     async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:

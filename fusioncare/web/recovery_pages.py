@@ -18,7 +18,7 @@ from fusioncare.accounts.csrf import csrf_protect, install_template_globals
 from fusioncare.accounts.deps import CurrentProvider, CurrentUser, RequestActor
 from fusioncare.deps import DbSession
 from fusioncare.errors import InvalidInput
-from fusioncare.inputs import RecordKey, parse_day
+from fusioncare.inputs import RecordKey, is_record_key, parse_day
 from fusioncare.knowledge.loader import get_pack
 from fusioncare.recovery import charts, plan, service, sharing
 from fusioncare.recovery.measures import get_measures
@@ -54,7 +54,7 @@ def tracker_page(request: Request, user: CurrentUser, actor: RequestActor, db: D
     trends = service.trends_for(db, actor=actor, baseline_from=picked)
     chart_list = [(t, charts.render(t, trends.treatments, chart_id=f"chart-{t.measure}"))
                   for t in trends.measures if t.weekly]
-    saved_entry = service.own_entry(db, actor=actor, entry_id=entry[:32])
+    saved_entry = service.own_entry(db, actor=actor, entry_id=entry) if is_record_key(entry) else None
     just_saved = (saved_entry, AssessmentResult.model_validate(saved_entry.safety) if saved_entry.safety else None) \
         if saved_entry else None
     unseen = [pair for pair in service.unseen_safety(db, owner_id=user.id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +26,7 @@ from fusioncare.accounts.models import Role, TokenKind
 from tests.route_catalog import all_routes, fields_for, forms_on, values_on
 from tests.support import SENTINEL
 
-EXAMPLES_PER_ROUTE = 20
+EXAMPLES_PER_ROUTE = int(os.environ.get("FUSIONCARE_FUZZ_EXAMPLES", "20"))  # more: search harder
 
 # Each class of input that once reached code unprepared for it, plus a few classics.
 HOSTILE_TEXT = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from fusioncare.recovery.models import DiaryEntry, PlanItem
@@ -41,6 +42,16 @@ def test_quick_entry_saves_then_a_second_one_for_the_day_says_it_updated(signed_
     assert f"Updated your entry for {TODAY:%A} {TODAY.day} {TODAY:%B}" in second.text
     entries = db.scalars(select(DiaryEntry)).all()
     assert len(entries) == 1 and entries[0].leg_pain == 4 and entries[0].medications == ["ibuprofen", "paracetamol"]
+
+
+@pytest.mark.parametrize("entry", ["\x00", "zq\x00", "a" * 33, "../1", "é"])
+def test_a_saved_entry_hint_that_is_not_an_entry_id_is_ignored(signed_in_client, entry):
+    """`entry` in the address after saving only picks which entry to say was saved: a value that can't be an id
+    is ignored. A NUL byte in it reached PostgreSQL (which refuses NUL in text) as a 500; found by the route
+    fuzzing."""
+    client, _ = signed_in_client
+    page = client.get("/recovery", params={"saved": "created", "entry": entry}, headers=HTML)
+    assert page.status_code == 200 and "My recovery" in page.text and "Saved your entry" not in page.text
 
 
 def test_quick_entry_with_bad_input_shows_the_field_and_stores_nothing(signed_in_client, db):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -67,6 +69,20 @@ def test_an_unknown_path_is_the_404_page_in_the_site_design(client):
     response = client.get("/no/such/page", headers=HTML)
     assert response.status_code == 404
     assert 'href="/static/app.css"' in response.text and "Page not found" in response.text
+
+
+def test_a_form_the_browser_did_not_check_gets_a_page_naming_the_field_not_json(client):
+    """A browser whose own required-field check did not run (an old one, or a form sent again) sent sign-in with
+    no e-mail address: it showed raw JSON. Now the site's page says what was missing; API clients keep JSON."""
+    form = client.get("/account/sign-in", headers=HTML).text
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form).group(1)
+    page = client.post("/account/sign-in", data={"password": "whatever it is", "csrf_token": token}, headers=HTML)
+    assert page.status_code == 422 and page.headers["content-type"].startswith("text/html")
+    words = scan(page.text).text
+    assert "Please check what you sent" in words and "email: this field is required" in words
+    assert '"loc"' not in page.text
+    api = client.post("/api/v1/tokens", json={"password": "whatever it is"})
+    assert api.status_code == 422 and api.json()["detail"][0]["field"] == "email"
 
 
 def test_an_unexpected_error_is_the_500_page_for_browsers_and_json_under_the_api(app):
