@@ -100,4 +100,5 @@ def profile_page(request: Request, db: ReadDbSession, pack: KnowledgePack,
                and bool(scheduling.appointment_types(db=db, npi=npi)),
                "opening": _openings(db, [npi]).get(npi)}
     return templates.TemplateResponse(request, "directory/profile.html",
-                                      {"p": profile, "near": near, "booking": booking, **_vocabulary()})
+                                      {"p": profile, "near": near, "booking": booking, **_vocabulary(),
+                                       "treatment_names": {t.code.value: t.name for t in pack.treatments}})

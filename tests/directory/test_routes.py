@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fusioncare.directory.models import Provider
 from fusioncare.directory.schemas import ManagedFieldsUpdate
 from fusioncare.directory.service import update_managed_fields
 from tests.directory.nppes_files import deactivation_row, make_npi, provider_row
@@ -102,3 +103,15 @@ def test_a_crafted_cursor_is_a_422_naming_the_cursor(client, directory, crafted,
                                                            "sort": sort, "cursor": cursor, **extra})
         assert response.status_code == 422, (crafted, extra, response.status_code)
         assert response.json()["detail"][0]["field"] == "cursor"
+
+
+def test_the_profile_page_names_the_treatments_offered_in_the_patients_words(client, db, directory):
+    update_managed_fields(db=db, npi=directory[0], fields=ManagedFieldsUpdate(
+        services=["physical_therapy", "tens", "activity_modification"]))
+    db.get(Provider, directory[0]).profile_confirmed = True  # the practice facts show on a confirmed profile
+    db.commit()
+    page = client.get(f"/doctors/{directory[0]}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert ("Physical therapy and exercise; TENS (a small electrical nerve stimulation device); Adjusting daily "
+            "activities") in page.text
+    assert "physical therapy, tens" not in page.text
