@@ -50,12 +50,21 @@ class _SummaryPdf(FPDF):
                         new_x="LMARGIN", new_y="NEXT")
 
 
+_LABEL_WIDTH = 48  # mm: the label column; a longer label wraps inside it instead of running into its value
+
+
 def _rows(pdf: _SummaryPdf, rows: list[tuple[str, str]]) -> None:
     for label, value in rows:
+        if pdf.get_y() + 2 * 4.8 > pdf.page_break_trigger:  # a row starts on the page it ends on
+            pdf.add_page()
+        top = pdf.get_y()
         pdf.set_font(pdf.family, "B", 9.5)
-        pdf.cell(48, 4.8, pdf.text_of(label))
+        pdf.multi_cell(_LABEL_WIDTH - 2, 4.8, pdf.text_of(label), new_x="LMARGIN", new_y="NEXT")
+        label_bottom = pdf.get_y()
+        pdf.set_xy(pdf.l_margin + _LABEL_WIDTH, top)
         pdf.set_font(pdf.family, "", 9.5)
         pdf.multi_cell(0, 4.8, pdf.text_of(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(max(pdf.get_y(), label_bottom))
 
 
 def _charts(pdf: _SummaryPdf, summary: VisitSummary) -> None:

@@ -85,6 +85,11 @@ def test_the_pdf_says_what_the_html_page_says_for_the_doctor(client, signed_in_c
         shutil.copy(pdf_path, Path(shot_dir) / "summary-full.pdf")
     text = " ".join(subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True,
                                    text=True).stdout.split())
+    overlapping = _overlapping_words(pdf_path)
+    assert overlapping == [], f"words printed over each other: {overlapping[:5]}"
+    words = re.findall(r">([^<]*)</word>", subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], check=True,
+                                                          capture_output=True, text=True).stdout)
+    assert "symptoms" in words and "None" in words, "the label 'Long-standing symptoms' ran into its value"
     web, _ = signed_in_client
     html = web.get("/recovery/summary", headers={"Accept": "text/html"}).text
     facts = ["Ana Lima", "2 May 1961", "L4-L5", "Posterior (from the back)", "Dr Rao, Valley Spine",
@@ -101,3 +106,21 @@ def test_the_pdf_says_what_the_html_page_says_for_the_doctor(client, signed_in_c
     ours = text.split("Signs the patient was told")[0] + text.split("Measures", 1)[1]
     for second_person in ("Your ", "your leg", "your back", "you "):
         assert second_person not in ours
+
+
+def _overlapping_words(pdf_path: Path) -> list[tuple[str, str]]:
+    """Pairs of words on the same line whose boxes overlap (pdftotext -bbox): a label running into its value
+    ("Long-standing symptomsNone reported") shows up here, where the extracted text alone can hide it."""
+    boxes = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], check=True, capture_output=True,
+                           text=True).stdout
+    words = [(float(m[1]), float(m[2]), float(m[3]), float(m[4]), m[5], page)
+             for page, html in enumerate(boxes.split("<page")[1:])
+             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
+                                  html)]
+    found = []
+    for a in words:
+        for b in words:
+            same_line = a[5] == b[5] and abs(a[1] - b[1]) < 1.0
+            if same_line and a is not b and a[0] < b[0] < a[2] - 0.5:
+                found.append((a[4], b[4]))
+    return found
