@@ -113,10 +113,9 @@ def _overlapping_words(pdf_path: Path) -> list[tuple[str, str]]:
     ("Long-standing symptomsNone reported") shows up here, where the extracted text alone can hide it."""
     boxes = subprocess.run(["pdftotext", "-bbox", str(pdf_path), "-"], check=True, capture_output=True,
                            text=True).stdout
+    word = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
     words = [(float(m[1]), float(m[2]), float(m[3]), float(m[4]), m[5], page)
-             for page, html in enumerate(boxes.split("<page")[1:])
-             for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>',
-                                  html)]
+             for page, html in enumerate(boxes.split("<page")[1:]) for m in word.finditer(html)]
     found = []
     for a in words:
         for b in words:
