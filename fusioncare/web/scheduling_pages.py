@@ -417,6 +417,19 @@ def provider_schedule(request: Request, db: DbSession, provider: CurrentProvider
         "previous": first - timedelta(days=length), "next": first + timedelta(days=length)})
 
 
+@router.get("/provider/appointments/{appointment_id}/cancel")
+def provider_cancel_page(request: Request, db: DbSession, provider: CurrentProvider, actor: RequestActor,
+                         appointment_id: AppointmentId,
+                         back: Annotated[str, Query(pattern="^(dashboard|schedule)$")] = "schedule") -> Response:
+    """Cancelling a patient's confirmed visit asks first: a slip on a busy dashboard would e-mail the patient that
+    their visit is off."""
+    appointment = service.read(db=db, actor=actor, appointment_id=appointment_id)
+    if appointment.npi != provider_npi(provider):
+        raise NotFound("There is no appointment with this id.")
+    return templates.TemplateResponse(request, "scheduling/provider_cancel.html", {
+        "user": provider, "a": _provider_rows(db, [appointment])[0], "back": back})
+
+
 @router.post("/provider/appointments/{appointment_id}/{decision}")
 def respond(db: DbSession, provider: CurrentProvider, actor: RequestActor, appointment_id: AppointmentId,
             decision: Annotated[str, Path(pattern="^(confirm|decline|cancel)$")],

@@ -307,6 +307,20 @@ def test_a_verified_provider_lands_on_a_dashboard_with_requests_first(client, pr
     assert "Ann Lee" not in waiting and "Bob Ray" in waiting
     assert "Ann Lee" in after[after.index("Confirmed, the next"):]
 
+    # Cancelling a confirmed visit asks first; asking changes nothing, "No, keep it" goes back to the dashboard.
+    assert f'href="/provider/appointments/{ann_id}/cancel?back=dashboard"' in after
+    asked = client.get(f"/provider/appointments/{ann_id}/cancel?back=dashboard", headers=HTML)
+    assert asked.status_code == 200 and "Cancel this visit?" in asked.text and "Ann Lee is e-mailed" in asked.text
+    assert '<a class="button button-secondary" href="/provider">No, keep it</a>' in asked.text
+    db.expire_all()
+    assert db.scalar(select(Appointment.status).where(Appointment.id == ann_id)) == "confirmed"
+    cancelled = client.post(f"/provider/appointments/{ann_id}/cancel", headers=HTML, follow_redirects=False,
+                            data={"back": "dashboard", "csrf_token": _token(asked.text)})
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == "/provider?notice=cancel"
+    db.expire_all()
+    assert db.scalar(select(Appointment.status).where(Appointment.id == ann_id)) == "cancelled"
+    assert "can't be cancelled here" in client.get(f"/provider/appointments/{ann_id}/cancel", headers=HTML).text
+
 
 def test_schedule_page_is_only_for_verified_providers_and_names_the_patient(client, provider, make_person,
                                                                            booked_requests):
