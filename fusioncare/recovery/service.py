@@ -651,7 +651,7 @@ def patient_rows(profile: RecoveryProfile | None, *, today: date) -> tuple[list[
     """(patient rows, operation rows) for the visit summary, as the patient entered them."""
     if profile is None:
         return ([("Name", NOT_RECORDED), ("Date of birth", NOT_RECORDED)],
-                [("Operation", "Not recorded by the patient")])
+                [("Details", "Not recorded by the patient")])
     born = profile.date_of_birth
     age = f" (age {_months_between(born, today) // 12})" if born else ""
     symptoms = {s.code.value: s.plain_words for s in get_pack().symptoms}
