@@ -17,6 +17,7 @@ from fusioncare.directory.errors import InvalidSearch, ProviderNotFound
 from fusioncare.directory.schemas import ProviderRead, ProviderSearch
 from fusioncare.directory.specialties import SEARCHABLE_CODES, specialty_name
 from fusioncare.display import when_short, zone_words
+from fusioncare.inputs import is_record_key
 from fusioncare.scheduling import service as scheduling
 from fusioncare.triage.routes import KnowledgePack
 from fusioncare.validation import problems_from
@@ -89,6 +90,9 @@ def profile_page(request: Request, db: ReadDbSession, pack: KnowledgePack,
     except ProviderNotFound:
         return templates.TemplateResponse(request, "directory/not_found.html", {"npi": npi}, status_code=404)
     near = request.query_params.get("near", "")
+    # Opened from a match list: the way back is that list (its address holds only the draft's id), not a search.
+    from_matches = request.query_params.get("matches", "")
+    back = f"/matches/{from_matches}" if is_record_key(from_matches) else None
     place = None
     if near:
         try:
@@ -100,5 +104,5 @@ def profile_page(request: Request, db: ReadDbSession, pack: KnowledgePack,
                and bool(scheduling.appointment_types(db=db, npi=npi)),
                "opening": _openings(db, [npi]).get(npi)}
     return templates.TemplateResponse(request, "directory/profile.html",
-                                      {"p": profile, "near": near, "booking": booking, **_vocabulary(),
+                                      {"p": profile, "near": near, "booking": booking, "back": back, **_vocabulary(),
                                        "treatment_names": {t.code.value: t.name for t in pack.treatments}})

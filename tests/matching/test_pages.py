@@ -39,10 +39,16 @@ def test_results_page_shows_groups_reasons_and_profile_links_at_an_address_witho
     assert page.headers["cache-control"] == "no-store"
     text = page.text
     assert text.index("Spine surgeon") < text.index("Pain medicine") < text.index("Physical therapist")
-    assert f'href="/doctors/{directory.pain_injection}"' in text
+    draft_id = page.url.path.rsplit("/", 1)[1]
+    assert f'href="/doctors/{directory.pain_injection}?matches={draft_id}"' in text
+    profile = client.get(f"/doctors/{directory.pain_injection}?matches={draft_id}", headers=HTML).text
+    assert f'<a href="/matches/{draft_id}">Back to your list of doctors</a>' in profile, "the list, not a search"
+    for odd in ("%2F%2Fevil.example", "..%2Fx", "a%00b"):
+        other = client.get(f"/doctors/{directory.pain_injection}?matches={odd}", headers=HTML).text
+        assert ">Back to search</a>" in other and "/matches/" not in other
     assert "which your assessment lists" in text
     assert "the provider has not confirmed this profile" in text
-    unconfirmed = text[text.index(f'href="/doctors/{directory.pain_unconfirmed}'):]
+    unconfirmed = text[text.index(f'href="/doctors/{directory.pain_unconfirmed}?'):]
     unconfirmed = unconfirmed[:unconfirmed.index("</li>\n    \n    <li") if "</li>\n    \n    <li" in unconfirmed
                               else unconfirmed.index("</li>")]
     assert "Accepting new patients" not in unconfirmed, "an unconfirmed card says only what is known"
