@@ -77,6 +77,7 @@ def is_record_key(value: str) -> bool:
     (a NUL byte in it reached PostgreSQL, which refuses NUL in text, as a 500)."""
     return re.fullmatch(_RECORD_KEY, value) is not None
 
+
 Text = Annotated[str, AfterValidator(_no_nul)]
 """Text without NUL characters; give it a ``Field(max_length=...)`` where it is used."""
 

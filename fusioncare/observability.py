@@ -97,11 +97,10 @@ def log_unexpected(exc: BaseException, *, method: str, route: str) -> None:
     error_log.error("unhandled %s on %s %s\n  %s", type(exc).__name__, method, route, exception_summary(exc))
 
 
-def log_busy(exc: BaseException, *, method: str, route: str) -> None:
-    """A write that waited past SQLite's busy timeout: answered 503. Not a fault of ours, so a warning; the
-    operator sees how often it happens (an import running while people use the site)."""
-    error_log.warning("database busy on %s %s: the write lock was held by another writer past the busy timeout "
-                      "(an import?); answered 503", method, route)
+def log_busy(why: str, *, method: str, route: str) -> None:
+    """A request that could not have the database in time (api/errors.database_busy): answered 503. Not a fault
+    of ours, so a warning; the operator sees how often it happens (an import running while people use the site)."""
+    error_log.warning("database busy on %s %s: %s; answered 503", method, route, why)
 
 
 def install() -> None:

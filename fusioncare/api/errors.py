@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,18 +64,17 @@ _PAGES = {
     422: ("Please check what you sent", "Something was missing or not in the form we can take, so nothing was "
                                         "stored. Go back, check it and send it again."),
     500: ("Something went wrong on our side", "Please try again in a moment. Nothing you entered was stored."),
-    503: ("FusionCare is busy for a moment", "We are updating our information and could not save this just now. "
-                                             "Nothing you entered was stored. Please go back and send it again in a "
-                                             "minute."),
+    503: ("FusionCare is busy for a moment", "We could not open this page just now. Please try again in a minute."),
 }
 
 
 def error_page(request: Request, status_code: int, headers: dict[str, str] | None = None,
-               problems: list[str] | None = None) -> HTMLResponse:
+               problems: list[str] | None = None, message: str | None = None) -> HTMLResponse:
     """The error page in the site's design, for browsers; the status code stays the real one. ``problems``: what
-    was wrong, field by field."""
-    title, message = _PAGES.get(status_code, ("That did not work",
-                                              "We could not handle that request. Please go back and try again."))
+    was wrong, field by field; ``message``: instead of the status code's usual words."""
+    title, usual = _PAGES.get(status_code, ("That did not work",
+                                            "We could not handle that request. Please go back and try again."))
+    message = message or usual
     return templates.TemplateResponse(request, "error.html",
                                       {"title": title, "message": message, "problems": problems or []},
                                       status_code=status_code, headers=headers)
@@ -97,7 +97,9 @@ def install(app: FastAPI) -> None:
         return problem_response(found)
 
     @app.exception_handler(errors.InvalidInput)
-    async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse:
+    async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse | HTMLResponse:
+        if wants_html(request):  # page routes answer their own forms' problems; this is the last resort
+            return error_page(request, 422, problems=[f"{exc.field}: {exc.field_message}"])
         return problem_response([FieldProblem(field=exc.field, message=exc.field_message, type=exc.code,
                                               loc=(_location(request, exc), exc.field))])
 
@@ -125,17 +127,30 @@ def install(app: FastAPI) -> None:
 
 
 UNEXPECTED = {"detail": "Something went wrong on our side. Please try again."}
-BUSY = {"detail": "FusionCare is busy updating its information and could not save this just now. Nothing was "
-                  "stored. Please send it again in a minute.", "code": "busy"}
 BUSY_RETRY_AFTER_SECONDS = 60
+# A write may have been stored before the wait that failed (a service commits, then writes its audit line), so the
+# words for a POST ask the person to check before sending again rather than promise that nothing was stored.
+_BUSY_READ = "FusionCare is busy for a moment and could not open this just now. Please try again in a minute."
+_BUSY_WRITE = ("FusionCare is busy for a moment and could not finish this just now. In a minute, check whether it "
+               "went through, and send it again if it did not.")
 
 
-def database_busy(exc: BaseException) -> bool:
-    """SQLite's one write lock was held by another writer past the busy timeout (an import holds it for its whole
-    run, docs/operations.md). The write was never made: the request can simply be sent again."""
+def busy_words(method: str) -> str:
+    return _BUSY_READ if method in ("GET", "HEAD") else _BUSY_WRITE
+
+
+def database_busy(exc: BaseException) -> str | None:
+    """Why the database could not be had in time, or None for any other error: SQLite's one write lock held by
+    another writer past the busy timeout (an import holds it for its whole run, docs/operations.md; health-record
+    reads wait too, as they write an audit line), or no pooled connection free within the pool's timeout (the
+    requests holding them are waiting). Sending the request again later works."""
+    if isinstance(exc, SqlTimeoutError):
+        return "no database connection came free within the pool timeout"
     orig = exc.orig if isinstance(exc, OperationalError) else None
     code = getattr(orig, "sqlite_errorcode", None) if isinstance(orig, sqlite3.OperationalError) else None
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_BUSY:
+        return "the write lock was held by another writer past the busy timeout (an import?)"
+    return None
 
 
 class UnexpectedErrorMiddleware:
@@ -143,8 +158,8 @@ class UnexpectedErrorMiddleware:
     the 500 page (or JSON under the API) here, so the 500 carries the security headers and is logged like every
     other response. The exception is logged by type and place only (fusioncare.observability), never its message.
 
-    A write that waited past SQLite's busy timeout for another writer's lock (database_busy) is 503 with
-    Retry-After instead: nothing went wrong, FusionCare was busy, and sending it again later works.
+    A request that could not have the database in time (database_busy: SQLite's write lock, or the connection
+    pool) is 503 with Retry-After instead: FusionCare was busy, and sending it again later works.
 
     Starlette's own last-resort handler sits outside every middleware: a 500 made there had no headers, and it
     logged the exception's message (with a database error's parameters) twice.
@@ -169,16 +184,20 @@ class UnexpectedErrorMiddleware:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
             busy = database_busy(exc)
-            (log_busy if busy else log_unexpected)(exc, method=scope["method"], route=route_template(scope))
+            if busy:
+                log_busy(busy, method=scope["method"], route=route_template(scope))
+            else:
+                log_unexpected(exc, method=scope["method"], route=route_template(scope))
             if started:  # the answer is already on its way: all we can do is stop (the client sees a cut-off)
                 return
             request = Request(scope)
             status, headers = (503, {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}) if busy else (500, None)
-            response: HTMLResponse | JSONResponse = JSONResponse(BUSY if busy else UNEXPECTED, status_code=status,
-                                                                 headers=headers)
+            body = {"detail": busy_words(scope["method"]), "code": "busy"} if busy else UNEXPECTED
+            response: HTMLResponse | JSONResponse = JSONResponse(body, status_code=status, headers=headers)
             if wants_html(request):
                 try:
-                    response = error_page(request, status, headers)
+                    response = error_page(request, status, headers,
+                                          message=busy_words(scope["method"]) if busy else None)
                 except Exception as page_exc:  # the page itself failed: the JSON answer still goes out
                     log_unexpected(page_exc, method=scope["method"], route=route_template(scope))
             await response(scope, receive, send)

@@ -53,9 +53,20 @@ class _SummaryPdf(FPDF):
 _LABEL_WIDTH = 48  # mm: the label column; a longer label wraps inside it instead of running into its value
 
 
+def _height(pdf: _SummaryPdf, width: float, text: str) -> float:
+    """How tall ``text`` would be in a cell of ``width`` in the current font (nothing is drawn)."""
+    height = pdf.multi_cell(width, 4.8, pdf.text_of(text), dry_run=True, output="HEIGHT")
+    assert isinstance(height, float | int)
+    return float(height)
+
+
 def _rows(pdf: _SummaryPdf, rows: list[tuple[str, str]]) -> None:
     for label, value in rows:
-        if pdf.get_y() + 2 * 4.8 > pdf.page_break_trigger:  # a row starts on the page it ends on
+        pdf.set_font(pdf.family, "B", 9.5)
+        label_height = _height(pdf, _LABEL_WIDTH - 2, label)
+        pdf.set_font(pdf.family, "", 9.5)
+        value_height = _height(pdf, pdf.epw - _LABEL_WIDTH, value)
+        if pdf.get_y() + max(label_height, value_height) > pdf.page_break_trigger:  # a row stays on one page
             pdf.add_page()
         top = pdf.get_y()
         pdf.set_font(pdf.family, "B", 9.5)

@@ -775,6 +775,17 @@ def reschedule(*, db: Session, actor: Actor, appointment_id: int | str, start: d
 DECISIONS = ("confirm", "decline", "cancel")
 
 
+def for_provider_cancel(*, db: Session, actor: Actor, appointment_id: int | str, now: datetime | None = None
+                        ) -> tuple[Appointment, bool]:
+    """The booked provider's own appointment and whether respond() would cancel it now (confirmed, not started),
+    for the page that asks first; anyone else gets NotFound, as respond() answers them."""
+    now = now or utcnow()
+    appointment = read(db=db, actor=actor, appointment_id=appointment_id)
+    if actor.verified_npi is None or appointment.npi != actor.verified_npi:
+        raise NotFound("There is no appointment with this id.")
+    return appointment, appointment.status == AppointmentStatus.confirmed and appointment.starts_at > now
+
+
 def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: str, now: datetime | None = None
             ) -> Appointment:
     """The booked provider confirms or declines a requested appointment, or cancels a confirmed one (declining

@@ -158,7 +158,6 @@ def _booking_context(db: Session, *, npi: str, user: User | None, type_code: str
             "shareable": service.has_shareable_assessment(db=db, patient_id=user.id) if user else False}
 
 
-
 def _book_path(npi: str, **params: str | None) -> str:
     query = urlencode({k: v for k, v in params.items() if v})
     return f"/doctors/{npi}/book" + (f"?{query}" if query else "")
@@ -282,7 +281,6 @@ def _row(db: Session, appointment: Appointment, *, for_provider: bool = False, e
             "upcoming": appointment.starts_at > now and appointment.status in service.CHANGEABLE,
             "patient": appointment.patient_name or email or "A patient", "email": email,
             "reason": appointment.reason if for_provider else None,
-            "shared": appointment.shared_assessment_id is not None,
             "summary": service.shared_assessment_summary(db=db, appointment=appointment) if for_provider else None}
 
 
@@ -316,8 +314,10 @@ def appointment_page(request: Request, db: DbSession, user: CurrentUser, actor: 
     now = datetime.now(UTC)
     reminders = [label for label, lead in (("24 hours", timedelta(hours=24)), ("2 hours", timedelta(hours=2)))
                  if appointment.starts_at - lead > now]
+    shared = ("no" if appointment.shared_assessment_id is None
+              else "yes" if service.shared_assessment_summary(db=db, appointment=appointment) else "deleted")
     return templates.TemplateResponse(request, "scheduling/appointment.html", {
-        "user": user, "a": row, "booked": booked == "1", "moved": moved == "1", "email": user.email,
+        "user": user, "a": row, "booked": booked == "1", "moved": moved == "1", "email": user.email, "shared": shared,
         "deadline": deadline.astimezone(zone) if deadline else None, "reminders": reminders})
 
 
@@ -423,11 +423,9 @@ def provider_cancel_page(request: Request, db: DbSession, provider: CurrentProvi
                          back: Annotated[str, Query(pattern="^(dashboard|schedule)$")] = "schedule") -> Response:
     """Cancelling a patient's confirmed visit asks first: a slip on a busy dashboard would e-mail the patient that
     their visit is off."""
-    appointment = service.read(db=db, actor=actor, appointment_id=appointment_id)
-    if appointment.npi != provider_npi(provider):
-        raise NotFound("There is no appointment with this id.")
+    appointment, cancellable = service.for_provider_cancel(db=db, actor=actor, appointment_id=appointment_id)
     return templates.TemplateResponse(request, "scheduling/provider_cancel.html", {
-        "user": provider, "a": _provider_rows(db, [appointment])[0], "back": back})
+        "user": provider, "a": _provider_rows(db, [appointment])[0], "cancellable": cancellable, "back": back})
 
 
 @router.post("/provider/appointments/{appointment_id}/{decision}")

@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.pool import QueuePool
 
 from fusioncare import migrate
 from fusioncare.accounts.models import User
@@ -71,30 +72,64 @@ def test_a_write_while_an_import_holds_the_lock_is_a_plain_503_and_works_once_it
             holder.rollback()
             holder.close()
 
-        # The browser: the site's busy page, in plain words, saying nothing was stored and when to try again.
+        # The browser: the site's busy page, in plain words: check in a minute, and send it again if need be.
         assert page.status_code == 503 and page.headers["retry-after"] == "60"
         assert page.headers["content-type"].startswith("text/html")
         words = scan(page.text).text
-        assert "FusionCare is busy for a moment" in words and "Nothing you entered was stored" in words
+        assert "FusionCare is busy for a moment" in words
+        assert "check whether it went through, and send it again if it did not" in words
         assert "Something went wrong" not in words
         assert waited >= BUSY_TIMEOUT, "it waited for the lock before giving up"
         # An API client: JSON with a code it can act on.
         assert api.status_code == 503 and api.headers["retry-after"] == "60"
-        assert api.json()["code"] == "busy" and "Nothing was stored" in api.json()["detail"]
+        assert api.json()["code"] == "busy" and "check whether it went through" in api.json()["detail"]
         assert _accounts(engine) == 0, "nothing half-stored"
 
-        # The operator's log: a warning naming the route template, never the address or an exception's text.
+        # The operator's log: a warning naming the route template and the cause, never the address or an
+        # exception's text.
         busy_lines = [r for r in caplog.records if r.name == "fusioncare.errors"]
         assert [r.levelname for r in busy_lines] == ["WARNING", "WARNING"]
         assert "POST /account/sign-up" in busy_lines[0].getMessage()
         assert "POST /api/v1/accounts" in busy_lines[1].getMessage()
-        assert all("database busy" in r.getMessage() and "locked" not in r.getMessage() for r in busy_lines)
+        assert all("database busy" in r.getMessage() and "write lock" in r.getMessage()
+                   and "locked" not in r.getMessage() for r in busy_lines)
 
         # The same form sent again once the lock is free: signed up.
         again = browser.post("/account/sign-up", follow_redirects=False,
                              data={"email": email, "password": password, "csrf_token": token})
         assert again.status_code == 303
-    assert _accounts(engine) == 1
+        assert _accounts(engine) == 1
+
+        # Signed in, opening a health record writes its audit line, so it waits too; its page says to try again.
+        holder = _held_write_lock(path)
+        try:
+            record = browser.get("/recovery")
+        finally:
+            holder.rollback()
+            holder.close()
+        assert record.status_code == 503 and record.headers["retry-after"] == "60"
+        words = scan(record.text).text
+        assert "could not open this just now. Please try again in a minute." in words
+        assert "went through" not in words
+        assert browser.get("/recovery").status_code == 200
+
+
+def test_no_free_database_connection_is_the_same_503(tmp_path, caplog):
+    """Requests waiting on the lock hold their pooled connections; the next ones find none free within the pool's
+    timeout. That is the same "busy", not a 500."""
+    path = tmp_path / "pool.sqlite3"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(make_engine(url))
+    engine = make_engine(url, poolclass=QueuePool, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    settings = Settings(env="test", data_dir=tmp_path, database_url=url)
+    with LiveServer(create_app(settings, engine=engine)) as server, engine.connect():  # the pool's one connection
+        with caplog.at_level(logging.INFO):
+            api = httpx.post(f"{server.url}/api/v1/accounts",
+                             json={"email": "pool@example.org", "password": "a long enough password"})
+    engine.dispose()
+    assert api.status_code == 503 and api.headers["retry-after"] == "60" and api.json()["code"] == "busy"
+    assert any("database busy on POST /api/v1/accounts: no database connection came free" in r.getMessage()
+               for r in caplog.records if r.name == "fusioncare.errors")
 
 
 def test_any_other_database_error_is_still_the_500_page(site):

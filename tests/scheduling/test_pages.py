@@ -331,3 +331,29 @@ def test_schedule_page_is_only_for_verified_providers_and_names_the_patient(clie
     _sign_in(client, f"dr{provider}@example.org")
     week = client.get(f"/provider/schedule?view=week&day={booked_requests.isoformat()}", headers=HTML).text
     assert "9:00 – 9:45 am: Ann Lee" in week and "Waiting for your decision" in week
+
+
+def test_the_cancel_questions_show_only_your_own_appointments(client, provider, booked_requests, make_person, db,
+                                                              tmp_path):
+    """The two pages that ask before cancelling name the patient and the visit: nobody else may open them."""
+    other_npi = with_check_digit("170000077")
+    bookable_provider(db, tmp_path, other_npi, postal="10011")
+    ann_id = db.scalar(select(Appointment.id).where(Appointment.patient_name == "Ann Lee"))
+    bob_id = db.scalar(select(Appointment.id).where(Appointment.patient_name == "Bob Ray"))
+
+    _sign_in(client, make_person("ann"))  # Ann: her own question, never Bob's, never the provider's page
+    assert client.get(f"/appointments/{ann_id}/cancel", headers=HTML).status_code == 200
+    assert client.get(f"/appointments/{bob_id}/cancel", headers=HTML).status_code == 404
+    assert client.get(f"/provider/appointments/{ann_id}/cancel", headers=HTML).status_code == 404
+    client.cookies.clear()
+
+    _sign_in(client, f"dr{other_npi}@example.org")  # another verified provider
+    for path in (f"/provider/appointments/{ann_id}/cancel", f"/appointments/{ann_id}/cancel"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 404 and "Ann Lee" not in page.text, path
+    client.cookies.clear()
+
+    _sign_in(client, f"dr{provider}@example.org")  # the booked provider: Bob's visit is still a request
+    asked = client.get(f"/provider/appointments/{bob_id}/cancel", headers=HTML)
+    assert asked.status_code == 200 and "can't be cancelled here" in asked.text and "Yes, cancel" not in asked.text
+    assert "declined on" in asked.text, "it says what to do instead"
