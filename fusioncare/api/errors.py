@@ -130,13 +130,14 @@ UNEXPECTED = {"detail": "Something went wrong on our side. Please try again."}
 BUSY_RETRY_AFTER_SECONDS = 60
 # A write may have been stored before the wait that failed (a service commits, then writes its audit line), so the
 # words for a POST ask the person to check before sending again rather than promise that nothing was stored.
-_BUSY_READ = "FusionCare is busy for a moment and could not open this just now. Please try again in a minute."
-_BUSY_WRITE = ("FusionCare is busy for a moment and could not finish this just now. In a minute, check whether it "
-               "went through, and send it again if it did not.")
+_BUSY_READ = "could not open this just now. Please try again in a minute."
+_BUSY_WRITE = "could not finish this just now. In a minute, check whether it went through, and send it again if not."
 
 
-def busy_words(method: str) -> str:
-    return _BUSY_READ if method in ("GET", "HEAD") else _BUSY_WRITE
+def busy_words(method: str, *, page: bool = False) -> str:
+    """What a busy answer says: under the page's heading "FusionCare is busy for a moment", or whole in JSON."""
+    words = _BUSY_READ if method in ("GET", "HEAD") else _BUSY_WRITE
+    return f"We {words}" if page else f"FusionCare is busy for a moment and {words}"
 
 
 def database_busy(exc: BaseException) -> str | None:
@@ -197,7 +198,7 @@ class UnexpectedErrorMiddleware:
             if wants_html(request):
                 try:
                     response = error_page(request, status, headers,
-                                          message=busy_words(scope["method"]) if busy else None)
+                                          message=busy_words(scope["method"], page=True) if busy else None)
                 except Exception as page_exc:  # the page itself failed: the JSON answer still goes out
                     log_unexpected(page_exc, method=scope["method"], route=route_template(scope))
             await response(scope, receive, send)

@@ -77,7 +77,7 @@ def test_a_write_while_an_import_holds_the_lock_is_a_plain_503_and_works_once_it
         assert page.headers["content-type"].startswith("text/html")
         words = scan(page.text).text
         assert "FusionCare is busy for a moment" in words
-        assert "check whether it went through, and send it again if it did not" in words
+        assert "We could not finish this just now. In a minute, check whether it went through" in words
         assert "Something went wrong" not in words
         assert waited >= BUSY_TIMEOUT, "it waited for the lock before giving up"
         # An API client: JSON with a code it can act on.
@@ -109,7 +109,7 @@ def test_a_write_while_an_import_holds_the_lock_is_a_plain_503_and_works_once_it
             holder.close()
         assert record.status_code == 503 and record.headers["retry-after"] == "60"
         words = scan(record.text).text
-        assert "could not open this just now. Please try again in a minute." in words
+        assert "We could not open this just now. Please try again in a minute." in words
         assert "went through" not in words
         assert browser.get("/recovery").status_code == 200
 
