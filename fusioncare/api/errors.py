@@ -99,7 +99,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(errors.InvalidInput)
     async def _invalid(request: Request, exc: errors.InvalidInput) -> JSONResponse | HTMLResponse:
         if wants_html(request):  # page routes answer their own forms' problems; this is the last resort
-            return error_page(request, 422, problems=[f"{exc.field}: {exc.field_message}"])
+            return error_page(request, 422, problems=[f"{exc.field}: {exc.field_message}" if exc.field
+                                                      else exc.field_message])
         return problem_response([FieldProblem(field=exc.field, message=exc.field_message, type=exc.code,
                                               loc=(_location(request, exc), exc.field))])
 
