@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Stable constraint names so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -38,6 +40,13 @@ def rowcount(result: Result[Any]) -> int:
 # "database is locked", which the app answers with 503 "busy" (api/errors.py). ``connect_args={"timeout": s}``
 # sets another.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    """Whether a database error is SQLite's busy lock: another writer held the write lock past the busy timeout."""
+    orig = exc.orig if isinstance(exc, OperationalError) else None
+    code = getattr(orig, "sqlite_errorcode", None) if isinstance(orig, sqlite3.OperationalError) else None
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fusioncare import errors
+from fusioncare.db import is_sqlite_busy
 from fusioncare.observability import log_busy, log_unexpected, route_template
 from fusioncare.validation import FieldProblem, problems
 from fusioncare.web.templating import templates
@@ -58,13 +57,26 @@ def wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
+BUSY_RETRY_AFTER_SECONDS = 60
+# A write may have been stored before the wait that failed (a service commits, then writes its audit line), so the
+# words for a POST ask the person to check before sending again rather than promise that nothing was stored.
+_BUSY_READ = "could not open this just now. Please try again in a minute."
+_BUSY_WRITE = "could not finish this just now. In a minute, check whether it went through, and send it again if not."
+
+
+def busy_words(method: str, *, page: bool = False) -> str:
+    """What a busy answer says: under the page's heading "FusionCare is busy for a moment", or whole in JSON."""
+    words = _BUSY_READ if method in ("GET", "HEAD") else _BUSY_WRITE
+    return f"We {words}" if page else f"FusionCare is busy for a moment and {words}"
+
+
 # What a person sees on an error page; the API answers the same errors in JSON.
 _PAGES = {
     404: ("Page not found", "We could not find that page. It may have moved, or the address may be mistyped."),
     422: ("Please check what you sent", "Something was missing or not in the form we can take, so nothing was "
                                         "stored. Go back, check it and send it again."),
     500: ("Something went wrong on our side", "Please try again in a moment. Nothing you entered was stored."),
-    503: ("FusionCare is busy for a moment", "We could not open this page just now. Please try again in a minute."),
+    503: ("FusionCare is busy for a moment", busy_words("GET", page=True)),
 }
 
 
@@ -128,19 +140,6 @@ def install(app: FastAPI) -> None:
 
 
 UNEXPECTED = {"detail": "Something went wrong on our side. Please try again."}
-BUSY_RETRY_AFTER_SECONDS = 60
-# A write may have been stored before the wait that failed (a service commits, then writes its audit line), so the
-# words for a POST ask the person to check before sending again rather than promise that nothing was stored.
-_BUSY_READ = "could not open this just now. Please try again in a minute."
-_BUSY_WRITE = "could not finish this just now. In a minute, check whether it went through, and send it again if not."
-
-
-def busy_words(method: str, *, page: bool = False) -> str:
-    """What a busy answer says: under the page's heading "FusionCare is busy for a moment", or whole in JSON."""
-    words = _BUSY_READ if method in ("GET", "HEAD") else _BUSY_WRITE
-    return f"We {words}" if page else f"FusionCare is busy for a moment and {words}"
-
-
 def database_busy(exc: BaseException) -> str | None:
     """Why the database could not be had in time, or None for any other error: SQLite's one write lock held by
     another writer past the busy timeout (an import holds it for its whole run, docs/operations.md; health-record
@@ -148,9 +147,7 @@ def database_busy(exc: BaseException) -> str | None:
     requests holding them are waiting). Sending the request again later works."""
     if isinstance(exc, SqlTimeoutError):
         return "no database connection came free within the pool timeout"
-    orig = exc.orig if isinstance(exc, OperationalError) else None
-    code = getattr(orig, "sqlite_errorcode", None) if isinstance(orig, sqlite3.OperationalError) else None
-    if code is not None and code & 0xFF == sqlite3.SQLITE_BUSY:
+    if is_sqlite_busy(exc):
         return "the write lock was held by another writer past the busy timeout (an import?)"
     return None
 

@@ -32,6 +32,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from fusioncare.db import is_sqlite_busy
 from fusioncare.directory import cms, imports
 from fusioncare.directory.errors import UnreadableImportFile
 from fusioncare.directory.importer import (
@@ -353,7 +354,7 @@ def _write_lock_up_front(db: Session, source: str) -> None:
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except OperationalError as exc:
-        if "locked" not in str(exc.orig):
+        if not is_sqlite_busy(exc):
             raise
         raise imports.refused(source, "The database is busy with another write that did not end in time") from None
 

@@ -777,13 +777,25 @@ DECISIONS = ("confirm", "decline", "cancel")
 
 def for_provider_cancel(*, db: Session, actor: Actor, appointment_id: int | str, now: datetime | None = None
                         ) -> tuple[Appointment, bool]:
-    """The booked provider's own appointment and whether respond() would cancel it now (confirmed, not started),
-    for the page that asks first; anyone else gets NotFound, as respond() answers them."""
+    """The booked provider's own appointment and whether respond() would cancel it now (the same rule,
+    _why_not), for the page that asks first; anyone else gets NotFound, as respond() answers them."""
     now = now or utcnow()
     appointment = read(db=db, actor=actor, appointment_id=appointment_id)
     if actor.verified_npi is None or appointment.npi != actor.verified_npi:
         raise NotFound("There is no appointment with this id.")
-    return appointment, appointment.status == AppointmentStatus.confirmed and appointment.starts_at > now
+    return appointment, _why_not(appointment, "cancel", now) is None
+
+
+def _why_not(appointment: Appointment, decision: str, now: datetime) -> str | None:
+    """Why the booked provider can't take ``decision`` on the appointment now, or None when they can."""
+    allowed_from = {"confirm": (AppointmentStatus.requested,), "decline": CHANGEABLE,
+                    "cancel": (AppointmentStatus.confirmed,)}[decision]
+    if appointment.status not in allowed_from:
+        done = {"confirm": "confirmed", "decline": "declined", "cancel": "cancelled"}[decision]
+        return f"A {appointment.status} appointment cannot be {done}."
+    if decision == "cancel" and appointment.starts_at <= now:
+        return "An appointment that has started cannot be cancelled."
+    return None
 
 
 def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: str, now: datetime | None = None
@@ -800,13 +812,8 @@ def respond(*, db: Session, actor: Actor, appointment_id: int | str, decision: s
                  record_id=appointment_id, outcome=outcome)
     if appointment is None or not mine:
         raise NotFound("There is no appointment with this id.")
-    allowed_from = {"confirm": (AppointmentStatus.requested,), "decline": CHANGEABLE,
-                    "cancel": (AppointmentStatus.confirmed,)}[decision]
-    if appointment.status not in allowed_from:
-        done = {"confirm": "confirmed", "decline": "declined", "cancel": "cancelled"}[decision]
-        raise AppointmentNotChangeable(f"A {appointment.status} appointment cannot be {done}.")
-    if decision == "cancel" and appointment.starts_at <= now:
-        raise AppointmentNotChangeable("An appointment that has started cannot be cancelled.")
+    if (refusal := _why_not(appointment, decision, now)) is not None:
+        raise AppointmentNotChangeable(refusal)
     db.commit()
     if decision == "confirm":
         appointment.status = AppointmentStatus.confirmed
