@@ -29,7 +29,6 @@ import argparse
 import csv
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ import uuid
 from pathlib import Path
 
 import pyarrow.csv as pacsv
+
+from benchmarks import peak_rss_mb
 
 OUT = Path(__file__).parent / "out"
 TARGET_RATIO = 2.0
@@ -56,7 +57,7 @@ def _child_floor(path: Path) -> dict:
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}))
     rows = sum(batch.num_rows for batch in reader)
     return {"seconds": time.perf_counter() - started, "rows": rows,
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _directory_for(session, path: Path, share: float) -> int:
@@ -127,7 +128,7 @@ def _child_import(kind: str, path: Path, url: str) -> dict:
         report = import_clinicians(db=session, path=path, is_demo=True)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "report": {k: v for k, v in report.as_dict().items() if k != "errors"},
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _child_store(path: Path, url: str) -> dict:

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import socket
 import statistics
 import subprocess
@@ -27,6 +26,8 @@ import sys
 import time
 import uuid
 from pathlib import Path
+
+from benchmarks import peak_rss_mb
 
 OUT = Path(__file__).parent / "out"
 
@@ -64,7 +65,7 @@ def _child_floor(path: Path, columns: str = "all") -> dict:
         convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types={c: pa.string() for c in wanted}))
     rows = sum(batch.num_rows for batch in reader)
     return {"seconds": time.perf_counter() - started, "rows": rows, "columns": len(wanted),
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _child_copy(path: Path, url: str) -> dict:
@@ -101,7 +102,7 @@ def _child_copy(path: Path, url: str) -> dict:
                 rows += batch.num_rows
         conn.execute("DROP TABLE copy_floor")
     return {"seconds": time.perf_counter() - started, "rows": rows, "columns": len(wanted),
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _child_import(path: Path, url: str) -> dict:
@@ -118,7 +119,7 @@ def _child_import(path: Path, url: str) -> dict:
     seconds = time.perf_counter() - started
     counts = {k: v for k, v in report.as_dict().items() if k != "errors"}
     return {"seconds": seconds, "report": counts, "unchanged": report.unchanged,
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _run_child(*args: str) -> dict:

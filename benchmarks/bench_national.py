@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import peak_rss_mb
 from benchmarks.bench_directory import (
     OUT,
     _free_port,
@@ -50,7 +50,7 @@ def _child_import(path: Path, url: str, all_taxonomies: bool) -> dict:
                           cache_dir=OUT / "cache")
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "report": {k: v for k, v in report.as_dict().items() if k != "errors"},
-            "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "max_rss_mb": peak_rss_mb()}
 
 
 def _run(*args: str) -> dict:
